@@ -1,0 +1,159 @@
+import type { DataSource } from 'typeorm';
+
+export interface CustomerRow {
+  id: string;
+  status: string;
+  traits: Record<string, unknown>;
+  recordCount: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface IdentityRow {
+  customerId: string;
+  kind: string;
+  namespace: string;
+  value: string;
+  rawValue: string;
+  sourceRecordId: string;
+  system: string;
+  objectType: string;
+  externalId: string;
+  sourceUpdatedAt: Date | null;
+  deleted: boolean;
+}
+
+export interface InteractionRow {
+  id: string;
+  system: string;
+  externalId: string;
+  customerId: string | null;
+  occurredAt: Date;
+  channel: string;
+  direction: string;
+  kind: string;
+  summary: string | null;
+  sentiment: number | null;
+  attributes: Record<string, unknown>;
+  handledByEmployeeId: string | null;
+  conversationId: string | null;
+}
+
+export interface TimelineFilter {
+  channels?: string[];
+  systems?: string[];
+  kinds?: string[];
+  from?: Date;
+  to?: Date;
+}
+
+export interface TimelinePage {
+  rows: InteractionRow[];
+  hasNextPage: boolean;
+}
+
+/** Keyset cursor of a timeline row: its time and id. Opaque to clients. */
+export function encodeTimelineCursor(row: { occurredAt: Date; id: string }): string {
+  return Buffer.from(`${row.occurredAt.toISOString()}|${row.id}`).toString('base64url');
+}
+
+export function decodeTimelineCursor(cursor: string): { occurredAt: Date; id: string } | null {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const [iso, id] = text.split('|');
+  const at = iso ? new Date(iso) : null;
+  if (!at || Number.isNaN(at.getTime()) || !id || !/^[0-9a-f-]{36}$/i.test(id)) return null;
+  return { occurredAt: at, id };
+}
+
+const INTERACTION_COLUMNS = `id, system, external_id AS "externalId", customer_id AS "customerId",
+  occurred_at AS "occurredAt", channel, direction, kind, summary, sentiment, attributes,
+  handled_by_employee_id AS "handledByEmployeeId", conversation_id AS "conversationId"`;
+
+/** Reads of the canonical tables for the API. Writes belong to the identity and ingest services. */
+export class CustomerReadService {
+  constructor(private readonly ds: DataSource) {}
+
+  /** Customers by id, in key order; a retired id answers with its survivor, an unknown one with null. */
+  async getMany(ids: readonly string[]): Promise<(CustomerRow | null)[]> {
+    const valid = ids.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+    if (!valid.length) return ids.map(() => null);
+    const rows: (CustomerRow & { requested: string })[] = await this.ds.query(
+      `SELECT q.requested, c.id, c.status, c.traits, c.record_count AS "recordCount",
+              c.created_at AS "createdAt", c.updated_at AS "updatedAt"
+         FROM unnest($1::uuid[]) AS q(requested)
+         LEFT JOIN customer_redirect r ON r.retired_id = q.requested
+         JOIN customer c ON c.id = COALESCE(r.customer_id, q.requested)
+        WHERE c.status = 'active'`,
+      [valid],
+    );
+    const byRequested = new Map(rows.map((r) => [r.requested, r]));
+    return ids.map((id) => {
+      const row = byRequested.get(id.toLowerCase());
+      if (!row) return null;
+      const { requested: _requested, ...customer } = row;
+      return customer;
+    });
+  }
+
+  /** The customer holding a normalised identifier, or null. */
+  async findIdByIdentifier(kind: string, namespace: string, value: string): Promise<string | null> {
+    const rows: { customerId: string }[] = await this.ds.query(
+      `SELECT sr.customer_id AS "customerId"
+         FROM identifier i
+         JOIN record_identifier ri ON ri.identifier_id = i.id
+         JOIN source_record sr ON sr.id = ri.source_record_id
+        WHERE i.kind = $1 AND i.namespace = $2 AND i.value = $3
+          AND sr.customer_id IS NOT NULL AND NOT sr.deleted
+        ORDER BY sr.created_at
+        LIMIT 1`,
+      [kind, namespace, value],
+    );
+    return rows[0]?.customerId ?? null;
+  }
+
+  /** Identities of many customers at once (one query), grouped by customer. */
+  async identitiesOf(customerIds: readonly string[]): Promise<Map<string, IdentityRow[]>> {
+    const rows: IdentityRow[] = await this.ds.query(
+      `SELECT sr.customer_id AS "customerId", i.kind, i.namespace, i.value, ri.raw_value AS "rawValue",
+              sr.id AS "sourceRecordId", sr.system, sr.object_type AS "objectType",
+              sr.external_id AS "externalId", sr.source_updated_at AS "sourceUpdatedAt", sr.deleted
+         FROM source_record sr
+         JOIN record_identifier ri ON ri.source_record_id = sr.id
+         JOIN identifier i ON i.id = ri.identifier_id
+        WHERE sr.customer_id = ANY($1::uuid[])
+        ORDER BY sr.created_at, i.kind, i.namespace, i.value`,
+      [customerIds],
+    );
+    const out = new Map<string, IdentityRow[]>(customerIds.map((id) => [id, []]));
+    for (const row of rows) out.get(row.customerId)?.push(row);
+    return out;
+  }
+
+  /** One page of a customer's interactions in time order, by keyset (stable under inserts). */
+  async timeline(
+    customerId: string,
+    options: { first: number; after?: string | null; newestFirst: boolean; filter?: TimelineFilter },
+  ): Promise<TimelinePage> {
+    const params: unknown[] = [customerId];
+    const where = ['customer_id = $1'];
+    const f = options.filter ?? {};
+    if (f.channels?.length) where.push(`channel = ANY($${params.push(f.channels)}::text[])`);
+    if (f.systems?.length) where.push(`system = ANY($${params.push(f.systems)}::text[])`);
+    if (f.kinds?.length) where.push(`kind = ANY($${params.push(f.kinds)}::text[])`);
+    if (f.from) where.push(`occurred_at >= $${params.push(f.from)}`);
+    if (f.to) where.push(`occurred_at < $${params.push(f.to)}`);
+    const cmp = options.newestFirst ? '<' : '>';
+    if (options.after) {
+      const c = decodeTimelineCursor(options.after);
+      if (c) where.push(`(occurred_at, id) ${cmp} ($${params.push(c.occurredAt)}, $${params.push(c.id)}::uuid)`);
+    }
+    const dir = options.newestFirst ? 'DESC' : 'ASC';
+    const rows: InteractionRow[] = await this.ds.query(
+      `SELECT ${INTERACTION_COLUMNS} FROM interaction WHERE ${where.join(' AND ')}
+        ORDER BY occurred_at ${dir}, id ${dir} LIMIT $${params.push(options.first + 1)}`,
+      params,
+    );
+    const hasNextPage = rows.length > options.first;
+    return { rows: hasNextPage ? rows.slice(0, options.first) : rows, hasNextPage };
+  }
+}

@@ -1,0 +1,43 @@
+import { PrimaryGeneratedColumn, Column, CreateDateColumn, Entity, Index, Unique, UpdateDateColumn } from 'typeorm';
+
+/** One object in one system (a HubSpot contact, a Stripe customer, an X user...). Never overwritten by merges. */
+@Entity({ name: 'source_record' })
+@Unique('uq_source_record_key', ['system', 'objectType', 'externalId'])
+export class SourceRecordEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  /** Connector instance id, e.g. `hubspot` or `zendesk-eu`. */
+  @Column({ type: 'text' })
+  system!: string;
+
+  @Column({ name: 'object_type', type: 'text' })
+  objectType!: string;
+
+  @Column({ name: 'external_id', type: 'text' })
+  externalId!: string;
+
+  @Index('idx_source_record_customer')
+  @Column({ name: 'customer_id', type: 'uuid', nullable: true })
+  customerId!: string | null;
+
+  @Column({ type: 'jsonb', default: {} })
+  payload!: Record<string, unknown>;
+
+  /** Mapped traits (firstName, lastName, dob, city...) as this source states them. */
+  @Column({ type: 'jsonb', default: {} })
+  traits!: Record<string, unknown>;
+
+  /** The source's own modification time: older updates never overwrite newer ones. */
+  @Column({ name: 'source_updated_at', type: 'timestamptz', nullable: true })
+  sourceUpdatedAt!: Date | null;
+
+  @Column({ type: 'boolean', default: false })
+  deleted!: boolean;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+}

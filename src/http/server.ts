@@ -1,0 +1,123 @@
+import crypto from 'node:crypto';
+import http from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import type { GraphQLFormattedError } from 'graphql';
+import { databaseReady } from '../db/database.js';
+import { createRequestContext, type AppServices, type RequestContext } from '../graphql/context.js';
+import { ERROR_CODES } from '../graphql/errors.js';
+import { buildHubSchema } from '../graphql/schema.js';
+
+export interface HttpServerOptions {
+  services: AppServices;
+  host: string;
+  port: number;
+  production: boolean;
+  /** Extra routes mounted before /graphql (webhooks, demo pages...). */
+  mount?: (app: express.Express) => void;
+}
+
+export interface RunningHttpServer {
+  url: string;
+  graphqlUrl: string;
+  port: number;
+  server: http.Server;
+  /** Stop accepting, let in-flight requests finish (up to the timeout), then close. */
+  stop(timeoutMs: number): Promise<void>;
+}
+
+const KNOWN_CODES = new Set(Object.keys(ERROR_CODES));
+
+/**
+ * Errors with a code from our closed table (and GraphQL's own validation errors) reach the client;
+ * anything else is logged with a correlation id and masked.
+ */
+export function formatError(services: AppServices) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && (KNOWN_CODES.has(code) || code.startsWith('GRAPHQL_') || code === 'BAD_REQUEST' || code === 'PERSISTED_QUERY_NOT_FOUND')) {
+      const { stacktrace: _s, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    const correlationId = crypto.randomUUID();
+    services.log.error({ err: error, correlationId }, 'unexpected error in a GraphQL operation');
+    return {
+      message: `Internal error (correlation id ${correlationId})`,
+      ...(formatted.locations ? { locations: formatted.locations } : {}),
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: 'INTERNAL_SERVER_ERROR', correlationId },
+    };
+  };
+}
+
+export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+  const { services } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  const server = http.createServer(app);
+  const schema = await buildHubSchema();
+  const apollo = new ApolloServer<RequestContext>({
+    schema,
+    introspection: !options.production,
+    includeStacktraceInErrorResponses: false,
+    formatError: formatError(services),
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server })],
+  });
+  await apollo.start();
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const ready = await databaseReady(services.dataSource);
+    const ok = ready.reachable && ready.pending.length === 0;
+    res.status(ok ? 200 : 503).json({
+      status: ok ? 'ready' : 'not-ready',
+      database: ready.reachable ? 'up' : 'down',
+      pendingMigrations: ready.pending,
+    });
+  });
+  options.mount?.(app);
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        const header = req.headers['x-request-id'];
+        const requestId = typeof header === 'string' && header.length <= 128 ? header : crypto.randomUUID();
+        return createRequestContext(services, requestId);
+      },
+    }),
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const shownHost = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
+  const url = `http://${shownHost}:${port}`;
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    graphqlUrl: `${url}/graphql`,
+    port,
+    server,
+    stop(timeoutMs: number) {
+      stopping ??= (async () => {
+        const force = setTimeout(() => server.closeAllConnections(), timeoutMs);
+        force.unref();
+        // The drain plugin stops accepting and waits for in-flight operations.
+        await apollo.stop();
+        clearTimeout(force);
+      })();
+      return stopping;
+    },
+  };
+}
