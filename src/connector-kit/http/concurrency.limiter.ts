@@ -10,7 +10,10 @@ export class ConcurrencyLimiter {
   private active = 0;
   private readonly waiters: Array<{ grant: () => void }> = [];
 
-  constructor(readonly limit: number) {
+  readonly limit: number;
+
+  constructor(limit: number) {
+    this.limit = limit;
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`concurrency must be a positive integer, got ${limit}`);
   }
 

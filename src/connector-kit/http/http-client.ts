@@ -89,8 +89,10 @@ type Outcome =
 
 /** Thrown inside the breaker so that opossum counts the attempt as a failure. */
 class CountedFailure extends Error {
-  constructor(readonly outcome: Outcome) {
+  readonly outcome: Outcome;
+  constructor(outcome: Outcome) {
     super('upstream attempt failed');
+    this.outcome = outcome;
   }
 }
 

@@ -39,11 +39,15 @@ export class InstanceMetrics {
   private readonly latencies: number[] = [];
   private next = 0;
 
-  constructor(
-    readonly instanceId: string,
-    readonly connectorId: string,
-    private readonly inFlight: () => number,
-  ) {}
+  readonly instanceId: string;
+  readonly connectorId: string;
+  private readonly inFlight: () => number;
+
+  constructor(instanceId: string, connectorId: string, inFlight: () => number) {
+    this.instanceId = instanceId;
+    this.connectorId = connectorId;
+    this.inFlight = inFlight;
+  }
 
   recordLatency(ms: number): void {
     // A ring buffer keeps the window bounded without shifting arrays.

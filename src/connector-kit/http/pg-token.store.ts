@@ -40,10 +40,13 @@ function sameToken(a: Token | null, b: Token): boolean {
  * const auth = oauth2({ tokenUrl, clientId, clientSecret, store });
  */
 export class PgTokenStore implements TokenStore {
-  constructor(
-    private readonly pool: PgPoolLike,
-    private readonly options: { lockTimeoutMs?: number } = {},
-  ) {}
+  private readonly pool: PgPoolLike;
+  private readonly options: { lockTimeoutMs?: number };
+
+  constructor(pool: PgPoolLike, options: { lockTimeoutMs?: number } = {}) {
+    this.pool = pool;
+    this.options = options;
+  }
 
   async read(instanceId: string): Promise<Token | null> {
     const res = await this.pool.query(

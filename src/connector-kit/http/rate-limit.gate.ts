@@ -1,7 +1,9 @@
 /** Thrown when the instance stays blocked past the caller's deadline. */
 export class RateLimitedUntilError extends Error {
-  constructor(readonly resetAt: number) {
+  readonly resetAt: number;
+  constructor(resetAt: number) {
     super(`rate limited until ${new Date(resetAt).toISOString()}`);
+    this.resetAt = resetAt;
   }
 }
 
