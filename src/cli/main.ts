@@ -57,7 +57,7 @@ function onShutdownSignal(log: Logger, stop: () => Promise<void>): void {
 }
 
 function parsePort(value: string): string {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('PORT must be an integer from 1 to 65535');
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('PORT must be an integer from 0 to 65535');
   return value;
 }
 

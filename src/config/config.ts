@@ -72,7 +72,7 @@ const region = z.string().transform((v, ctx) => {
 export const SETTINGS = {
   databaseUrl: { env: 'DATABASE_URL', schema: postgresUrl.optional() },
   dataDir: { env: 'DATA_DIR', schema: z.string().min(1).default('.data') },
-  port: { env: 'PORT', schema: int('PORT', 1, 65535).default(4000) },
+  port: { env: 'PORT', schema: int('PORT', 0, 65535).default(4000) },
   host: { env: 'HOST', schema: z.string().min(1).default('127.0.0.1') },
   environment: {
     env: 'TOUCHPOINT_ENV',
