@@ -116,7 +116,10 @@ export function oauth2(options: OAuth2Options): AuthProvider & { token(ctx: Auth
       form.set('refresh_token', refreshToken);
     }
     if (options.scope) form.set('scope', options.scope);
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    };
     if (options.clientAuth === 'basic') {
       headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`).toString('base64')}`;
     } else {
@@ -137,7 +140,8 @@ export function oauth2(options: OAuth2Options): AuthProvider & { token(ctx: Auth
     }
     if (res.status >= 400) throw fail(`token endpoint answered HTTP ${res.status}`, res.status);
     const body = res.data ?? {};
-    if (typeof body.access_token !== 'string' || body.access_token === '') throw fail('token endpoint returned no access_token', res.status);
+    if (typeof body.access_token !== 'string' || body.access_token === '')
+      throw fail('token endpoint returned no access_token', res.status);
     const expiresIn = Number(body.expires_in);
     return {
       accessToken: body.access_token,

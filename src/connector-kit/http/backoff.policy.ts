@@ -20,7 +20,11 @@ export function isIdempotentMethod(method: string): boolean {
  * Full-jitter exponential backoff (AWS architecture blog): a uniform wait in
  * [0, min(cap, base * 2^(retry-1))], which spreads retries of many callers apart.
  */
-export function fullJitterDelayMs(retry: number, settings: BackoffSettings = DEFAULT_BACKOFF, random: () => number = Math.random): number {
+export function fullJitterDelayMs(
+  retry: number,
+  settings: BackoffSettings = DEFAULT_BACKOFF,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(settings.capMs, settings.baseMs * 2 ** Math.max(0, retry - 1));
   return Math.floor(random() * ceiling);
 }

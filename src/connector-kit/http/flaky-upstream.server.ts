@@ -59,9 +59,16 @@ export async function startFlakyUpstream(handler: FakeHandler): Promise<FlakyUps
         if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
         inFlight--;
         if (res.destroyed) return;
-        const body = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+        const body =
+          reply.body === undefined
+            ? ''
+            : typeof reply.body === 'string'
+              ? reply.body
+              : JSON.stringify(reply.body);
         res.writeHead(reply.status ?? 200, {
-          ...(typeof reply.body === 'string' || reply.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(typeof reply.body === 'string' || reply.body === undefined
+            ? {}
+            : { 'content-type': 'application/json' }),
           ...reply.headers,
         });
         res.end(body);

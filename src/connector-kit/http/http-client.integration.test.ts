@@ -2,7 +2,17 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { startFlakyUpstream, type FakeHandler, type FlakyUpstream } from './flaky-upstream.server.js';
-import { basic, bearer, createHttpClient, getHttpMetrics, InMemoryTokenStore, oauth2, UpstreamError, type HttpClient, type HttpClientOptions } from './index.js';
+import {
+  basic,
+  bearer,
+  createHttpClient,
+  getHttpMetrics,
+  InMemoryTokenStore,
+  oauth2,
+  UpstreamError,
+  type HttpClient,
+  type HttpClientOptions,
+} from './index.js';
 
 const servers: FlakyUpstream[] = [];
 const clients: HttpClient[] = [];
@@ -43,16 +53,22 @@ afterEach(async () => {
 
 describe('retries', () => {
   it('retries 5xx and returns the success that follows', async () => {
-    const s = await upstream((_r, hit) => (hit < 3 ? { status: hit === 1 ? 502 : 503 } : { body: { ok: true } }));
-    const res = await client(s).get<{ ok: boolean }>('/things');
+    const s = await upstream((_r, hit) =>
+      hit < 3 ? { status: hit === 1 ? 502 : 503 } : { body: { ok: true } },
+    );
+    const c = client(s);
+    const res = await c.get<{ ok: boolean }>('/things');
     expect(res.data).toEqual({ ok: true });
     expect(res.attempts).toBe(3);
     expect(s.requests).toHaveLength(3);
+    expect(c.metrics()).toMatchObject({ requests: 1, attempts: 3, retries: 2, failures: {} });
   });
 
   it('never makes more than 3 attempts, whatever maxAttempts says', async () => {
     const s = await upstream(() => ({ status: 503 }));
-    const err = await failure(client(s, { maxAttempts: 10, breaker: { volumeThreshold: 1000 } }).get('/always-down'));
+    const err = await failure(
+      client(s, { maxAttempts: 10, breaker: { volumeThreshold: 1000 } }).get('/always-down'),
+    );
     expect(s.requests).toHaveLength(3);
     expect(err.code).toBe('UPSTREAM_HTTP_ERROR');
     expect(err.http).toEqual({ status: 503 });
@@ -68,7 +84,9 @@ describe('retries', () => {
   });
 
   it('retries a POST with an idempotency key, sending the same key each time', async () => {
-    const s = await upstream((_r, hit) => (hit === 1 ? { status: 503 } : { status: 201, body: { id: 'ch_1' } }));
+    const s = await upstream((_r, hit) =>
+      hit === 1 ? { status: 503 } : { status: 201, body: { id: 'ch_1' } },
+    );
     const res = await client(s).post('/charges', { amount: 1 }, { idempotencyKey: 'key-123' });
     expect(res.status).toBe(201);
     expect(s.requests.map((r) => r.headers['idempotency-key'])).toEqual(['key-123', 'key-123']);
@@ -107,8 +125,12 @@ describe('timeouts and network errors', () => {
   });
 
   it('retries an attempt that timed out when the deadline leaves room', async () => {
-    const s = await upstream((_r, hit) => (hit === 1 ? { delayMs: 1_000, body: { late: true } } : { body: { late: false } }));
-    const res = await client(s, { timeoutMs: 3_000, attemptTimeoutMs: 200 }).get<{ late: boolean }>('/sometimes-slow');
+    const s = await upstream((_r, hit) =>
+      hit === 1 ? { delayMs: 1_000, body: { late: true } } : { body: { late: false } },
+    );
+    const res = await client(s, { timeoutMs: 3_000, attemptTimeoutMs: 200 }).get<{ late: boolean }>(
+      '/sometimes-slow',
+    );
     expect(res.data.late).toBe(false);
     expect(res.attempts).toBe(2);
   });
@@ -124,7 +146,9 @@ describe('timeouts and network errors', () => {
 
 describe('rate limits', () => {
   it('after a 429 with Retry-After: 2 sends nothing to the instance for 2 s, for any caller', async () => {
-    const s = await upstream((_r, hit) => (hit === 1 ? { status: 429, headers: { 'retry-after': '2' } } : { body: { ok: true } }));
+    const s = await upstream((_r, hit) =>
+      hit === 1 ? { status: 429, headers: { 'retry-after': '2' } } : { body: { ok: true } },
+    );
     const c = client(s);
     const first = c.get('/a');
     // Wait until the 429 has reached the client, then start other callers on the same instance.
@@ -153,7 +177,10 @@ describe('rate limits', () => {
   });
 
   it("treats Salesforce's 403 REQUEST_LIMIT_EXCEEDED as a rate limit", async () => {
-    const s = await upstream(() => ({ status: 403, body: [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }] }));
+    const s = await upstream(() => ({
+      status: 403,
+      body: [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }],
+    }));
     const err = await failure(client(s, { maxAttempts: 1 }).get('/services/data/v62.0/query'));
     expect(err.code).toBe('UPSTREAM_RATE_LIMITED');
     expect(err.http).toEqual({ status: 403 });
@@ -172,7 +199,8 @@ describe('rate limits', () => {
 
   it("lets a connector declare body-level limits: BambooHR's 200 carrying a 429 and Meta's code 4", async () => {
     const s = await upstream((r, hit) => {
-      if (r.path === '/bamboo') return hit === 1 ? { status: 200, body: { status: 429 } } : { body: { employees: [] } };
+      if (r.path === '/bamboo')
+        return hit === 1 ? { status: 200, body: { status: 429 } } : { body: { employees: [] } };
       return { status: 400, body: { error: { code: 4, message: 'Application request limit reached' } } };
     });
     const c = client(s, {
@@ -180,7 +208,8 @@ describe('rate limits', () => {
       classify: (res) => {
         const body = res.data as { status?: number; error?: { code?: number } } | null;
         if (body?.status === 429) return { kind: 'rate_limited', retryAfterMs: 300 };
-        if ([4, 17, 32, 613].includes(body?.error?.code ?? -1)) return { kind: 'rate_limited', retryAfterMs: 60_000 };
+        if ([4, 17, 32, 613].includes(body?.error?.code ?? -1))
+          return { kind: 'rate_limited', retryAfterMs: 60_000 };
         return undefined;
       },
       timeoutMs: 5_000,
@@ -198,7 +227,10 @@ describe('circuit breaker', () => {
   it('opens on an always-failing upstream, fails fast without calling it, then lets one probe through', async () => {
     let healthy = false;
     const s = await upstream(() => (healthy ? { body: { ok: true } } : { status: 503, delayMs: 100 }));
-    const c = client(s, { maxAttempts: 1, breaker: { volumeThreshold: 3, errorThresholdPercentage: 50, resetTimeout: 700 } });
+    const c = client(s, {
+      maxAttempts: 1,
+      breaker: { volumeThreshold: 3, errorThresholdPercentage: 50, resetTimeout: 700 },
+    });
     const codes: string[] = [];
     for (let i = 0; i < 5; i++) codes.push((await failure(c.get('/down'))).code);
     expect(codes.slice(0, 3)).toEqual(['UPSTREAM_HTTP_ERROR', 'UPSTREAM_HTTP_ERROR', 'UPSTREAM_HTTP_ERROR']);
@@ -212,7 +244,9 @@ describe('circuit breaker', () => {
     // Half-open: of three concurrent calls only one reaches the upstream; it fails, so the circuit reopens.
     const probe = await Promise.allSettled([c.get('/down'), c.get('/down'), c.get('/down')]);
     expect(s.requests).toHaveLength(4);
-    const probeCodes = probe.map((p) => (p.status === 'rejected' ? (p.reason as UpstreamError).code : 'ok')).sort();
+    const probeCodes = probe
+      .map((p) => (p.status === 'rejected' ? (p.reason as UpstreamError).code : 'ok'))
+      .sort();
     expect(probeCodes).toEqual(['UPSTREAM_HTTP_ERROR', 'UPSTREAM_UNAVAILABLE', 'UPSTREAM_UNAVAILABLE']);
 
     healthy = true;
@@ -258,7 +292,9 @@ describe('auth', () => {
     await client(s, { auth: basic('user', 'pa:ss') }).get('/b');
     await client(s, { auth: (await import('./index.js')).apiKeyHeader('X-Api-Key', 'k-9') }).get('/c');
     expect(s.requests[0]!.headers.authorization).toBe('Bearer tok-1');
-    expect(s.requests[1]!.headers.authorization).toBe(`Basic ${Buffer.from('user:pa:ss').toString('base64')}`);
+    expect(s.requests[1]!.headers.authorization).toBe(
+      `Basic ${Buffer.from('user:pa:ss').toString('base64')}`,
+    );
     expect(s.requests[2]!.headers['x-api-key']).toBe('k-9');
   });
 
@@ -268,8 +304,12 @@ describe('auth', () => {
       if (r.path === '/oauth/token') {
         issued++;
         const form = new URLSearchParams(r.body);
-        if (form.get('grant_type') !== 'refresh_token' || form.get('client_secret') !== 'shh') return { status: 400, body: { error: 'invalid_grant' } };
-        return { delayMs: 150, body: { access_token: `fresh-${issued}`, refresh_token: `r-${issued}`, expires_in: 3600 } };
+        if (form.get('grant_type') !== 'refresh_token' || form.get('client_secret') !== 'shh')
+          return { status: 400, body: { error: 'invalid_grant' } };
+        return {
+          delayMs: 150,
+          body: { access_token: `fresh-${issued}`, refresh_token: `r-${issued}`, expires_in: 3600 },
+        };
       }
       const auth = r.headers.authorization ?? '';
       if (!auth.startsWith('Bearer fresh-') || auth === `Bearer ${opts.rejectToken}`) return { status: 401 };
@@ -281,8 +321,14 @@ describe('auth', () => {
 
   it('20 concurrent calls with an expired token cause exactly one refresh', async () => {
     const { s, refreshes } = await oauthUpstream();
-    const store = new InMemoryTokenStore({ 'oauth-1': { accessToken: 'stale', refreshToken: 'r-0', expiresAt: new Date(Date.now() - 1_000) } });
-    const c = client(s, { instanceId: 'oauth-1', concurrency: 20, auth: oauth2({ tokenUrl: `${s.url}/oauth/token`, clientId: 'cid', clientSecret: 'shh', store }) });
+    const store = new InMemoryTokenStore({
+      'oauth-1': { accessToken: 'stale', refreshToken: 'r-0', expiresAt: new Date(Date.now() - 1_000) },
+    });
+    const c = client(s, {
+      instanceId: 'oauth-1',
+      concurrency: 20,
+      auth: oauth2({ tokenUrl: `${s.url}/oauth/token`, clientId: 'cid', clientSecret: 'shh', store }),
+    });
     const results = await Promise.all(Array.from({ length: 20 }, () => c.get<{ token: string }>('/me')));
     expect(refreshes()).toBe(1);
     expect(new Set(results.map((r) => r.data.token))).toEqual(new Set(['fresh-1']));
@@ -291,8 +337,13 @@ describe('auth', () => {
 
   it('a 401 triggers one refresh and one retry', async () => {
     const { s, refreshes } = await oauthUpstream({ rejectToken: 'fresh-0' });
-    const store = new InMemoryTokenStore({ 'oauth-2': { accessToken: 'fresh-0', refreshToken: 'r-0', expiresAt: new Date(Date.now() + 3_600_000) } });
-    const c = client(s, { instanceId: 'oauth-2', auth: oauth2({ tokenUrl: `${s.url}/oauth/token`, clientId: 'cid', clientSecret: 'shh', store }) });
+    const store = new InMemoryTokenStore({
+      'oauth-2': { accessToken: 'fresh-0', refreshToken: 'r-0', expiresAt: new Date(Date.now() + 3_600_000) },
+    });
+    const c = client(s, {
+      instanceId: 'oauth-2',
+      auth: oauth2({ tokenUrl: `${s.url}/oauth/token`, clientId: 'cid', clientSecret: 'shh', store }),
+    });
     const res = await c.post<{ token: string }>('/notes', { text: 'hi' });
     expect(res.data.token).toBe('fresh-1');
     expect(refreshes()).toBe(1);
@@ -301,8 +352,18 @@ describe('auth', () => {
 
   it('reports a refused refresh as UPSTREAM_AUTH without leaking the secret', async () => {
     const { s } = await oauthUpstream();
-    const store = new InMemoryTokenStore({ 'oauth-3': { accessToken: '', refreshToken: 'r-0', expiresAt: null } });
-    const c = client(s, { instanceId: 'oauth-3', auth: oauth2({ tokenUrl: `${s.url}/oauth/token`, clientId: 'cid', clientSecret: 'wrong-secret', store }) });
+    const store = new InMemoryTokenStore({
+      'oauth-3': { accessToken: '', refreshToken: 'r-0', expiresAt: null },
+    });
+    const c = client(s, {
+      instanceId: 'oauth-3',
+      auth: oauth2({
+        tokenUrl: `${s.url}/oauth/token`,
+        clientId: 'cid',
+        clientSecret: 'wrong-secret',
+        store,
+      }),
+    });
     const err = await failure(c.get('/me'));
     expect(err.code).toBe('UPSTREAM_AUTH');
     expect(err.message).toContain('oauth-3');
@@ -316,13 +377,16 @@ describe('logs and metrics', () => {
     const lines: Array<Record<string, unknown>> = [];
     const sink = new Writable({
       write(chunk: Buffer, _enc, cb) {
-        for (const l of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+        for (const l of chunk.toString('utf8').split('\n').filter(Boolean))
+          lines.push(JSON.parse(l) as Record<string, unknown>);
         cb();
       },
     });
     const logger = pino({ level: 'debug' }, sink);
     const s = await upstream((_r, hit) => (hit === 1 ? { status: 503 } : { body: {} }));
-    await client(s, { logger, auth: bearer('super-secret-token') }).get('/contacts', { params: { email: 'ann@example.com' } });
+    await client(s, { logger, auth: bearer('super-secret-token') }).get('/contacts', {
+      params: { email: 'ann@example.com' },
+    });
     await new Promise((r) => setImmediate(r));
     const attempts = lines.filter((l) => l.msg === 'upstream attempt');
     expect(attempts.map((l) => [l.path, l.status, l.attempt])).toEqual([
@@ -341,7 +405,15 @@ describe('logs and metrics', () => {
     await c.get('/good');
     await failure(c.get('/bad'));
     const m = getHttpMetrics('metrics-1');
-    expect(m).toMatchObject({ instanceId: 'metrics-1', connectorId: 'acme', requests: 2, attempts: 2, retries: 0, failures: { UPSTREAM_HTTP_ERROR: 1 }, breakerState: 'closed' });
+    expect(m).toMatchObject({
+      instanceId: 'metrics-1',
+      connectorId: 'acme',
+      requests: 2,
+      attempts: 2,
+      retries: 0,
+      failures: { UPSTREAM_HTTP_ERROR: 1 },
+      breakerState: 'closed',
+    });
     expect(m?.latencyMs.samples).toBe(2);
     expect(m?.latencyMs.p99).not.toBeNull();
     expect(getHttpMetrics().some((x) => x.instanceId === 'metrics-1')).toBe(true);

@@ -2,10 +2,22 @@ import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import CircuitBreaker from 'opossum';
 import { pino, type Logger } from 'pino';
 import type { AuthProvider } from './auth.providers.js';
-import { clampAttempts, DEFAULT_BACKOFF, fullJitterDelayMs, isIdempotentMethod, type BackoffSettings } from './backoff.policy.js';
+import {
+  clampAttempts,
+  DEFAULT_BACKOFF,
+  fullJitterDelayMs,
+  isIdempotentMethod,
+  type BackoffSettings,
+} from './backoff.policy.js';
 import { ConcurrencyLimiter } from './concurrency.limiter.js';
 import { InstanceMetrics, type HttpMetricsSnapshot } from './http.metrics.js';
-import { defaultClassify, exhaustedWindowMs, parseRetryAfter, type Classification, type ClassifyHook } from './rate-limit.classifier.js';
+import {
+  defaultClassify,
+  exhaustedWindowMs,
+  parseRetryAfter,
+  type Classification,
+  type ClassifyHook,
+} from './rate-limit.classifier.js';
 import { RateLimitedUntilError, RateLimitGate } from './rate-limit.gate.js';
 import { UpstreamError, type UpstreamErrorCode } from './upstream.error.js';
 
@@ -84,7 +96,13 @@ export interface HttpClient {
 }
 
 type Outcome =
-  | { type: 'response'; res: AxiosResponse; headers: Record<string, string>; classification: Classification; ms: number }
+  | {
+      type: 'response';
+      res: AxiosResponse;
+      headers: Record<string, string>;
+      classification: Classification;
+      ms: number;
+    }
   | { type: 'error'; code: 'UPSTREAM_TIMEOUT' | 'UPSTREAM_NETWORK'; detail: string; ms: number };
 
 /** Thrown inside the breaker so that opossum counts the attempt as a failure. */
@@ -140,7 +158,14 @@ function instanceState(options: HttpClientOptions, logger: Logger): InstanceStat
     metrics.breakerState = 'closed';
     logger.info(log, 'upstream circuit closed');
   });
-  const state: InstanceState = { refs: 1, connectorId: options.connectorId, gate: new RateLimitGate(), limiter, breaker, metrics };
+  const state: InstanceState = {
+    refs: 1,
+    connectorId: options.connectorId,
+    gate: new RateLimitGate(),
+    limiter,
+    breaker,
+    metrics,
+  };
   instances.set(options.instanceId, state);
   return state;
 }
@@ -164,7 +189,10 @@ function flattenHeaders(raw: AxiosResponse['headers']): Record<string, string> {
 
 /** The path alone: query strings carry emails and phone numbers, so they never reach a log or an error. */
 function pathOf(url: string, baseURL: string | undefined): string {
-  const full = /^[a-z][a-z\d+.-]*:\/\//i.test(url) || !baseURL ? url : `${baseURL.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`;
+  const full =
+    /^[a-z][a-z\d+.-]*:\/\//i.test(url) || !baseURL
+      ? url
+      : `${baseURL.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`;
   try {
     return new URL(full, 'http://relative.invalid').pathname;
   } catch {
@@ -175,7 +203,10 @@ function pathOf(url: string, baseURL: string | undefined): string {
 function networkCode(err: unknown): { code: 'UPSTREAM_TIMEOUT' | 'UPSTREAM_NETWORK'; detail: string } {
   const code = (err as { code?: unknown }).code;
   const detail = typeof code === 'string' ? code : 'request failed';
-  return { code: detail === 'ETIMEDOUT' || detail === 'ECONNABORTED' ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_NETWORK', detail };
+  return {
+    code: detail === 'ETIMEDOUT' || detail === 'ECONNABORTED' ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_NETWORK',
+    detail,
+  };
 }
 
 /**
@@ -192,6 +223,10 @@ function networkCode(err: unknown): { code: 'UPSTREAM_TIMEOUT' | 'UPSTREAM_NETWO
  *   logger,
  * });
  * const { data } = await http.get<{ results: Contact[] }>('/crm/v3/objects/contacts', { params: { limit: 100 } });
+ *
+ * Clients created with the same `instanceId` in one process share the rate-limit gate,
+ * concurrency cap, breaker and metrics (the first client's settings apply); `close()` the
+ * client when the instance is removed.
  *
  * @example
  * // BambooHR answers HTTP 200 with a 429 body: say so as data next to the connector.
@@ -220,12 +255,30 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   });
   let closed = false;
 
-  const fail = (code: UpstreamErrorCode, what: string, extra: { status?: number; retryAfterMs?: number; attempts?: number } = {}) => {
-    metrics.recordFailure(code);
-    return new UpstreamError({ code, connector: connectorId, instance: instanceId, message: `${name}: ${what}`, ...extra });
-  };
+  const fail = (
+    code: UpstreamErrorCode,
+    what: string,
+    extra: { status?: number; retryAfterMs?: number; attempts?: number } = {},
+  ) =>
+    new UpstreamError({
+      code,
+      connector: connectorId,
+      instance: instanceId,
+      message: `${name}: ${what}`,
+      ...extra,
+    });
 
   async function request<T>(req: HttpRequest): Promise<HttpResponse<T>> {
+    try {
+      return await attempts<T>(req);
+    } catch (err) {
+      // Failures count calls that ended in an error, by code; retried attempts show in `retries`.
+      if (err instanceof UpstreamError) metrics.recordFailure(err.code);
+      throw err;
+    }
+  }
+
+  async function attempts<T>(req: HttpRequest): Promise<HttpResponse<T>> {
     const started = Date.now();
     const deadline = started + (req.timeoutMs ?? defaultDeadlineMs);
     const method = req.method.toUpperCase() as HttpMethod;
@@ -262,16 +315,24 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         } catch (err) {
           if (!(err instanceof RateLimitedUntilError)) throw err;
           const retryAfterMs = Math.max(0, err.resetAt - Date.now());
-          throw fail('UPSTREAM_RATE_LIMITED', `${what} rate limited; the limit resets at ${new Date(err.resetAt).toISOString()}, after this call's deadline`, {
-            retryAfterMs,
-            attempts: attempt - 1,
-            ...(last?.http ? { status: last.http.status } : {}),
-          });
+          throw fail(
+            'UPSTREAM_RATE_LIMITED',
+            `${what} rate limited; the limit resets at ${new Date(err.resetAt).toISOString()}, after this call's deadline`,
+            {
+              retryAfterMs,
+              attempts: attempt - 1,
+              ...(last?.http ? { status: last.http.status } : {}),
+            },
+          );
         }
         try {
           release = await limiter.acquire(deadline);
         } catch {
-          throw fail('UPSTREAM_TIMEOUT', `${what} timed out waiting for a request slot (concurrency ${limiter.limit})`, { attempts: attempt - 1 });
+          throw fail(
+            'UPSTREAM_TIMEOUT',
+            `${what} timed out waiting for a request slot (concurrency ${limiter.limit})`,
+            { attempts: attempt - 1 },
+          );
         }
         if (gate.blockedUntil === 0) break;
         release();
@@ -280,7 +341,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
         release();
-        throw last ?? fail('UPSTREAM_TIMEOUT', `${what} ran out of time before attempt ${attempt}`, { attempts: attempt - 1 });
+        throw (
+          last ??
+          fail('UPSTREAM_TIMEOUT', `${what} ran out of time before attempt ${attempt}`, {
+            attempts: attempt - 1,
+          })
+        );
       }
       const attemptTimeout = Math.min(remaining, options.attemptTimeoutMs ?? remaining);
 
@@ -311,31 +377,52 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           }
           metrics.recordLatency(result.ms);
           logger.debug(
-            { connector: connectorId, instance: instanceId, method, path, status: result.type === 'response' ? result.res.status : result.detail, ms: result.ms, attempt },
+            {
+              connector: connectorId,
+              instance: instanceId,
+              method,
+              path,
+              status: result.type === 'response' ? result.res.status : result.detail,
+              ms: result.ms,
+              attempt,
+            },
             'upstream attempt',
           );
           // Only an unhealthy upstream counts against the breaker; 4xx and rate limits do not.
-          if (result.type === 'error' || result.classification.kind === 'retryable') throw new CountedFailure(result);
+          if (result.type === 'error' || result.classification.kind === 'retryable')
+            throw new CountedFailure(result);
           return result;
         });
       } catch (err) {
         if (err instanceof CountedFailure) outcome = err.outcome;
         else if ((err as { code?: unknown }).code === 'EOPENBREAKER') {
           release();
-          throw fail('UPSTREAM_UNAVAILABLE', `${what} not sent: circuit open after repeated upstream failures`, {
-            attempts: attempt - 1,
-            ...(last?.http ? { status: last.http.status } : {}),
-          });
+          throw fail(
+            'UPSTREAM_UNAVAILABLE',
+            `${what} not sent: circuit open after repeated upstream failures`,
+            {
+              attempts: attempt - 1,
+              ...(last?.http ? { status: last.http.status } : {}),
+            },
+          );
         } else {
           release();
-          throw err instanceof UpstreamError ? err : fail('UPSTREAM_NETWORK', `${what} failed before sending (${(err as Error).message})`);
+          throw err instanceof UpstreamError
+            ? err
+            : fail('UPSTREAM_NETWORK', `${what} failed before sending (${(err as Error).message})`);
         }
       }
       release();
 
       let retryDelayFloor = 0;
       if (outcome.type === 'error') {
-        last = fail(outcome.code, outcome.code === 'UPSTREAM_TIMEOUT' ? `${what} timed out after ${outcome.ms} ms (attempt ${attempt})` : `${what} network error ${outcome.detail} (attempt ${attempt})`, { attempts: attempt });
+        last = fail(
+          outcome.code,
+          outcome.code === 'UPSTREAM_TIMEOUT'
+            ? `${what} timed out after ${outcome.ms} ms (attempt ${attempt})`
+            : `${what} network error ${outcome.detail} (attempt ${attempt})`,
+          { attempts: attempt },
+        );
         if (!canRetry) throw last;
       } else {
         const { res, classification } = outcome;
@@ -348,23 +435,31 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         if (classification.kind === 'rate_limited') {
           const retryAfterMs = classification.retryAfterMs;
           if (retryAfterMs !== undefined) gate.block(retryAfterMs);
-          last = fail('UPSTREAM_RATE_LIMITED', `${what} rate limited (HTTP ${status})${retryAfterMs !== undefined ? `; resets at ${new Date(Date.now() + retryAfterMs).toISOString()}` : ''}`, {
-            status,
-            attempts: attempt,
-            ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-          });
+          last = fail(
+            'UPSTREAM_RATE_LIMITED',
+            `${what} rate limited (HTTP ${status})${retryAfterMs !== undefined ? `; resets at ${new Date(Date.now() + retryAfterMs).toISOString()}` : ''}`,
+            {
+              status,
+              attempts: attempt,
+              ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+            },
+          );
           if (!canRetry) throw last;
         } else if (status === 401 && options.auth?.onUnauthorized && !authRetried && attempt < maxAttempts) {
           // The vendor refused the credentials, so nothing was done: one refresh-and-retry is safe for any method.
           authRetried = true;
-          metrics.recordFailure('UPSTREAM_AUTH');
           if (await options.auth.onUnauthorized(authCtx, authHeaders)) continue;
           throw fail('UPSTREAM_AUTH', `${what} unauthorized (HTTP 401)`, { status, attempts: attempt });
         } else if (classification.kind === 'fatal') {
-          const code: UpstreamErrorCode = status === 401 || status === 403 ? 'UPSTREAM_AUTH' : 'UPSTREAM_HTTP_ERROR';
+          const code: UpstreamErrorCode =
+            status === 401 || status === 403 ? 'UPSTREAM_AUTH' : 'UPSTREAM_HTTP_ERROR';
           throw fail(code, `${what} failed with HTTP ${status}`, { status, attempts: attempt });
         } else {
-          last = fail('UPSTREAM_HTTP_ERROR', `${what} failed with HTTP ${status} (attempt ${attempt} of ${maxAttempts})`, { status, attempts: attempt });
+          last = fail(
+            'UPSTREAM_HTTP_ERROR',
+            `${what} failed with HTTP ${status} (attempt ${attempt} of ${maxAttempts})`,
+            { status, attempts: attempt },
+          );
           // A 500 may mean the work was done: repeat it only when repeating is harmless.
           if (!canRetry || (status === 500 && !idempotent)) throw last;
           retryDelayFloor = parseRetryAfter(outcome.headers['retry-after']) ?? 0;

@@ -11,6 +11,7 @@ export interface HttpMetricsSnapshot {
   /** Attempts that went on the wire. */
   attempts: number;
   retries: number;
+  /** Calls that ended in an error, by code. */
   failures: Partial<Record<UpstreamErrorCode, number>>;
   rateLimitWaits: number;
   rateLimitWaitMs: number;

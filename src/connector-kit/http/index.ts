@@ -3,7 +3,15 @@
  * Connectors import from here only, never from axios.
  */
 export { createHttpClient, getHttpMetrics } from './http-client.js';
-export type { BreakerSettings, HttpClient, HttpClientOptions, HttpMethod, HttpRequest, HttpRequestOptions, HttpResponse } from './http-client.js';
+export type {
+  BreakerSettings,
+  HttpClient,
+  HttpClientOptions,
+  HttpMethod,
+  HttpRequest,
+  HttpRequestOptions,
+  HttpResponse,
+} from './http-client.js';
 export { UpstreamError, UPSTREAM_ERROR_CODES, isUpstreamError } from './upstream.error.js';
 export type { UpstreamErrorCode } from './upstream.error.js';
 export { apiKeyHeader, basic, bearer, oauth2 } from './auth.providers.js';
@@ -14,7 +22,14 @@ export { PgTokenStore } from './pg-token.store.js';
 export type { PgPoolLike } from './pg-token.store.js';
 export { defaultClassify, parseRetryAfter, retryAfterFromHeaders } from './rate-limit.classifier.js';
 export type { Classification, ClassifiableResponse, ClassifyHook } from './rate-limit.classifier.js';
-export { paginateCursor, paginateLinkHeader, paginateNextUrl, paginatePageToken, paginateStartingAfter, parseLinkNext } from './pagination.helpers.js';
+export {
+  paginateCursor,
+  paginateLinkHeader,
+  paginateNextUrl,
+  paginatePageToken,
+  paginateStartingAfter,
+  parseLinkNext,
+} from './pagination.helpers.js';
 export type {
   CursorPaginationOptions,
   LinkHeaderPaginationOptions,

@@ -75,13 +75,23 @@ export interface CursorPaginationOptions extends BaseOptions {
  *   yield page; // the engine stores page.nextCursor once the items are applied
  * }
  */
-export function paginateCursor<T>(http: HttpClient, o: CursorPaginationOptions): AsyncGenerator<Page<T>, void, undefined> {
+export function paginateCursor<T>(
+  http: HttpClient,
+  o: CursorPaginationOptions,
+): AsyncGenerator<Page<T>, void, undefined> {
   const cursorParam = o.cursorParam ?? 'after';
-  return walk(o.maxPages, async (cursor) => {
-    const params = { ...o.params, ...(cursor !== null ? { [cursorParam]: cursor } : {}) };
-    const { data } = await http.get<unknown>(o.path, { ...o.request, params });
-    return { items: itemsAt<T>(data, o.itemsPath ?? 'results'), nextCursor: stringAt(data, o.nextCursorPath ?? 'paging.next.after') };
-  }, o.cursor ?? null);
+  return walk(
+    o.maxPages,
+    async (cursor) => {
+      const params = { ...o.params, ...(cursor !== null ? { [cursorParam]: cursor } : {}) };
+      const { data } = await http.get<unknown>(o.path, { ...o.request, params });
+      return {
+        items: itemsAt<T>(data, o.itemsPath ?? 'results'),
+        nextCursor: stringAt(data, o.nextCursorPath ?? 'paging.next.after'),
+      };
+    },
+    o.cursor ?? null,
+  );
 }
 
 export interface StartingAfterPaginationOptions extends BaseOptions {
@@ -96,17 +106,24 @@ export interface StartingAfterPaginationOptions extends BaseOptions {
  * @example
  * for await (const page of paginateStartingAfter<StripeCustomer>(ctx.http, { path: '/v1/customers', params: { limit: 100 } })) { ... }
  */
-export function paginateStartingAfter<T>(http: HttpClient, o: StartingAfterPaginationOptions): AsyncGenerator<Page<T>, void, undefined> {
+export function paginateStartingAfter<T>(
+  http: HttpClient,
+  o: StartingAfterPaginationOptions,
+): AsyncGenerator<Page<T>, void, undefined> {
   const idField = o.idField ?? 'id';
-  return walk(o.maxPages, async (cursor) => {
-    const params = { ...o.params, ...(cursor !== null ? { starting_after: cursor } : {}) };
-    const { data } = await http.get<unknown>(o.path, { ...o.request, params });
-    const items = itemsAt<T>(data, o.itemsPath ?? 'data');
-    const last = items.at(-1);
-    const hasMore = readPath(data, o.hasMorePath ?? 'has_more') === true;
-    const lastId = last !== undefined ? stringAt(last, idField) : null;
-    return { items, nextCursor: hasMore ? lastId : null };
-  }, o.cursor ?? null);
+  return walk(
+    o.maxPages,
+    async (cursor) => {
+      const params = { ...o.params, ...(cursor !== null ? { starting_after: cursor } : {}) };
+      const { data } = await http.get<unknown>(o.path, { ...o.request, params });
+      const items = itemsAt<T>(data, o.itemsPath ?? 'data');
+      const last = items.at(-1);
+      const hasMore = readPath(data, o.hasMorePath ?? 'has_more') === true;
+      const lastId = last !== undefined ? stringAt(last, idField) : null;
+      return { items, nextCursor: hasMore ? lastId : null };
+    },
+    o.cursor ?? null,
+  );
 }
 
 export interface PageTokenPaginationOptions extends BaseOptions {
@@ -123,20 +140,32 @@ export interface PageTokenPaginationOptions extends BaseOptions {
  * @example
  * paginatePageToken<Tweet>(ctx.http, { path: `/2/users/${id}/mentions`, tokenParam: 'pagination_token', itemsPath: 'data', nextTokenPath: 'meta.next_token' });
  */
-export function paginatePageToken<T>(http: HttpClient, o: PageTokenPaginationOptions): AsyncGenerator<Page<T>, void, undefined> {
+export function paginatePageToken<T>(
+  http: HttpClient,
+  o: PageTokenPaginationOptions,
+): AsyncGenerator<Page<T>, void, undefined> {
   const tokenParam = o.tokenParam ?? 'page_token';
-  return walk(o.maxPages, async (cursor) => {
-    const params = { ...o.params, ...(cursor !== null ? { [tokenParam]: cursor } : {}) };
-    const { data } = await http.get<unknown>(o.path, { ...o.request, params });
-    return { items: itemsAt<T>(data, o.itemsPath ?? 'data'), nextCursor: stringAt(data, o.nextTokenPath ?? 'next_page_token') };
-  }, o.cursor ?? null);
+  return walk(
+    o.maxPages,
+    async (cursor) => {
+      const params = { ...o.params, ...(cursor !== null ? { [tokenParam]: cursor } : {}) };
+      const { data } = await http.get<unknown>(o.path, { ...o.request, params });
+      return {
+        items: itemsAt<T>(data, o.itemsPath ?? 'data'),
+        nextCursor: stringAt(data, o.nextTokenPath ?? 'next_page_token'),
+      };
+    },
+    o.cursor ?? null,
+  );
 }
 
 /** Next-page URLs must stay on the vendor's host: credentials go with every request. */
 function checkSameOrigin(http: HttpClient, next: string): void {
   if (!/^[a-z][a-z\d+.-]*:\/\//i.test(next) || http.baseURL === undefined) return;
   if (new URL(next).origin !== new URL(http.baseURL).origin) {
-    throw new Error(`${http.connectorId}/${http.instanceId}: next-page URL points to another origin; refusing to follow it`);
+    throw new Error(
+      `${http.connectorId}/${http.instanceId}: next-page URL points to another origin; refusing to follow it`,
+    );
   }
 }
 
@@ -153,13 +182,26 @@ export interface NextUrlPaginationOptions extends BaseOptions {
  * @example
  * paginateNextUrl<SfContact>(ctx.http, { path: '/services/data/v62.0/query', params: { q: soql }, itemsPath: 'records' });
  */
-export function paginateNextUrl<T>(http: HttpClient, o: NextUrlPaginationOptions): AsyncGenerator<Page<T>, void, undefined> {
-  return walk(o.maxPages, async (cursor) => {
-    if (cursor !== null) checkSameOrigin(http, cursor);
-    // The next URL already carries every parameter it needs.
-    const { data } = cursor === null ? await http.get<unknown>(o.path, { ...o.request, ...(o.params ? { params: o.params } : {}) }) : await http.get<unknown>(cursor, o.request);
-    return { items: itemsAt<T>(data, o.itemsPath ?? 'records'), nextCursor: stringAt(data, o.nextUrlPath ?? 'nextRecordsUrl') };
-  }, o.cursor ?? null);
+export function paginateNextUrl<T>(
+  http: HttpClient,
+  o: NextUrlPaginationOptions,
+): AsyncGenerator<Page<T>, void, undefined> {
+  return walk(
+    o.maxPages,
+    async (cursor) => {
+      if (cursor !== null) checkSameOrigin(http, cursor);
+      // The next URL already carries every parameter it needs.
+      const { data } =
+        cursor === null
+          ? await http.get<unknown>(o.path, { ...o.request, ...(o.params ? { params: o.params } : {}) })
+          : await http.get<unknown>(cursor, o.request);
+      return {
+        items: itemsAt<T>(data, o.itemsPath ?? 'records'),
+        nextCursor: stringAt(data, o.nextUrlPath ?? 'nextRecordsUrl'),
+      };
+    },
+    o.cursor ?? null,
+  );
 }
 
 /** The `rel="next"` target of an RFC 8288 (ex-5988) `Link` header, or null. */
@@ -186,10 +228,23 @@ export interface LinkHeaderPaginationOptions extends BaseOptions {
  * @example
  * paginateLinkHeader<Ticket>(ctx.http, { path: '/api/v2/tickets', itemsPath: 'tickets' });
  */
-export function paginateLinkHeader<T>(http: HttpClient, o: LinkHeaderPaginationOptions): AsyncGenerator<Page<T>, void, undefined> {
-  return walk(o.maxPages, async (cursor) => {
-    if (cursor !== null) checkSameOrigin(http, cursor);
-    const res = cursor === null ? await http.get<unknown>(o.path, { ...o.request, ...(o.params ? { params: o.params } : {}) }) : await http.get<unknown>(cursor, o.request);
-    return { items: itemsAt<T>(res.data, o.itemsPath ?? ''), nextCursor: parseLinkNext(res.headers['link']) };
-  }, o.cursor ?? null);
+export function paginateLinkHeader<T>(
+  http: HttpClient,
+  o: LinkHeaderPaginationOptions,
+): AsyncGenerator<Page<T>, void, undefined> {
+  return walk(
+    o.maxPages,
+    async (cursor) => {
+      if (cursor !== null) checkSameOrigin(http, cursor);
+      const res =
+        cursor === null
+          ? await http.get<unknown>(o.path, { ...o.request, ...(o.params ? { params: o.params } : {}) })
+          : await http.get<unknown>(cursor, o.request);
+      return {
+        items: itemsAt<T>(res.data, o.itemsPath ?? ''),
+        nextCursor: parseLinkNext(res.headers['link']),
+      };
+    },
+    o.cursor ?? null,
+  );
 }

@@ -8,7 +8,8 @@ registerHooks({
     try {
       return next(specifier, context);
     } catch (err) {
-      if (specifier.startsWith('.') && specifier.endsWith('.js')) return next(`${specifier.slice(0, -3)}.ts`, context);
+      if (specifier.startsWith('.') && specifier.endsWith('.js'))
+        return next(`${specifier.slice(0, -3)}.ts`, context);
       throw err;
     }
   },
@@ -24,7 +25,12 @@ const http = kit.createHttpClient({
   instanceId: INSTANCE_ID,
   baseURL: UPSTREAM_URL,
   concurrency: 20,
-  auth: kit.oauth2({ tokenUrl: `${UPSTREAM_URL}/oauth/token`, clientId: 'cid', clientSecret: 'shh', store: new kit.PgTokenStore(pool) }),
+  auth: kit.oauth2({
+    tokenUrl: `${UPSTREAM_URL}/oauth/token`,
+    clientId: 'cid',
+    clientSecret: 'shh',
+    store: new kit.PgTokenStore(pool),
+  }),
 });
 
 process.on('message', async (msg) => {

@@ -44,7 +44,10 @@ beforeAll(async () => {
     if (r.path === '/oauth/token') {
       issued++;
       // Slow on purpose, so that every other caller is queued behind the refresh.
-      return { delayMs: 300, body: { access_token: `fresh-${issued}`, refresh_token: `r-${issued}`, expires_in: 3600 } };
+      return {
+        delayMs: 300,
+        body: { access_token: `fresh-${issued}`, refresh_token: `r-${issued}`, expires_in: 3600 },
+      };
     }
     const auth = r.headers.authorization ?? '';
     return auth.startsWith('Bearer fresh-') ? { body: { token: auth.slice(7) } } : { status: 401 };
@@ -67,14 +70,20 @@ describe('PgTokenStore', () => {
       return { accessToken: 'a', refreshToken: 'r', expiresAt: new Date('2030-01-01T00:00:00Z') };
     });
     expect(t.accessToken).toBe('a');
-    expect(await store.read('first-start')).toEqual({ accessToken: 'a', refreshToken: 'r', expiresAt: new Date('2030-01-01T00:00:00Z') });
+    expect(await store.read('first-start')).toEqual({
+      accessToken: 'a',
+      refreshToken: 'r',
+      expiresAt: new Date('2030-01-01T00:00:00Z'),
+    });
   });
 
   it('rolls back when the refresh fails, keeping the old token', async () => {
     const p = pool();
     const store = new PgTokenStore(p);
     await seedExpired('failing');
-    await expect(store.refreshLocked('failing', async () => Promise.reject(new Error('vendor down')))).rejects.toThrow('vendor down');
+    await expect(
+      store.refreshLocked('failing', async () => Promise.reject(new Error('vendor down'))),
+    ).rejects.toThrow('vendor down');
     expect((await store.read('failing'))?.accessToken).toBe('stale');
   });
 
@@ -88,12 +97,19 @@ describe('PgTokenStore', () => {
         instanceId: id,
         baseURL: upstream.url,
         concurrency: 20,
-        auth: oauth2({ tokenUrl: `${upstream.url}/oauth/token`, clientId: 'cid', clientSecret: 'shh', store: new PgTokenStore(pool()) }),
+        auth: oauth2({
+          tokenUrl: `${upstream.url}/oauth/token`,
+          clientId: 'cid',
+          clientSecret: 'shh',
+          store: new PgTokenStore(pool()),
+        }),
       });
     const a = make();
     const b = make();
     try {
-      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).get<{ token: string }>('/me')));
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).get<{ token: string }>('/me')),
+      );
       expect(refreshes() - before).toBe(1);
       expect(new Set(results.map((r) => r.data.token)).size).toBe(1);
     } finally {
@@ -129,7 +145,12 @@ describe('PgTokenStore', () => {
       instanceId: id,
       baseURL: upstream.url,
       concurrency: 20,
-      auth: oauth2({ tokenUrl: `${upstream.url}/oauth/token`, clientId: 'cid', clientSecret: 'shh', store: new PgTokenStore(pool()) }),
+      auth: oauth2({
+        tokenUrl: `${upstream.url}/oauth/token`,
+        clientId: 'cid',
+        clientSecret: 'shh',
+        store: new PgTokenStore(pool()),
+      }),
     });
     try {
       child.send('go');
@@ -142,7 +163,10 @@ describe('PgTokenStore', () => {
       const tokens = new Set([...mine.map((r) => r.data.token), ...(theirs.tokens ?? [])]);
       expect(tokens.size).toBe(1);
       expect(theirs.tokens).toHaveLength(10);
-      const row = await pools[0]!.query('SELECT access_token, refresh_token FROM connector_token WHERE instance_id = $1', [id]);
+      const row = await pools[0]!.query(
+        'SELECT access_token, refresh_token FROM connector_token WHERE instance_id = $1',
+        [id],
+      );
       expect(row.rows[0]).toEqual({ access_token: [...tokens][0], refresh_token: `r-${issued}` });
     } finally {
       http.close();

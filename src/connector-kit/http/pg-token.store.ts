@@ -56,14 +56,20 @@ export class PgTokenStore implements TokenStore {
     return toToken(res.rows[0] as TokenRow | undefined);
   }
 
-  async refreshLocked(instanceId: string, refresh: (current: Token | null) => Promise<Token>): Promise<Token> {
+  async refreshLocked(
+    instanceId: string,
+    refresh: (current: Token | null) => Promise<Token>,
+  ): Promise<Token> {
     const client: PoolClient = await this.pool.connect();
     try {
       await client.query('BEGIN');
       const lockTimeout = Math.max(1, Math.floor(this.options.lockTimeoutMs ?? 30_000));
       await client.query(`SET LOCAL lock_timeout = ${lockTimeout}`);
       // FOR UPDATE locks nothing when the row is missing, so make sure there is one to lock.
-      await client.query('INSERT INTO connector_token (instance_id) VALUES ($1) ON CONFLICT (instance_id) DO NOTHING', [instanceId]);
+      await client.query(
+        'INSERT INTO connector_token (instance_id) VALUES ($1) ON CONFLICT (instance_id) DO NOTHING',
+        [instanceId],
+      );
       const res = await client.query<TokenRow>(
         'SELECT access_token, refresh_token, expires_at FROM connector_token WHERE instance_id = $1 FOR UPDATE',
         [instanceId],

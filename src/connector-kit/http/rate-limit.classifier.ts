@@ -47,7 +47,10 @@ function parseResetValue(value: string | undefined, now: number): number | undef
  * `Retry-After`, `X-RateLimit-Reset` / `x-rate-limit-reset` (X), IETF `RateLimit-Reset`,
  * or HubSpot's `X-HubSpot-RateLimit-*` interval when the window is spent.
  */
-export function retryAfterFromHeaders(headers: Readonly<Record<string, string>>, now: number = Date.now()): number | undefined {
+export function retryAfterFromHeaders(
+  headers: Readonly<Record<string, string>>,
+  now: number = Date.now(),
+): number | undefined {
   const retryAfter = parseRetryAfter(headers['retry-after'], now);
   if (retryAfter !== undefined) return retryAfter;
   for (const name of ['x-ratelimit-reset', 'x-rate-limit-reset', 'ratelimit-reset']) {
@@ -57,7 +60,8 @@ export function retryAfterFromHeaders(headers: Readonly<Record<string, string>>,
   // HubSpot gives the window length but not when it started: waiting one whole window is safe.
   if (headers['x-hubspot-ratelimit-secondly-remaining'] === '0') return 1_000;
   const interval = Number(headers['x-hubspot-ratelimit-interval-milliseconds']);
-  if (Number.isFinite(interval) && interval > 0 && headers['x-hubspot-ratelimit-remaining'] === '0') return interval;
+  if (Number.isFinite(interval) && interval > 0 && headers['x-hubspot-ratelimit-remaining'] === '0')
+    return interval;
   return undefined;
 }
 
@@ -65,8 +69,12 @@ export function retryAfterFromHeaders(headers: Readonly<Record<string, string>>,
  * When a successful answer says the window is spent (`remaining: 0` with a reset), the next
  * call would only earn a 429: block the instance until the reset instead.
  */
-export function exhaustedWindowMs(headers: Readonly<Record<string, string>>, now: number = Date.now()): number | undefined {
-  const remaining = headers['x-ratelimit-remaining'] ?? headers['x-rate-limit-remaining'] ?? headers['ratelimit-remaining'];
+export function exhaustedWindowMs(
+  headers: Readonly<Record<string, string>>,
+  now: number = Date.now(),
+): number | undefined {
+  const remaining =
+    headers['x-ratelimit-remaining'] ?? headers['x-rate-limit-remaining'] ?? headers['ratelimit-remaining'];
   if (remaining === undefined || Number(remaining.trim()) !== 0) {
     if (headers['x-hubspot-ratelimit-secondly-remaining'] === '0') return 1_000;
     return undefined;
@@ -80,7 +88,12 @@ export function exhaustedWindowMs(headers: Readonly<Record<string, string>>, now
 
 function isSalesforceLimitBody(data: unknown): boolean {
   const list = Array.isArray(data) ? data : [data];
-  return list.some((e) => typeof e === 'object' && e !== null && (e as { errorCode?: unknown }).errorCode === 'REQUEST_LIMIT_EXCEEDED');
+  return list.some(
+    (e) =>
+      typeof e === 'object' &&
+      e !== null &&
+      (e as { errorCode?: unknown }).errorCode === 'REQUEST_LIMIT_EXCEEDED',
+  );
 }
 
 /**

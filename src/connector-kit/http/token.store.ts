@@ -39,14 +39,19 @@ export class InMemoryTokenStore implements TokenStore {
     return t ? { ...t } : null;
   }
 
-  async refreshLocked(instanceId: string, refresh: (current: Token | null) => Promise<Token>): Promise<Token> {
+  async refreshLocked(
+    instanceId: string,
+    refresh: (current: Token | null) => Promise<Token>,
+  ): Promise<Token> {
     const previous = this.locks.get(instanceId) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(async () => {
-      const current = await this.read(instanceId);
-      const next = await refresh(current);
-      this.tokens.set(instanceId, { ...next });
-      return next;
-    });
+    const run = previous
+      .catch(() => undefined)
+      .then(async () => {
+        const current = await this.read(instanceId);
+        const next = await refresh(current);
+        this.tokens.set(instanceId, { ...next });
+        return next;
+      });
     this.locks.set(instanceId, run);
     try {
       return await run;
