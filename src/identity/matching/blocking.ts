@@ -1,0 +1,87 @@
+import { doubleMetaphone } from 'double-metaphone';
+import { preparePerson, type PersonFeatures } from './comparisons.js';
+
+/**
+ * Blocks larger than this are skipped: a key shared by that many records (a common birthday in
+ * a big dataset, a family surname in one city) says little, and its pairs grow quadratically.
+ * The finer keys (dob + initial, initial + surname sound) still reach those records.
+ */
+export const MAX_BLOCK_SIZE = 100;
+
+const metaphoneCache = new Map<string, string>();
+const METAPHONE_CACHE_LIMIT = 50_000;
+const NOT_LETTERS = /[^a-z]/g;
+
+/** Primary Double Metaphone code of a lower-case name, cached (names repeat a lot). */
+function sound(name: string): string {
+  const hit = metaphoneCache.get(name);
+  if (hit !== undefined) return hit;
+  const letters = name.replace(NOT_LETTERS, '');
+  const code = letters === '' ? '' : doubleMetaphone(letters)[0];
+  if (metaphoneCache.size >= METAPHONE_CACHE_LIMIT) metaphoneCache.clear();
+  metaphoneCache.set(name, code);
+  return code;
+}
+
+/**
+ * Keys under which a person is filed; two records are compared when they share at least one.
+ * Each key targets records that agree on something even when other fields carry typos:
+ * - `d:` date of birth, and `di:` dob + an initial (survives the block cap in big datasets);
+ * - `ns:` an initial + the sound of the other name, both ways round so swapped names meet;
+ * - `e:` email local part (catches domain typos), `p:` phone;
+ * - `sc:` surname sound + city, `fy:` first-name sound + birth year (dob typos in month/day).
+ */
+export function blockingKeys(p: PersonFeatures): string[] {
+  const r = preparePerson(p);
+  const keys: string[] = [];
+  const first = r.firstName;
+  const last = r.lastName;
+  if (r.dob !== undefined) {
+    keys.push(`d:${r.dob}`);
+    if (first !== undefined) keys.push(`di:${r.dob}:${first[0]}`);
+    if (last !== undefined && last[0] !== first?.[0]) keys.push(`di:${r.dob}:${last[0]}`);
+  }
+  if (first !== undefined && last !== undefined) {
+    const sf = sound(first);
+    const sl = sound(last);
+    if (sl !== '') keys.push(`ns:${first[0]}:${sl}`);
+    if (sf !== '') keys.push(`ns:${last[0]}:${sf}`);
+  }
+  if (r.emailLocal !== undefined) keys.push(`e:${r.emailLocal}`);
+  if (r.phone !== undefined) keys.push(`p:${r.phone}`);
+  if (last !== undefined && r.city !== undefined) keys.push(`sc:${sound(last)}:${r.city}`);
+  if (first !== undefined && r.dob !== undefined) keys.push(`fy:${sound(first)}:${r.dob.slice(0, 4)}`);
+  return keys;
+}
+
+/**
+ * Index pairs [i, j] (i < j) of records sharing a blocking key, each pair once. Work is the sum
+ * of squared block sizes, bounded by MAX_BLOCK_SIZE, so it grows about linearly with records.
+ */
+export function candidatePairs(records: readonly PersonFeatures[], maxBlockSize: number = MAX_BLOCK_SIZE): Array<[number, number]> {
+  const blocks = new Map<string, number[]>();
+  for (let i = 0; i < records.length; i++) {
+    for (const key of blockingKeys(records[i] as PersonFeatures)) {
+      const block = blocks.get(key);
+      if (block === undefined) blocks.set(key, [i]);
+      else if (block[block.length - 1] !== i) block.push(i);
+    }
+  }
+  const n = records.length;
+  const seen = new Set<number>();
+  const pairs: Array<[number, number]> = [];
+  for (const block of blocks.values()) {
+    if (block.length < 2 || block.length > maxBlockSize) continue;
+    for (let x = 0; x < block.length; x++) {
+      const i = block[x] as number;
+      for (let y = x + 1; y < block.length; y++) {
+        const j = block[y] as number;
+        const id = i * n + j;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        pairs.push([i, j]);
+      }
+    }
+  }
+  return pairs;
+}

@@ -1,0 +1,173 @@
+import { distance } from 'fastest-levenshtein';
+import { jaroWinkler } from './jaro-winkler.js';
+
+/** What the matcher compares. Email and phone are expected already normalised (see ../normalise). */
+export interface PersonFeatures {
+  firstName?: string | undefined;
+  lastName?: string | undefined;
+  /** ISO date YYYY-MM-DD. */
+  dob?: string | undefined;
+  city?: string | undefined;
+  address?: string | undefined;
+  postcode?: string | undefined;
+  email?: string | undefined;
+  phone?: string | undefined;
+}
+
+export const COMPARED_FIELDS = ['firstName', 'lastName', 'dob', 'email', 'phone', 'city', 'address', 'postcode'] as const;
+export type ComparedField = (typeof COMPARED_FIELDS)[number];
+
+const NAME_LEVELS = ['exact', 'jaro-winkler >= 0.92', 'jaro-winkler >= 0.85', 'different'] as const;
+
+/** Level labels per field, best first; a comparison's level is an index into this list. */
+export const FIELD_LEVELS = {
+  firstName: NAME_LEVELS,
+  lastName: NAME_LEVELS,
+  dob: ['exact', 'one part differs or day/month swapped', 'edit distance <= 2', 'different'],
+  email: ['exact', 'same local part', 'jaro-winkler >= 0.88', 'different'],
+  phone: ['exact', 'one digit differs', 'different'],
+  city: ['exact', 'jaro-winkler >= 0.85', 'different'],
+  address: ['exact', 'jaro-winkler >= 0.90', 'different'],
+  postcode: ['exact', 'same outward code', 'different'],
+} as const satisfies Record<ComparedField, readonly string[]>;
+
+/** Level index used when either side lacks the field: it then carries no evidence (weight 0). */
+export const MISSING = -1;
+
+/** Names and places lower-cased and trimmed once per record, so pair scoring does not redo it. */
+export interface PreparedPerson {
+  readonly firstName: string | undefined;
+  readonly lastName: string | undefined;
+  readonly dob: string | undefined;
+  readonly email: string | undefined;
+  readonly emailLocal: string | undefined;
+  readonly phone: string | undefined;
+  readonly city: string | undefined;
+  readonly address: string | undefined;
+  readonly postcode: string | undefined;
+}
+
+const SPACES = /\s+/g;
+const ADDRESS_PUNCTUATION = /[.,;#]/g;
+const UK_POSTCODE = /^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$/;
+
+function clean(s: string | undefined): string | undefined {
+  if (s === undefined) return undefined;
+  const t = s.trim().toLowerCase();
+  return t === '' ? undefined : t;
+}
+
+// Scoring many pairs against the same record objects is the common case (blocks, DB candidates),
+// so the prepared form is cached per object; a WeakMap lets records be collected normally.
+const prepared = new WeakMap<PersonFeatures, PreparedPerson>();
+
+export function preparePerson(p: PersonFeatures): PreparedPerson {
+  const hit = prepared.get(p);
+  if (hit !== undefined) return hit;
+  const email = clean(p.email);
+  const at = email === undefined ? -1 : email.lastIndexOf('@');
+  const address = clean(p.address)?.replace(ADDRESS_PUNCTUATION, ' ').replace(SPACES, ' ').trim();
+  const postcode = p.postcode?.replace(SPACES, '').toUpperCase();
+  const result: PreparedPerson = {
+    firstName: clean(p.firstName),
+    lastName: clean(p.lastName),
+    dob: clean(p.dob),
+    email,
+    emailLocal: email !== undefined && at > 0 ? email.slice(0, at) : undefined,
+    phone: clean(p.phone),
+    city: clean(p.city),
+    address: address === '' ? undefined : address,
+    postcode: postcode === '' ? undefined : postcode,
+  };
+  prepared.set(p, result);
+  return result;
+}
+
+function nameLevel(a: string, b: string): number {
+  if (a === b) return 0;
+  const s = jaroWinkler(a, b);
+  return s >= 0.92 ? 1 : s >= 0.85 ? 2 : 3;
+}
+
+/**
+ * ISO dates differing in exactly one of year, month, day, or with day and month swapped; then
+ * up to two typed characters apart (`1977-09-13` / `1976-09-15`), common in keyed-in dates.
+ */
+function dobLevel(a: string, b: string): number {
+  if (a === b) return 0;
+  if (a.length !== 10 || b.length !== 10) return distance(a, b) <= 2 ? 2 : 3;
+  const year = a.slice(0, 4) === b.slice(0, 4);
+  const month = a.slice(5, 7) === b.slice(5, 7);
+  const day = a.slice(8, 10) === b.slice(8, 10);
+  const same = (year ? 1 : 0) + (month ? 1 : 0) + (day ? 1 : 0);
+  if (same === 2) return 1;
+  if (year && a.slice(5, 7) === b.slice(8, 10) && a.slice(8, 10) === b.slice(5, 7)) return 1;
+  return distance(a, b) <= 2 ? 2 : 3;
+}
+
+function emailLevel(a: PreparedPerson, b: PreparedPerson): number {
+  const ea = a.email as string;
+  const eb = b.email as string;
+  if (ea === eb) return 0;
+  if (a.emailLocal !== undefined && a.emailLocal === b.emailLocal) return 1;
+  return jaroWinkler(ea, eb) >= 0.88 ? 2 : 3;
+}
+
+function phoneLevel(a: string, b: string): number {
+  if (a === b) return 0;
+  return a.length === b.length && distance(a, b) <= 1 ? 1 : 2;
+}
+
+function cityLevel(a: string, b: string): number {
+  if (a === b) return 0;
+  return jaroWinkler(a, b) >= 0.85 ? 1 : 2;
+}
+
+function addressLevel(a: string, b: string): number {
+  if (a === b) return 0;
+  return jaroWinkler(a, b) >= 0.9 ? 1 : 2;
+}
+
+/** UK outward code (all but the last 3 characters); elsewhere the first 3 characters (e.g. US ZIP3). */
+function postcodeLevel(a: string, b: string): number {
+  if (a === b) return 0;
+  const uk = UK_POSTCODE.test(a) && UK_POSTCODE.test(b);
+  const oa = uk ? a.slice(0, -3) : a.slice(0, 3);
+  const ob = uk ? b.slice(0, -3) : b.slice(0, 3);
+  return oa.length >= 2 && oa === ob ? 1 : 2;
+}
+
+/** Index of each field in a level vector. */
+export const FIELD_INDEX = {
+  firstName: 0, lastName: 1, dob: 2, email: 3, phone: 4, city: 5, address: 6, postcode: 7,
+} as const satisfies Record<ComparedField, number>;
+
+/**
+ * Fills `out` (length COMPARED_FIELDS.length) with each field's level, MISSING when absent on
+ * either side. Returns true when first and last names were compared crossed over, because the
+ * two records hold them the other way round ("Hall, Isla" vs "Isla, Hall").
+ */
+export function compareLevels(a: PreparedPerson, b: PreparedPerson, out: Int8Array): boolean {
+  let swapped = false;
+  let first = a.firstName !== undefined && b.firstName !== undefined ? nameLevel(a.firstName, b.firstName) : MISSING;
+  let last = a.lastName !== undefined && b.lastName !== undefined ? nameLevel(a.lastName, b.lastName) : MISSING;
+  // Swap only when the straight reading is poor and the crossed one is close on both names.
+  if (first !== 0 && last !== 0 && first !== MISSING && last !== MISSING) {
+    const fx = nameLevel(a.firstName as string, b.lastName as string);
+    const lx = nameLevel(a.lastName as string, b.firstName as string);
+    if (fx <= 1 && lx <= 1 && fx + lx < first + last) {
+      first = fx;
+      last = lx;
+      swapped = true;
+    }
+  }
+  out[0] = first;
+  out[1] = last;
+  out[2] = a.dob !== undefined && b.dob !== undefined ? dobLevel(a.dob, b.dob) : MISSING;
+  out[3] = a.email !== undefined && b.email !== undefined ? emailLevel(a, b) : MISSING;
+  out[4] = a.phone !== undefined && b.phone !== undefined ? phoneLevel(a.phone, b.phone) : MISSING;
+  out[5] = a.city !== undefined && b.city !== undefined ? cityLevel(a.city, b.city) : MISSING;
+  out[6] = a.address !== undefined && b.address !== undefined ? addressLevel(a.address, b.address) : MISSING;
+  out[7] = a.postcode !== undefined && b.postcode !== undefined ? postcodeLevel(a.postcode, b.postcode) : MISSING;
+  return swapped;
+}
