@@ -6,7 +6,10 @@ type Accepts<A extends unknown[]> = readonly string[] | ReadonlySet<string> | ((
 
 export type AuthSpec =
   | { type: 'bearer'; tokens: Accepts<[token: string]> }
-  | { type: 'basic'; credentials: Readonly<Record<string, string>> | ((user: string, password: string) => boolean) }
+  | {
+      type: 'basic';
+      credentials: Readonly<Record<string, string>> | ((user: string, password: string) => boolean);
+    }
   | { type: 'apiKey'; header?: string; query?: string; keys: Accepts<[key: string]> };
 
 export type AuthFailure = 'missing' | 'invalid';
@@ -28,11 +31,17 @@ export interface AuthOptions {
 }
 
 export const bearer = (tokens: Accepts<[token: string]>): AuthSpec => ({ type: 'bearer', tokens });
-export const basic = (credentials: Readonly<Record<string, string>> | ((user: string, password: string) => boolean)): AuthSpec => ({
+export const basic = (
+  credentials: Readonly<Record<string, string>> | ((user: string, password: string) => boolean),
+): AuthSpec => ({
   type: 'basic',
   credentials,
 });
-export const apiKey = (opts: { header?: string; query?: string; keys: Accepts<[key: string]> }): AuthSpec => ({ type: 'apiKey', ...opts });
+export const apiKey = (opts: {
+  header?: string;
+  query?: string;
+  keys: Accepts<[key: string]>;
+}): AuthSpec => ({ type: 'apiKey', ...opts });
 
 function accepts(list: Accepts<[string]>, value: string): boolean {
   if (typeof list === 'function') return list(value);
@@ -98,14 +107,20 @@ export function credentialOf(req: Request, schemes?: AuthSpec | readonly AuthSpe
   const header = req.headers.authorization ?? '';
   const m = /^(Bearer|Basic)\s+(.+)$/i.exec(header);
   if (!m?.[2]) return 'anonymous';
-  if (m[1]?.toLowerCase() === 'basic') return Buffer.from(m[2], 'base64').toString('utf8').split(':')[0] ?? 'anonymous';
+  if (m[1]?.toLowerCase() === 'basic')
+    return Buffer.from(m[2], 'base64').toString('utf8').split(':')[0] ?? 'anonymous';
   return m[2].trim();
 }
 
 export function defaultUnauthorized({ res, reason, scheme }: UnauthorizedContext): void {
   if (scheme === 'bearer') res.set('WWW-Authenticate', 'Bearer');
   if (scheme === 'basic') res.set('WWW-Authenticate', 'Basic realm="simulator"');
-  res.status(401).json({ error: 'unauthorized', message: reason === 'missing' ? 'credentials required' : 'invalid credentials' });
+  res
+    .status(401)
+    .json({
+      error: 'unauthorized',
+      message: reason === 'missing' ? 'credentials required' : 'invalid credentials',
+    });
 }
 
 /** Express middleware enforcing `options`; usable per route as well as server-wide. */
@@ -114,6 +129,11 @@ export function requireAuth(options: AuthOptions): RequestHandler {
     if (options.except && pathMatches(options.except, req.path)) return next();
     const result = checkAuth(req, options.schemes);
     if (result.ok) return next();
-    (options.unauthorized ?? defaultUnauthorized)({ req, res, reason: result.reason ?? 'invalid', scheme: result.scheme });
+    (options.unauthorized ?? defaultUnauthorized)({
+      req,
+      res,
+      reason: result.reason ?? 'invalid',
+      scheme: result.scheme,
+    });
   };
 }

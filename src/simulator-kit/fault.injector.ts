@@ -38,7 +38,11 @@ export class FaultInjector {
   }
 
   /** The next `n` matching requests answer `status` (default 503) with `body`. */
-  failNext(n: number, status = 503, match: FaultMatch & { body?: unknown; headers?: Record<string, string> } = {}): this {
+  failNext(
+    n: number,
+    status = 503,
+    match: FaultMatch & { body?: unknown; headers?: Record<string, string> } = {},
+  ): this {
     const fault: Fault = { kind: 'fail', status };
     if (match.body !== undefined) fault.body = match.body;
     if (match.headers !== undefined) fault.headers = match.headers;
@@ -68,7 +72,10 @@ export class FaultInjector {
   /** @internal takes the fault for a request, if one is armed for it */
   take(method: string, path: string): Fault | undefined {
     const entry = this.armed.find(
-      (a) => a.remaining > 0 && (a.method === undefined || a.method === method) && (a.path === undefined || a.path.test(path)),
+      (a) =>
+        a.remaining > 0 &&
+        (a.method === undefined || a.method === method) &&
+        (a.path === undefined || a.path.test(path)),
     );
     if (!entry) return undefined;
     entry.remaining -= 1;

@@ -17,7 +17,12 @@ describe('MemoryStore', () => {
     expect(store.list().map((r) => r.id)).toEqual([a.id]);
     expect(store.size).toBe(1);
     expect(() => store.update(b.id, { name: 'x' })).toThrow(/no record/);
-    expect(store.changes().map((c) => `${c.op}:${c.id}`)).toEqual(['create:cus_000001', 'create:custom', 'update:cus_000001', 'remove:custom']);
+    expect(store.changes().map((c) => `${c.op}:${c.id}`)).toEqual([
+      'create:cus_000001',
+      'create:custom',
+      'update:cus_000001',
+      'remove:custom',
+    ]);
     expect(store.changes(3)).toHaveLength(1);
   });
 

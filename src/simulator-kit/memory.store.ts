@@ -38,8 +38,10 @@ export class MemoryStore<T extends object> {
   private counter = 0;
   private lastMs = 0;
   private readonly now: () => number;
+  private readonly options: MemoryStoreOptions;
 
-  constructor(private readonly options: MemoryStoreOptions = {}) {
+  constructor(options: MemoryStoreOptions = {}) {
+    this.options = options;
     this.now = options.now ?? Date.now;
   }
 
@@ -62,7 +64,14 @@ export class MemoryStore<T extends object> {
     const id = input.id ?? this.nextId();
     if (this.rows.has(id)) throw new Error(`duplicate id ${id}`);
     const stamp = at ?? this.tick();
-    const row = { ...input, id, createdAt: stamp, updatedAt: stamp, deletedAt: null, version: 1 } as Stored<T>;
+    const row = {
+      ...input,
+      id,
+      createdAt: stamp,
+      updatedAt: stamp,
+      deletedAt: null,
+      version: 1,
+    } as Stored<T>;
     this.rows.set(id, row);
     this.record(id, 'create', stamp);
     return row;
@@ -97,7 +106,13 @@ export class MemoryStore<T extends object> {
   }
 
   /** Rows in creation order; optionally those changed strictly after `changedSince`. */
-  list(opts: { includeDeleted?: boolean; changedSince?: Date | number; where?: (row: Stored<T>) => boolean } = {}): Stored<T>[] {
+  list(
+    opts: {
+      includeDeleted?: boolean;
+      changedSince?: Date | number;
+      where?: (row: Stored<T>) => boolean;
+    } = {},
+  ): Stored<T>[] {
     const since = opts.changedSince === undefined ? undefined : new Date(opts.changedSince).getTime();
     const out: Stored<T>[] = [];
     for (const row of this.rows.values()) {

@@ -40,7 +40,9 @@ describe('paging helpers', () => {
 
   it('refuses a garbled cursor with a PagingError', () => {
     expect(() => pageByCursor(items, { limit: 5, cursor: '%%%not-a-cursor' })).toThrow(PagingError);
-    expect(() => pageByToken(items, { pageSize: 5, pageToken: encodeCursor({ o: -1 }) })).toThrow(PagingError);
+    expect(() => pageByToken(items, { pageSize: 5, pageToken: encodeCursor({ o: -1 }) })).toThrow(
+      PagingError,
+    );
     expect(decodeCursor(encodeCursor({ k: 'x' }))).toEqual({ k: 'x' });
   });
 
@@ -58,7 +60,10 @@ describe('paging helpers', () => {
     const p2 = pageByToken(items, { pageSize: 20, pageToken: p1.nextPageToken ?? undefined });
     expect(p2.items.map((i) => i.id)).toEqual(['21', '22', '23']);
     expect(p2.nextPageToken).toBeNull();
-    expect(pageByOffset(items, { offset: 20, limit: 5 })).toEqual({ items: items.slice(20), nextOffset: null });
+    expect(pageByOffset(items, { offset: 20, limit: 5 })).toEqual({
+      items: items.slice(20),
+      nextOffset: null,
+    });
     expect(pageByOffset(items, { offset: 0, limit: 5 }).nextOffset).toBe(5);
   });
 

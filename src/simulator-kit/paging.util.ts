@@ -37,7 +37,11 @@ export interface KeyedPageOptions<T> {
 
 const byId = <T>(item: T): Key => (item as { id: Key }).id;
 
-function afterKey<T>(items: readonly T[], last: Key | undefined, opts: KeyedPageOptions<T>): { page: T[]; hasMore: boolean } {
+function afterKey<T>(
+  items: readonly T[],
+  last: Key | undefined,
+  opts: KeyedPageOptions<T>,
+): { page: T[]; hasMore: boolean } {
   const key = opts.key ?? byId;
   if (!Number.isInteger(opts.limit) || opts.limit < 1) throw new PagingError(`invalid limit ${opts.limit}`);
   const sorted = [...items].sort((a, b) => compareKeys(key(a), key(b)));
@@ -55,10 +59,15 @@ export function pageByCursor<T>(
 ): { items: T[]; nextCursor: string | null; hasMore: boolean } {
   const key = opts.key ?? byId;
   const last = opts.cursor ? decodeCursor<{ k: Key }>(opts.cursor).k : undefined;
-  if (opts.cursor && (typeof last !== 'string' && typeof last !== 'number')) throw new PagingError('invalid cursor');
+  if (opts.cursor && typeof last !== 'string' && typeof last !== 'number')
+    throw new PagingError('invalid cursor');
   const { page, hasMore } = afterKey(items, last, opts);
   const tail = page.at(-1);
-  return { items: page, hasMore, nextCursor: hasMore && tail !== undefined ? encodeCursor({ k: key(tail) }) : null };
+  return {
+    items: page,
+    hasMore,
+    nextCursor: hasMore && tail !== undefined ? encodeCursor({ k: key(tail) }) : null,
+  };
 }
 
 /** Stripe style: `starting_after=<id>` (plain id), answer `{ data, has_more }`. */
@@ -78,17 +87,22 @@ export function pageByToken<T>(
   let offset = 0;
   if (opts.pageToken) {
     const decoded = decodeCursor<{ o: unknown }>(opts.pageToken).o;
-    if (typeof decoded !== 'number' || !Number.isInteger(decoded) || decoded < 0) throw new PagingError('invalid page token');
+    if (typeof decoded !== 'number' || !Number.isInteger(decoded) || decoded < 0)
+      throw new PagingError('invalid page token');
     offset = decoded;
   }
-  if (!Number.isInteger(opts.pageSize) || opts.pageSize < 1) throw new PagingError(`invalid page size ${opts.pageSize}`);
+  if (!Number.isInteger(opts.pageSize) || opts.pageSize < 1)
+    throw new PagingError(`invalid page size ${opts.pageSize}`);
   const page = items.slice(offset, offset + opts.pageSize);
   const next = offset + opts.pageSize;
   return { items: page, offset, nextPageToken: next < items.length ? encodeCursor({ o: next }) : null };
 }
 
 /** Plain offset/limit (Salesforce query locators, BambooHR). */
-export function pageByOffset<T>(items: readonly T[], opts: { offset: number; limit: number }): { items: T[]; nextOffset: number | null } {
+export function pageByOffset<T>(
+  items: readonly T[],
+  opts: { offset: number; limit: number },
+): { items: T[]; nextOffset: number | null } {
   const page = items.slice(opts.offset, opts.offset + opts.limit);
   const next = opts.offset + opts.limit;
   return { items: page, nextOffset: next < items.length ? next : null };
@@ -98,7 +112,10 @@ export function pageByOffset<T>(items: readonly T[], opts: { offset: number; lim
  * The same URL with some query parameters replaced (null removes one): for `nextRecordsUrl`,
  * `paging.next.link` and Link headers.
  */
-export function withQuery(url: string | URL, params: Readonly<Record<string, string | number | null | undefined>>): string {
+export function withQuery(
+  url: string | URL,
+  params: Readonly<Record<string, string | number | null | undefined>>,
+): string {
   const u = new URL(String(url));
   for (const [k, v] of Object.entries(params)) {
     if (v === null || v === undefined) u.searchParams.delete(k);
@@ -114,7 +131,9 @@ export function relativeUrl(url: string): string {
 }
 
 /** RFC 8288 Link header: `<url>; rel="next", <url>; rel="prev"`. Empty string when no links. */
-export function linkHeader(links: Readonly<Partial<Record<'next' | 'prev' | 'first' | 'last', string | null | undefined>>>): string {
+export function linkHeader(
+  links: Readonly<Partial<Record<'next' | 'prev' | 'first' | 'last', string | null | undefined>>>,
+): string {
   return (['first', 'prev', 'next', 'last'] as const)
     .flatMap((rel) => {
       const href = links[rel];

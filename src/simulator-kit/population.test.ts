@@ -1,12 +1,21 @@
 import { describe, expect, it } from '@jest/globals';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
-import { generatePopulation, personViewFor, viewsFor, SYSTEM_CATEGORIES, type SimPersonView } from './population.js';
+import {
+  generatePopulation,
+  personViewFor,
+  viewsFor,
+  SYSTEM_CATEGORIES,
+  type SimPersonView,
+} from './population.js';
 
 const pop = generatePopulation({ seed: 'unit', people: 400, employees: 40 });
 
 function e164(view: SimPersonView): string | undefined {
   if (!view.phone) return undefined;
-  return parsePhoneNumberFromString(view.phone, view.address?.country ?? (view.phone.startsWith('+1') ? 'US' : 'GB'))?.number;
+  return parsePhoneNumberFromString(
+    view.phone,
+    view.address?.country ?? (view.phone.startsWith('+1') ? 'US' : 'GB'),
+  )?.number;
 }
 
 describe('generatePopulation', () => {
@@ -51,7 +60,14 @@ describe('generatePopulation', () => {
       }
     }
     const all = [...styles];
-    for (const shape of [/^\+44 \d/, /^0\d{2,4} \d/, /^0044 \d/, /^\+44\d+$/, /^\(\d{3}\) \d{3}-\d{4}$/, /^\d{3}-\d{3}-\d{4}$/]) {
+    for (const shape of [
+      /^\+44 \d/,
+      /^0\d{2,4} \d/,
+      /^0044 \d/,
+      /^\+44\d+$/,
+      /^\(\d{3}\) \d{3}-\d{4}$/,
+      /^\d{3}-\d{3}-\d{4}$/,
+    ]) {
       expect(all.some((ph) => shape.test(ph))).toBe(true);
     }
     for (const view of viewsFor(pop, 'contact_centre')) if (view.phone) expect(view.phone).toMatch(/^\+\d+$/);
@@ -76,17 +92,26 @@ describe('generatePopulation', () => {
 
   it('has a support@ role address used by unrelated people in billing', () => {
     const byEmail = new Map<string, SimPersonView[]>();
-    for (const v of viewsFor(pop, 'billing')) if (v.email) byEmail.set(v.email, [...(byEmail.get(v.email) ?? []), v]);
-    const shared = [...byEmail.entries()].filter(([email, vs]) => email.startsWith('support@') && vs.length >= 2);
+    for (const v of viewsFor(pop, 'billing'))
+      if (v.email) byEmail.set(v.email, [...(byEmail.get(v.email) ?? []), v]);
+    const shared = [...byEmail.entries()].filter(
+      ([email, vs]) => email.startsWith('support@') && vs.length >= 2,
+    );
     expect(shared.length).toBeGreaterThan(0);
     const [, views] = shared[0]!;
-    const households = views.map((v) => pop.people.find((p) => p.personId === v.personId)?.householdId ?? v.personId);
+    const households = views.map(
+      (v) => pop.people.find((p) => p.personId === v.personId)?.householdId ?? v.personId,
+    );
     expect(new Set(households).size).toBe(views.length);
   });
 
   it('puts typos and email variants in some copies, never in HR, and keeps the truth intact', () => {
-    const altered = pop.people.flatMap((p) => Object.values(p.copies)).filter((c) => c.alterations.length > 0);
-    const kinds = new Set(altered.flatMap((c) => c.alterations.map((a) => a.split(':')[0] + ':' + a.split(':')[1])));
+    const altered = pop.people
+      .flatMap((p) => Object.values(p.copies))
+      .filter((c) => c.alterations.length > 0);
+    const kinds = new Set(
+      altered.flatMap((c) => c.alterations.map((a) => a.split(':')[0] + ':' + a.split(':')[1])),
+    );
     expect([...kinds].some((k) => k.startsWith('lastName:'))).toBe(true);
     expect([...kinds].some((k) => k === 'email:gmail-dots' || k === 'email:plus-tag')).toBe(true);
     for (const p of pop.people) expect(p.copies.hr?.alterations ?? []).toEqual([]);

@@ -14,7 +14,13 @@ import {
 } from './population.data.js';
 
 export type SystemCategory = 'crm' | 'billing' | 'contact_centre' | 'hr' | 'social';
-export const SYSTEM_CATEGORIES: readonly SystemCategory[] = ['crm', 'billing', 'contact_centre', 'hr', 'social'];
+export const SYSTEM_CATEGORIES: readonly SystemCategory[] = [
+  'crm',
+  'billing',
+  'contact_centre',
+  'hr',
+  'social',
+];
 
 export type Country = 'GB' | 'US';
 export type PhoneStyle = 'e164' | 'international' | 'national' | 'idd' | 'dashed' | 'dotted';
@@ -136,7 +142,22 @@ export interface SimPersonView {
 }
 
 // more area codes for mobiles, since each has only the 100 fictional 555-01xx numbers
-const US_MOBILE_AREAS = ['201', '202', '305', '404', '503', '602', '646', '702', '713', '720', '786', '917', '929', '971'];
+const US_MOBILE_AREAS = [
+  '201',
+  '202',
+  '305',
+  '404',
+  '503',
+  '602',
+  '646',
+  '702',
+  '713',
+  '720',
+  '786',
+  '917',
+  '929',
+  '971',
+];
 const ORGANISATION = { name: 'Touchpoint Demo Ltd', domain: 'touchpoint-demo.co.uk' };
 const FACEBOOK_PAGES = [
   { id: '104417925581001', name: 'Touchpoint Demo' },
@@ -180,12 +201,28 @@ export function formatPhone(phone: Pick<SimPhone, 'country' | 'groups'>, style: 
 }
 
 const PHONE_STYLES: Record<Country, readonly (readonly [PhoneStyle, number])[]> = {
-  GB: [['international', 3], ['national', 4], ['idd', 1], ['e164', 2], ['dashed', 1]],
-  US: [['national', 4], ['dashed', 3], ['international', 1], ['dotted', 1], ['e164', 1], ['idd', 1]],
+  GB: [
+    ['international', 3],
+    ['national', 4],
+    ['idd', 1],
+    ['e164', 2],
+    ['dashed', 1],
+  ],
+  US: [
+    ['national', 4],
+    ['dashed', 3],
+    ['international', 1],
+    ['dotted', 1],
+    ['e164', 1],
+    ['idd', 1],
+  ],
 };
 
 function ascii(s: string): string {
-  return s.normalize('NFKD').replace(/[^A-Za-z]/g, '').toLowerCase();
+  return s
+    .normalize('NFKD')
+    .replace(/[^A-Za-z]/g, '')
+    .toLowerCase();
 }
 
 /** One plausible typing slip in a word: adjacent swap, dropped or doubled letter. */
@@ -203,7 +240,10 @@ function typo(rng: Rng, word: string): { value: string; kind: string } {
 
 class PhoneAllocator {
   private readonly used = new Set<string>();
-  constructor(private readonly rng: Rng) {}
+  private readonly rng: Rng;
+  constructor(rng: Rng) {
+    this.rng = rng;
+  }
 
   private claim(make: () => SimPhone): SimPhone {
     for (let attempt = 0; attempt < 200; attempt++) {
@@ -238,7 +278,11 @@ class PhoneAllocator {
         const groups = ['7700', `${block}${String(this.rng.int(0, 999)).padStart(3, '0')}`];
         return { e164: `+44${groups.join('')}`, country, kind: 'mobile', groups, householdId: null };
       }
-      const groups = [this.rng.pick(US_MOBILE_AREAS), '555', `01${String(this.rng.int(0, 99)).padStart(2, '0')}`];
+      const groups = [
+        this.rng.pick(US_MOBILE_AREAS),
+        '555',
+        `01${String(this.rng.int(0, 99)).padStart(2, '0')}`,
+      ];
       return { e164: `+1${groups.join('')}`, country, kind: 'mobile', groups, householdId: null };
     });
   }
@@ -257,14 +301,30 @@ function makePlace(rng: Rng): Place {
     const city = GB_CITIES[cityIndex] ?? GB_CITIES[0];
     const letters = 'ABDEFGHJLNPQRSTUWXYZ';
     const postcode = `${rng.pick(city.postcodes)} ${rng.int(1, 9)}${rng.pick([...letters])}${rng.pick([...letters])}`;
-    return { country, cityIndex, address: { line1: `${rng.int(1, 180)} ${rng.pick(STREETS)}`, city: city.city, region: null, postcode, country } };
+    return {
+      country,
+      cityIndex,
+      address: {
+        line1: `${rng.int(1, 180)} ${rng.pick(STREETS)}`,
+        city: city.city,
+        region: null,
+        postcode,
+        country,
+      },
+    };
   }
   const cityIndex = rng.int(0, US_CITIES.length - 1);
   const city = US_CITIES[cityIndex] ?? US_CITIES[0];
   return {
     country,
     cityIndex,
-    address: { line1: `${rng.int(10, 9800)} ${rng.pick(STREETS)}`, city: city.city, region: city.state, postcode: rng.digits(5), country },
+    address: {
+      line1: `${rng.int(10, 9800)} ${rng.pick(STREETS)}`,
+      city: city.city,
+      region: city.state,
+      postcode: rng.digits(5),
+      country,
+    },
   };
 }
 
@@ -294,7 +354,8 @@ export function generatePopulation(options: PopulationOptions): Population {
   };
   const uniqueHandle = (base: string): string => {
     let candidate = base.slice(0, 15);
-    for (let n = rng.int(1, 99); usedHandles.has(candidate.toLowerCase()); n++) candidate = `${base.slice(0, 12)}${n}`;
+    for (let n = rng.int(1, 99); usedHandles.has(candidate.toLowerCase()); n++)
+      candidate = `${base.slice(0, 12)}${n}`;
     usedHandles.add(candidate.toLowerCase());
     return candidate;
   };
@@ -330,7 +391,15 @@ export function generatePopulation(options: PopulationOptions): Population {
     if (forceSome && !hasX && !hasFb) hasIg = true;
     let x: SimSocial['x'] = null;
     if (hasX) {
-      const handle = uniqueHandle(rng.pick([`${f}${l}`, `${f}_${l.charAt(0)}`, `the${f}${l}`, `${f}${l.charAt(0)}${rng.int(1, 99)}`, `${l}${f}`]));
+      const handle = uniqueHandle(
+        rng.pick([
+          `${f}${l}`,
+          `${f}_${l.charAt(0)}`,
+          `the${f}${l}`,
+          `${f}${l.charAt(0)}${rng.int(1, 99)}`,
+          `${l}${f}`,
+        ]),
+      );
       // some people rename themselves: the id stays, the handle changes
       const previousHandles = rng.chance(0.15) ? [uniqueHandle(`${f}${rng.int(100, 999)}`)] : [];
       x = { userId: snowflake(), handle, previousHandles };
@@ -342,11 +411,18 @@ export function generatePopulation(options: PopulationOptions): Population {
           ),
         }
       : null;
-    const instagram: SimSocial['instagram'] = hasIg ? { scopedId: rng.digits(17), username: uniqueHandle(`${f}.${l}`.slice(0, 14)) } : null;
+    const instagram: SimSocial['instagram'] = hasIg
+      ? { scopedId: rng.digits(17), username: uniqueHandle(`${f}.${l}`.slice(0, 14)) }
+      : null;
     return { x, facebook, instagram };
   };
 
-  const makePerson = (place: Place, householdId: string | null, sharedLastName: string | null, homePhone: SimPhone | null): SimPerson => {
+  const makePerson = (
+    place: Place,
+    householdId: string | null,
+    sharedLastName: string | null,
+    homePhone: SimPhone | null,
+  ): SimPerson => {
     const personId = `P${String(people.length + 1).padStart(5, '0')}`;
     const firstName = rng.pick(FIRST_NAMES);
     const lastName = sharedLastName ?? rng.pick(LAST_NAMES);
@@ -354,12 +430,20 @@ export function generatePopulation(options: PopulationOptions): Population {
     const dob = isoDate(EPOCH - rng.int(18 * 365, 75 * 365) * 86_400_000);
     const personalEmail = personalEmailFor(firstName, lastName, place.country);
     const employer = !socialOnly && rng.chance(0.45) ? rng.pick(COMPANIES) : null;
-    const workEmail = employer ? uniqueEmail(rng.chance(0.7) ? `${ascii(firstName)}.${ascii(lastName)}` : `${ascii(firstName).charAt(0)}${ascii(lastName)}`, employer.domain) : null;
+    const workEmail = employer
+      ? uniqueEmail(
+          rng.chance(0.7)
+            ? `${ascii(firstName)}.${ascii(lastName)}`
+            : `${ascii(firstName).charAt(0)}${ascii(lastName)}`,
+          employer.domain,
+        )
+      : null;
     const personPhones: SimPhone[] = [];
     if (!socialOnly) {
       if (rng.chance(homePhone ? 0.6 : 0.85)) personPhones.push(phones.mobile(place.country));
       if (homePhone) personPhones.push(homePhone);
-      else if (rng.chance(0.25) || personPhones.length === 0) personPhones.push(phones.landline(place.country, place.cityIndex, null));
+      else if (rng.chance(0.25) || personPhones.length === 0)
+        personPhones.push(phones.landline(place.country, place.cityIndex, null));
     }
     const social = makeSocial(firstName, lastName, socialOnly);
     const hasSocial = social.x !== null || social.facebook !== null || social.instagram !== null;
@@ -403,7 +487,12 @@ export function generatePopulation(options: PopulationOptions): Population {
       const landline = phones.landline(place.country, place.cityIndex, householdId);
       const family = rng.chance(0.75) ? rng.pick(LAST_NAMES) : null; // otherwise flatmates
       const members = Array.from({ length: size }, () => makePerson(place, householdId, family, landline));
-      households.push({ householdId, phone: landline.e164, address: { ...place.address }, memberIds: members.map((m) => m.personId) });
+      households.push({
+        householdId,
+        phone: landline.e164,
+        address: { ...place.address },
+        memberIds: members.map((m) => m.personId),
+      });
     } else {
       makePerson(place, null, null, null);
     }
@@ -412,7 +501,9 @@ export function generatePopulation(options: PopulationOptions): Population {
   // role addresses: staff of a few small firms give the shared support@/info@ address to
   // billing and the contact centre; the first firm always has several unrelated users
   const roleRng = root.fork('roles');
-  const eligible = people.filter((p) => p.systems.some((s) => s === 'billing' || s === 'contact_centre') && p.phones.length > 0);
+  const eligible = people.filter(
+    (p) => p.systems.some((s) => s === 'billing' || s === 'contact_centre') && p.phones.length > 0,
+  );
   const seenHouseholds = new Set<string>();
   const forced = roleRng.shuffle(eligible).filter((p) => {
     if (p.householdId === null) return true;
@@ -435,7 +526,14 @@ export function generatePopulation(options: PopulationOptions): Population {
     }
   }
 
-  const employees = generateEmployees(root.fork('employees'), options.employees, people, phones, uniqueHandle, snowflake);
+  const employees = generateEmployees(
+    root.fork('employees'),
+    options.employees,
+    people,
+    phones,
+    uniqueHandle,
+    snowflake,
+  );
 
   const copyRng = root.fork('copies');
   for (const p of people) {
@@ -464,7 +562,9 @@ function generateEmployees(
   const usedWork = new Set<string>();
   const departments = Object.keys(DEPARTMENTS) as Department[];
   const heads = new Map<string, string>();
-  const candidates = rng.shuffle(people.filter((p) => !(p.systems.length === 1 && p.systems[0] === 'social')));
+  const candidates = rng.shuffle(
+    people.filter((p) => !(p.systems.length === 1 && p.systems[0] === 'social')),
+  );
   for (let i = 0; i < count; i++) {
     const employeeId = String(1001 + i);
     // about one employee in eight is also a customer
@@ -508,7 +608,11 @@ function generateEmployees(
       workPhone: formatPhone(phone, 'international'),
       x: onX ? { userId: snowflake(), handle: uniqueHandle(`${ascii(firstName)}_TPD`) } : null,
       hireDate: isoDate(EPOCH - rng.int(30, 12 * 365) * 86_400_000),
-      location: rng.weighted([['London', 6], ['Manchester', 3], ['Remote', 2]]),
+      location: rng.weighted([
+        ['London', 6],
+        ['Manchester', 3],
+        ['Remote', 2],
+      ]),
     };
     if (asPerson) {
       asPerson.employeeId = employeeId;

@@ -30,7 +30,13 @@ export class RequestStats {
 
   /** @internal called by the server */
   open(rec: Omit<RequestRecord, 'seq' | 'status' | 'route' | 'fault'>): RequestRecord {
-    const full: RequestRecord = { ...rec, seq: this.requests.length + 1, route: null, status: null, fault: null };
+    const full: RequestRecord = {
+      ...rec,
+      seq: this.requests.length + 1,
+      route: null,
+      status: null,
+      fault: null,
+    };
     this.requests.push(full);
     return full;
   }

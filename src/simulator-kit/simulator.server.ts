@@ -1,12 +1,23 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { checkAuth, credentialOf, defaultUnauthorized, requireAuth, type AuthOptions, type AuthSpec } from './auth.middleware.js';
+import {
+  checkAuth,
+  credentialOf,
+  defaultUnauthorized,
+  requireAuth,
+  type AuthOptions,
+  type AuthSpec,
+} from './auth.middleware.js';
 import { FaultInjector } from './fault.injector.js';
 import { pathMatches } from './path-match.util.js';
 import { PagingError } from './paging.util.js';
 import { RequestStats, type RequestRecord } from './request.stats.js';
-import { defaultThrottleResponse, TokenBucketThrottle, type ThrottleOptions } from './token-bucket.throttle.js';
+import {
+  defaultThrottleResponse,
+  TokenBucketThrottle,
+  type ThrottleOptions,
+} from './token-bucket.throttle.js';
 import { sendWebhook, type SendWebhookInput, type SendWebhookResult } from './webhook.sender.js';
 
 declare module 'express-serve-static-core' {
@@ -65,7 +76,12 @@ function corruptBodyOnce(res: Response): void {
   res.send = ((body?: unknown) => {
     if (done) return send(body);
     done = true;
-    const text = typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : JSON.stringify(body ?? null);
+    const text =
+      typeof body === 'string'
+        ? body
+        : Buffer.isBuffer(body)
+          ? body.toString('utf8')
+          : JSON.stringify(body ?? null);
     let cut = text.slice(0, Math.floor(text.length / 2));
     try {
       JSON.parse(cut);
@@ -147,7 +163,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     switch (fault.kind) {
       case 'fail':
         if (fault.headers) res.set(fault.headers);
-        res.status(fault.status).json(fault.body ?? options.failureBody?.(fault.status, req) ?? { error: 'injected_failure', status: fault.status });
+        res
+          .status(fault.status)
+          .json(
+            fault.body ??
+              options.failureBody?.(fault.status, req) ?? { error: 'injected_failure', status: fault.status },
+          );
         return;
       case 'delay': {
         const timer = setTimeout(next, fault.ms);
@@ -188,7 +209,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     const credential = req.credential ?? 'anonymous';
     const allowed = throttle.take(credential, req);
     const state = throttle.state(credential);
-    if (options.throttle?.headers && !(options.throttle.except && pathMatches(options.throttle.except, req.path))) {
+    if (
+      options.throttle?.headers &&
+      !(options.throttle.except && pathMatches(options.throttle.except, req.path))
+    ) {
       res.set(options.throttle.headers(state, req));
     }
     if (allowed) return next();
@@ -199,18 +223,32 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
 
   app.use((req: Request, res: Response) => {
     if (options.notFound) options.notFound(req, res);
-    else res.status(404).json({ error: 'not_found', message: `${req.method} ${req.path} is not simulated by ${options.name}` });
+    else
+      res
+        .status(404)
+        .json({
+          error: 'not_found',
+          message: `${req.method} ${req.path} is not simulated by ${options.name}`,
+        });
   });
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (options.onError) return options.onError(err, req, res);
-    if (err instanceof PagingError) return res.status(400).json({ error: 'invalid_request', message: err.message });
+    if (err instanceof PagingError)
+      return res.status(400).json({ error: 'invalid_request', message: err.message });
     const status = (err as { status?: unknown }).status;
     const code = typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
-    res.status(code).json({ error: code === 500 ? 'internal_error' : 'bad_request', message: err instanceof Error ? err.message : String(err) });
+    res
+      .status(code)
+      .json({
+        error: code === 500 ? 'internal_error' : 'bad_request',
+        message: err instanceof Error ? err.message : String(err),
+      });
   });
 
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(options.port ?? 0, options.host ?? '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
+    const s = app.listen(options.port ?? 0, options.host ?? '127.0.0.1', (err?: Error) =>
+      err ? reject(err) : resolve(s),
+    );
   });
   const { port } = server.address() as AddressInfo;
   const host = options.host ?? '127.0.0.1';

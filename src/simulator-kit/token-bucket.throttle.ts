@@ -48,8 +48,10 @@ interface Bucket {
 export class TokenBucketThrottle {
   private readonly buckets = new Map<string, Bucket>();
   private readonly now: () => number;
+  readonly options: ThrottleOptions;
 
-  constructor(readonly options: ThrottleOptions = {}) {
+  constructor(options: ThrottleOptions = {}) {
+    this.options = options;
     this.now = options.now ?? Date.now;
   }
 
@@ -73,7 +75,12 @@ export class TokenBucketThrottle {
     const b = this.bucket(credential);
     const rate = this.options.refillPerSecond ?? capacity;
     const missing = Math.max(0, 1 - b.tokens);
-    return { credential, capacity, remaining: Math.floor(b.tokens), retryAfterSeconds: rate > 0 ? missing / rate : 60 };
+    return {
+      credential,
+      capacity,
+      remaining: Math.floor(b.tokens),
+      retryAfterSeconds: rate > 0 ? missing / rate : 60,
+    };
   }
 
   /** Takes tokens; false (and nothing taken) when the bucket cannot pay. */

@@ -24,9 +24,16 @@ const sign = (secret: string, payload: RawPayload, ts: string): string =>
  * @example
  * signBambooHr({ secret: privateKey, payload: raw });
  */
-export function signBambooHr(input: { payload: RawPayload; secret: string; timestampSeconds?: number }): Record<string, string> {
+export function signBambooHr(input: {
+  payload: RawPayload;
+  secret: string;
+  timestampSeconds?: number;
+}): Record<string, string> {
   const ts = String(input.timestampSeconds ?? Math.floor(Date.now() / 1000));
-  return { [BAMBOOHR_SIGNATURE_HEADER]: sign(input.secret, input.payload, ts), [BAMBOOHR_TIMESTAMP_HEADER]: ts };
+  return {
+    [BAMBOOHR_SIGNATURE_HEADER]: sign(input.secret, input.payload, ts),
+    [BAMBOOHR_TIMESTAMP_HEADER]: ts,
+  };
 }
 
 /**

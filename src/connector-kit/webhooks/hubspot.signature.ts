@@ -18,12 +18,25 @@ export const HUBSPOT_DEFAULT_TOLERANCE_SECONDS = 300;
 // HubSpot signs the URI with these escapes decoded (its request-validation guide lists them),
 // so a proxy that re-encodes them must not break verification.
 const DECODED_ESCAPES: Readonly<Record<string, string>> = {
-  '%3A': ':', '%2F': '/', '%3F': '?', '%40': '@', '%21': '!', '%24': '$',
-  '%27': "'", '%28': '(', '%29': ')', '%2A': '*', '%2C': ',', '%3B': ';',
+  '%3A': ':',
+  '%2F': '/',
+  '%3F': '?',
+  '%40': '@',
+  '%21': '!',
+  '%24': '$',
+  '%27': "'",
+  '%28': '(',
+  '%29': ')',
+  '%2A': '*',
+  '%2C': ',',
+  '%3B': ';',
 };
 
 export function hubspotCanonicalUri(uri: string): string {
-  return uri.replace(/%(3A|2F|3F|40|21|24|27|28|29|2A|2C|3B)/gi, (m) => DECODED_ESCAPES[m.toUpperCase()] ?? m);
+  return uri.replace(
+    /%(3A|2F|3F|40|21|24|27|28|29|2A|2C|3B)/gi,
+    (m) => DECODED_ESCAPES[m.toUpperCase()] ?? m,
+  );
 }
 
 function v3(secret: string, method: string, uri: string, payload: RawPayload, timestampMs: string): string {
@@ -71,7 +84,8 @@ export function verifyHubSpot(input: {
   const ts = parseTimestamp(tsHeader, HUBSPOT_TIMESTAMP_HEADER);
   assertEncoding(signature, 'base64', HUBSPOT_SIGNATURE_HEADER);
   const expected = v3(input.secret, input.method, input.uri, input.payload, tsHeader);
-  if (!safeEqual(expected, signature)) throw new WebhookVerificationError('bad_signature', 'HubSpot v3 signature mismatch');
+  if (!safeEqual(expected, signature))
+    throw new WebhookVerificationError('bad_signature', 'HubSpot v3 signature mismatch');
   const tolerance = input.toleranceSeconds ?? HUBSPOT_DEFAULT_TOLERANCE_SECONDS;
   if (!withinWindow(ts / 1000, input.nowMs ?? Date.now(), tolerance)) {
     throw new WebhookVerificationError('stale', `HubSpot request timestamp outside ${tolerance}s`);

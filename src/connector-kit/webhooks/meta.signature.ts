@@ -1,4 +1,12 @@
-import { assertEncoding, hmac, requireHeader, safeEqual, WebhookVerificationError, type HeaderBag, type RawPayload } from './signature.util.js';
+import {
+  assertEncoding,
+  hmac,
+  requireHeader,
+  safeEqual,
+  WebhookVerificationError,
+  type HeaderBag,
+  type RawPayload,
+} from './signature.util.js';
 
 export const META_SIGNATURE_HEADER = 'X-Hub-Signature-256';
 
@@ -20,7 +28,8 @@ export function signMeta(input: { payload: RawPayload; appSecret: string }): Rec
  */
 export function verifyMeta(input: { payload: RawPayload; headers: HeaderBag; appSecret: string }): void {
   const header = requireHeader(input.headers, META_SIGNATURE_HEADER);
-  if (!header.startsWith('sha256=')) throw new WebhookVerificationError('malformed', `${META_SIGNATURE_HEADER} lacks sha256=`);
+  if (!header.startsWith('sha256='))
+    throw new WebhookVerificationError('malformed', `${META_SIGNATURE_HEADER} lacks sha256=`);
   const presented = header.slice('sha256='.length).toLowerCase();
   assertEncoding(presented, 'hex', META_SIGNATURE_HEADER);
   if (!safeEqual(hmac('sha256', input.appSecret, input.payload, 'hex'), presented)) {
@@ -29,7 +38,10 @@ export function verifyMeta(input: { payload: RawPayload; headers: HeaderBag; app
 }
 
 /** Answers Meta's subscription handshake (`hub.mode=subscribe`): the challenge when the verify token matches, else null. */
-export function metaVerifyChallenge(query: Readonly<Record<string, unknown>>, verifyToken: string): string | null {
+export function metaVerifyChallenge(
+  query: Readonly<Record<string, unknown>>,
+  verifyToken: string,
+): string | null {
   const mode = query['hub.mode'];
   const token = query['hub.verify_token'];
   const challenge = query['hub.challenge'];

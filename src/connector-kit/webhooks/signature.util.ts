@@ -12,11 +12,10 @@ export type WebhookVerificationReason = 'missing_signature' | 'bad_signature' | 
  */
 export class WebhookVerificationError extends Error {
   override readonly name = 'WebhookVerificationError';
-  constructor(
-    readonly reason: WebhookVerificationReason,
-    message: string,
-  ) {
+  readonly reason: WebhookVerificationReason;
+  constructor(reason: WebhookVerificationReason, message: string) {
     super(message);
+    this.reason = reason;
   }
 }
 
@@ -33,9 +32,16 @@ export type HeaderBag = Readonly<Record<string, string | readonly string[] | und
  * @example
  * hmac('sha256', 'whsec_x', `${t}.${body}`, 'hex');
  */
-export function hmac(alg: HmacAlgorithm, secret: string | Buffer, data: RawPayload | readonly RawPayload[], encoding: SignatureEncoding): string {
+export function hmac(
+  alg: HmacAlgorithm,
+  secret: string | Buffer,
+  data: RawPayload | readonly RawPayload[],
+  encoding: SignatureEncoding,
+): string {
   const mac = createHmac(alg, secret);
-  const parts: readonly RawPayload[] = Array.isArray(data) ? (data as readonly RawPayload[]) : [data as RawPayload];
+  const parts: readonly RawPayload[] = Array.isArray(data)
+    ? (data as readonly RawPayload[])
+    : [data as RawPayload];
   for (const part of parts) mac.update(part);
   return mac.digest(encoding);
 }
@@ -88,7 +94,8 @@ export function requireHeader(headers: HeaderBag, name: string): string {
 
 /** Parses an integer timestamp header or throws `malformed`. */
 export function parseTimestamp(value: string, name: string): number {
-  if (!/^\d{1,16}$/.test(value)) throw new WebhookVerificationError('malformed', `${name} is not an integer timestamp`);
+  if (!/^\d{1,16}$/.test(value))
+    throw new WebhookVerificationError('malformed', `${name} is not an integer timestamp`);
   return Number(value);
 }
 
@@ -97,7 +104,10 @@ const HEX = /^[0-9a-fA-F]+$/;
 
 /** Checks a presented signature's encoding, so a garbled header reads as malformed, not just wrong. */
 export function assertEncoding(value: string, encoding: SignatureEncoding, name: string): void {
-  const ok = encoding === 'hex' ? HEX.test(value) && value.length % 2 === 0 : BASE64.test(value) && value.length % 4 === 0;
+  const ok =
+    encoding === 'hex'
+      ? HEX.test(value) && value.length % 2 === 0
+      : BASE64.test(value) && value.length % 4 === 0;
   if (!ok) throw new WebhookVerificationError('malformed', `${name} is not ${encoding}`);
 }
 

@@ -51,7 +51,11 @@ interface Scheme {
 
 const HUB_URL = 'https://hub.example.com/webhooks/hubspot?portal=62515';
 const TWILIO_URL = 'https://hub.example.com/webhooks/twilio/voice';
-const formBody = (body: string): Record<string, string> => ({ CallSid: 'CA123', Body: body, From: '+442079460958' });
+const formBody = (body: string): Record<string, string> => ({
+  CallSid: 'CA123',
+  Body: body,
+  From: '+442079460958',
+});
 
 const schemes: Scheme[] = [
   {
@@ -64,7 +68,8 @@ const schemes: Scheme[] = [
   {
     name: 'hubspot',
     sign: (b, s, at) => signHubSpot({ payload: b, secret: s, method: 'POST', uri: HUB_URL, timestampMs: at }),
-    verify: (b, h, s, now) => verifyHubSpot({ payload: b, headers: h, secret: s, method: 'POST', uri: HUB_URL, nowMs: now }),
+    verify: (b, h, s, now) =>
+      verifyHubSpot({ payload: b, headers: h, secret: s, method: 'POST', uri: HUB_URL, nowMs: now }),
     malformed: ['X-HubSpot-Request-Timestamp', 'yesterday'],
     hasTimestamp: true,
   },
@@ -142,33 +147,68 @@ describe.each(schemes)('$name signature', (scheme) => {
 
 describe('known-answer vectors', () => {
   it('stripe v1 is hex HMAC-SHA256 of "t.body" (computed with openssl)', () => {
-    const h = signStripe({ payload: '{"id":"evt_1"}', secret: 'whsec_test', timestampSeconds: 1_700_000_000 });
-    expect(h['Stripe-Signature']).toBe('t=1700000000,v1=c89214b5b5da833daed6f0b8c5bb6bd58cea9022bd80ccc78230f3942d632925');
+    const h = signStripe({
+      payload: '{"id":"evt_1"}',
+      secret: 'whsec_test',
+      timestampSeconds: 1_700_000_000,
+    });
+    expect(h['Stripe-Signature']).toBe(
+      't=1700000000,v1=c89214b5b5da833daed6f0b8c5bb6bd58cea9022bd80ccc78230f3942d632925',
+    );
   });
   it("twilio matches Twilio's published example", () => {
     const h = signTwilio({
       authToken: '12345',
       url: 'https://mycompany.com/myapp.php?foo=1&bar=2',
-      params: { CallSid: 'CA1234567890ABCDE', Caller: '+14158675309', Digits: '1234', From: '+14158675309', To: '+18005551212' },
+      params: {
+        CallSid: 'CA1234567890ABCDE',
+        Caller: '+14158675309',
+        Digits: '1234',
+        From: '+14158675309',
+        To: '+18005551212',
+      },
     });
     expect(h['X-Twilio-Signature']).toBe('RSOYDt4T1cUTdK1PDd93/VVr8B8=');
   });
   it('stripe accepts any one of several v1 entries (secret roll)', () => {
-    const h = signStripe({ payload: BODY, secret: 'old', extraSecrets: ['new'], timestampSeconds: SIGNED_AT_S });
-    expect(reasonOf(() => verifyStripe({ payload: BODY, headers: h, secret: 'new', nowMs: NOW_MS }))).toBe('ok');
-    expect(reasonOf(() => verifyStripe({ payload: BODY, headers: h, secret: 'old', nowMs: NOW_MS }))).toBe('ok');
-    expect(reasonOf(() => verifyStripe({ payload: BODY, headers: h, secret: 'neither', nowMs: NOW_MS }))).toBe('bad_signature');
+    const h = signStripe({
+      payload: BODY,
+      secret: 'old',
+      extraSecrets: ['new'],
+      timestampSeconds: SIGNED_AT_S,
+    });
+    expect(reasonOf(() => verifyStripe({ payload: BODY, headers: h, secret: 'new', nowMs: NOW_MS }))).toBe(
+      'ok',
+    );
+    expect(reasonOf(() => verifyStripe({ payload: BODY, headers: h, secret: 'old', nowMs: NOW_MS }))).toBe(
+      'ok',
+    );
+    expect(
+      reasonOf(() => verifyStripe({ payload: BODY, headers: h, secret: 'neither', nowMs: NOW_MS })),
+    ).toBe('bad_signature');
   });
   it('hubspot signs the URI with reserved escapes decoded', () => {
-    expect(hubspotCanonicalUri('https://h.example/a%3Ab?x=%40y%2Fz%20')).toBe('https://h.example/a:b?x=@y/z%20');
-    const h = signHubSpot({ payload: BODY, secret: 's', method: 'POST', uri: 'https://h.example/a:b', timestampMs: NOW_MS });
+    expect(hubspotCanonicalUri('https://h.example/a%3Ab?x=%40y%2Fz%20')).toBe(
+      'https://h.example/a:b?x=@y/z%20',
+    );
+    const h = signHubSpot({
+      payload: BODY,
+      secret: 's',
+      method: 'POST',
+      uri: 'https://h.example/a:b',
+      timestampMs: NOW_MS,
+    });
     const verify = (uri: string): string =>
-      reasonOf(() => verifyHubSpot({ payload: BODY, headers: h, secret: 's', method: 'post', uri, nowMs: NOW_MS }));
+      reasonOf(() =>
+        verifyHubSpot({ payload: BODY, headers: h, secret: 's', method: 'post', uri, nowMs: NOW_MS }),
+      );
     expect(verify('https://h.example/a%3Ab')).toBe('ok');
     expect(verify('https://h.example/a:c')).toBe('bad_signature');
   });
   it('X CRC answers sha256= + base64 HMAC of the token', () => {
-    expect(xCrcResponseToken('challenge', 'consumer')).toBe(`sha256=${hmac('sha256', 'consumer', 'challenge', 'base64')}`);
+    expect(xCrcResponseToken('challenge', 'consumer')).toBe(
+      `sha256=${hmac('sha256', 'consumer', 'challenge', 'base64')}`,
+    );
     expect(xCrcResponseToken('challenge', 'consumer')).not.toBe(xCrcResponseToken('challenge', 'other'));
   });
   it('meta handshake echoes the challenge only for the right verify token', () => {

@@ -14,7 +14,10 @@ import {
 export const STRIPE_SIGNATURE_HEADER = 'Stripe-Signature';
 export const STRIPE_DEFAULT_TOLERANCE_SECONDS = 300;
 
-const signedPayload = (t: number, payload: RawPayload): Buffer[] => [Buffer.from(`${t}.`, 'utf8'), toBuffer(payload)];
+const signedPayload = (t: number, payload: RawPayload): Buffer[] => [
+  Buffer.from(`${t}.`, 'utf8'),
+  toBuffer(payload),
+];
 
 /**
  * Headers Stripe would send: `Stripe-Signature: t=<unix s>,v1=<hex HMAC-SHA256 of "t.body">`.

@@ -1,4 +1,11 @@
-import { assertEncoding, hmac, requireHeader, safeEqual, WebhookVerificationError, type HeaderBag } from './signature.util.js';
+import {
+  assertEncoding,
+  hmac,
+  requireHeader,
+  safeEqual,
+  WebhookVerificationError,
+  type HeaderBag,
+} from './signature.util.js';
 
 export const TWILIO_SIGNATURE_HEADER = 'X-Twilio-Signature';
 
@@ -22,8 +29,19 @@ function twilioBase(url: string, params: TwilioParams): string {
  * @example
  * signTwilio({ authToken, url: 'https://hub.example/webhooks/twilio/voice', params: { CallSid: 'CA1', From: '+44...' } });
  */
-export function signTwilio(input: { authToken: string; url: string; params?: TwilioParams }): Record<string, string> {
-  return { [TWILIO_SIGNATURE_HEADER]: hmac('sha1', input.authToken, twilioBase(input.url, input.params ?? {}), 'base64') };
+export function signTwilio(input: {
+  authToken: string;
+  url: string;
+  params?: TwilioParams;
+}): Record<string, string> {
+  return {
+    [TWILIO_SIGNATURE_HEADER]: hmac(
+      'sha1',
+      input.authToken,
+      twilioBase(input.url, input.params ?? {}),
+      'base64',
+    ),
+  };
 }
 
 /**
@@ -32,9 +50,15 @@ export function signTwilio(input: { authToken: string; url: string; params?: Twi
  * @example
  * verifyTwilio({ authToken, url: publicUrl, params: req.body, headers: req.headers });
  */
-export function verifyTwilio(input: { authToken: string; url: string; params?: TwilioParams; headers: HeaderBag }): void {
+export function verifyTwilio(input: {
+  authToken: string;
+  url: string;
+  params?: TwilioParams;
+  headers: HeaderBag;
+}): void {
   const signature = requireHeader(input.headers, TWILIO_SIGNATURE_HEADER);
   assertEncoding(signature, 'base64', TWILIO_SIGNATURE_HEADER);
   const expected = hmac('sha1', input.authToken, twilioBase(input.url, input.params ?? {}), 'base64');
-  if (!safeEqual(expected, signature)) throw new WebhookVerificationError('bad_signature', 'Twilio signature mismatch');
+  if (!safeEqual(expected, signature))
+    throw new WebhookVerificationError('bad_signature', 'Twilio signature mismatch');
 }

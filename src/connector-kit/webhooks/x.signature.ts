@@ -1,4 +1,12 @@
-import { assertEncoding, hmac, requireHeader, safeEqual, WebhookVerificationError, type HeaderBag, type RawPayload } from './signature.util.js';
+import {
+  assertEncoding,
+  hmac,
+  requireHeader,
+  safeEqual,
+  WebhookVerificationError,
+  type HeaderBag,
+  type RawPayload,
+} from './signature.util.js';
 
 export const X_SIGNATURE_HEADER = 'x-twitter-webhooks-signature';
 
@@ -30,7 +38,8 @@ export function signX(input: { payload: RawPayload; consumerSecret: string }): R
  */
 export function verifyX(input: { payload: RawPayload; headers: HeaderBag; consumerSecret: string }): void {
   const header = requireHeader(input.headers, X_SIGNATURE_HEADER);
-  if (!header.startsWith('sha256=')) throw new WebhookVerificationError('malformed', `${X_SIGNATURE_HEADER} lacks sha256=`);
+  if (!header.startsWith('sha256='))
+    throw new WebhookVerificationError('malformed', `${X_SIGNATURE_HEADER} lacks sha256=`);
   const presented = header.slice('sha256='.length);
   assertEncoding(presented, 'base64', X_SIGNATURE_HEADER);
   if (!safeEqual(hmac('sha256', input.consumerSecret, input.payload, 'base64'), presented)) {

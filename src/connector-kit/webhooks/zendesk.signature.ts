@@ -23,9 +23,16 @@ const sign = (secret: string, ts: string, payload: RawPayload): string =>
  * @example
  * signZendesk({ secret, payload: raw, timestamp: '2026-01-01T10:00:00Z' });
  */
-export function signZendesk(input: { payload: RawPayload; secret: string; timestamp?: string }): Record<string, string> {
+export function signZendesk(input: {
+  payload: RawPayload;
+  secret: string;
+  timestamp?: string;
+}): Record<string, string> {
   const ts = input.timestamp ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-  return { [ZENDESK_SIGNATURE_HEADER]: sign(input.secret, ts, input.payload), [ZENDESK_TIMESTAMP_HEADER]: ts };
+  return {
+    [ZENDESK_SIGNATURE_HEADER]: sign(input.secret, ts, input.payload),
+    [ZENDESK_TIMESTAMP_HEADER]: ts,
+  };
 }
 
 /**
@@ -44,7 +51,8 @@ export function verifyZendesk(input: {
   const signature = requireHeader(input.headers, ZENDESK_SIGNATURE_HEADER);
   const ts = requireHeader(input.headers, ZENDESK_TIMESTAMP_HEADER);
   const ms = /^\d{1,12}$/.test(ts) ? Number(ts) * 1000 : Date.parse(ts);
-  if (Number.isNaN(ms)) throw new WebhookVerificationError('malformed', `${ZENDESK_TIMESTAMP_HEADER} is not a timestamp`);
+  if (Number.isNaN(ms))
+    throw new WebhookVerificationError('malformed', `${ZENDESK_TIMESTAMP_HEADER} is not a timestamp`);
   assertEncoding(signature, 'base64', ZENDESK_SIGNATURE_HEADER);
   if (!safeEqual(sign(input.secret, ts, input.payload), signature)) {
     throw new WebhookVerificationError('bad_signature', 'Zendesk signature mismatch');
