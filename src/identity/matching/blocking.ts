@@ -58,7 +58,10 @@ export function blockingKeys(p: PersonFeatures): string[] {
  * Index pairs [i, j] (i < j) of records sharing a blocking key, each pair once. Work is the sum
  * of squared block sizes, bounded by MAX_BLOCK_SIZE, so it grows about linearly with records.
  */
-export function candidatePairs(records: readonly PersonFeatures[], maxBlockSize: number = MAX_BLOCK_SIZE): Array<[number, number]> {
+export function candidatePairs(
+  records: readonly PersonFeatures[],
+  maxBlockSize: number = MAX_BLOCK_SIZE,
+): Array<[number, number]> {
   const blocks = new Map<string, number[]>();
   for (let i = 0; i < records.length; i++) {
     for (const key of blockingKeys(records[i] as PersonFeatures)) {

@@ -3,7 +3,10 @@
  * the customers that a set of links implies. Returns a cluster id per record index; the id is
  * the smallest record index in the cluster, so results are deterministic.
  */
-export function connectedComponents(recordCount: number, links: Iterable<readonly [number, number]>): Int32Array {
+export function connectedComponents(
+  recordCount: number,
+  links: Iterable<readonly [number, number]>,
+): Int32Array {
   const parent = new Int32Array(recordCount);
   const size = new Int32Array(recordCount).fill(1);
   for (let i = 0; i < recordCount; i++) parent[i] = i;

@@ -14,7 +14,16 @@ export interface PersonFeatures {
   phone?: string | undefined;
 }
 
-export const COMPARED_FIELDS = ['firstName', 'lastName', 'dob', 'email', 'phone', 'city', 'address', 'postcode'] as const;
+export const COMPARED_FIELDS = [
+  'firstName',
+  'lastName',
+  'dob',
+  'email',
+  'phone',
+  'city',
+  'address',
+  'postcode',
+] as const;
 export type ComparedField = (typeof COMPARED_FIELDS)[number];
 
 const NAME_LEVELS = ['exact', 'jaro-winkler >= 0.92', 'jaro-winkler >= 0.85', 'different'] as const;
@@ -96,13 +105,25 @@ function nameLevel(a: string, b: string): number {
 function dobLevel(a: string, b: string): number {
   if (a === b) return 0;
   if (a.length !== 10 || b.length !== 10) return distance(a, b) <= 2 ? 2 : 3;
-  const year = a.slice(0, 4) === b.slice(0, 4);
-  const month = a.slice(5, 7) === b.slice(5, 7);
-  const day = a.slice(8, 10) === b.slice(8, 10);
-  const same = (year ? 1 : 0) + (month ? 1 : 0) + (day ? 1 : 0);
-  if (same === 2) return 1;
-  if (year && a.slice(5, 7) === b.slice(8, 10) && a.slice(8, 10) === b.slice(5, 7)) return 1;
+  // Character comparisons rather than slices: this runs for every candidate pair.
+  const year = sameRange(a, b, 0, 4);
+  const month = sameRange(a, b, 5, 7);
+  const day = sameRange(a, b, 8, 10);
+  if ((year ? 1 : 0) + (month ? 1 : 0) + (day ? 1 : 0) === 2) return 1;
+  if (
+    year &&
+    a.charCodeAt(5) === b.charCodeAt(8) &&
+    a.charCodeAt(6) === b.charCodeAt(9) &&
+    a.charCodeAt(8) === b.charCodeAt(5) &&
+    a.charCodeAt(9) === b.charCodeAt(6)
+  )
+    return 1;
   return distance(a, b) <= 2 ? 2 : 3;
+}
+
+function sameRange(a: string, b: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (a.charCodeAt(i) !== b.charCodeAt(i)) return false;
+  return true;
 }
 
 function emailLevel(a: PreparedPerson, b: PreparedPerson): number {
@@ -139,7 +160,14 @@ function postcodeLevel(a: string, b: string): number {
 
 /** Index of each field in a level vector. */
 export const FIELD_INDEX = {
-  firstName: 0, lastName: 1, dob: 2, email: 3, phone: 4, city: 5, address: 6, postcode: 7,
+  firstName: 0,
+  lastName: 1,
+  dob: 2,
+  email: 3,
+  phone: 4,
+  city: 5,
+  address: 6,
+  postcode: 7,
 } as const satisfies Record<ComparedField, number>;
 
 /**
@@ -149,8 +177,10 @@ export const FIELD_INDEX = {
  */
 export function compareLevels(a: PreparedPerson, b: PreparedPerson, out: Int8Array): boolean {
   let swapped = false;
-  let first = a.firstName !== undefined && b.firstName !== undefined ? nameLevel(a.firstName, b.firstName) : MISSING;
-  let last = a.lastName !== undefined && b.lastName !== undefined ? nameLevel(a.lastName, b.lastName) : MISSING;
+  let first =
+    a.firstName !== undefined && b.firstName !== undefined ? nameLevel(a.firstName, b.firstName) : MISSING;
+  let last =
+    a.lastName !== undefined && b.lastName !== undefined ? nameLevel(a.lastName, b.lastName) : MISSING;
   // Swap only when the straight reading is poor and the crossed one is close on both names.
   if (first !== 0 && last !== 0 && first !== MISSING && last !== MISSING) {
     const fx = nameLevel(a.firstName as string, b.lastName as string);
@@ -168,6 +198,7 @@ export function compareLevels(a: PreparedPerson, b: PreparedPerson, out: Int8Arr
   out[4] = a.phone !== undefined && b.phone !== undefined ? phoneLevel(a.phone, b.phone) : MISSING;
   out[5] = a.city !== undefined && b.city !== undefined ? cityLevel(a.city, b.city) : MISSING;
   out[6] = a.address !== undefined && b.address !== undefined ? addressLevel(a.address, b.address) : MISSING;
-  out[7] = a.postcode !== undefined && b.postcode !== undefined ? postcodeLevel(a.postcode, b.postcode) : MISSING;
+  out[7] =
+    a.postcode !== undefined && b.postcode !== undefined ? postcodeLevel(a.postcode, b.postcode) : MISSING;
   return swapped;
 }

@@ -1,5 +1,14 @@
 import { candidatePairs } from './blocking.js';
-import { COMPARED_FIELDS, FIELD_LEVELS, MISSING, compareLevels, preparePerson, type ComparedField, type PersonFeatures, type PreparedPerson } from './comparisons.js';
+import {
+  COMPARED_FIELDS,
+  FIELD_LEVELS,
+  MISSING,
+  compareLevels,
+  preparePerson,
+  type ComparedField,
+  type PersonFeatures,
+  type PreparedPerson,
+} from './comparisons.js';
 import { DEFAULT_MATCH_PARAMETERS } from './default-parameters.js';
 import type { LevelProbabilities, MatchParameters } from './fellegi-sunter.js';
 
@@ -37,7 +46,10 @@ function random(seed: number): () => number {
  * u from random pairs (nearly all are different people, so level frequencies there are u),
  * then m and the prior by expectation–maximisation over the blocked candidate pairs with u held.
  */
-export function estimateParameters(records: readonly PersonFeatures[], options: EstimateOptions = {}): Estimate {
+export function estimateParameters(
+  records: readonly PersonFeatures[],
+  options: EstimateOptions = {},
+): Estimate {
   const base = options.base ?? DEFAULT_MATCH_PARAMETERS;
   const prepared = records.map(preparePerson);
   const F = COMPARED_FIELDS.length;
@@ -48,7 +60,8 @@ export function estimateParameters(records: readonly PersonFeatures[], options: 
   const uCounts = COMPARED_FIELDS.map((f) => new Float64Array(FIELD_LEVELS[f].length));
   const tally = (a: PreparedPerson, b: PreparedPerson): void => {
     compareLevels(a, b, levels);
-    for (let f = 0; f < F; f++) if (levels[f] !== MISSING) (uCounts[f] as Float64Array)[levels[f] as number]! += 1;
+    for (let f = 0; f < F; f++)
+      if (levels[f] !== MISSING) (uCounts[f] as Float64Array)[levels[f] as number]! += 1;
   };
   const samples = options.uSamplePairs ?? 1_000_000;
   if ((n * (n - 1)) / 2 <= samples) {
@@ -65,7 +78,9 @@ export function estimateParameters(records: readonly PersonFeatures[], options: 
     const counts = uCounts[f]!;
     const total = counts.reduce((x, y) => x + y, 0);
     // Laplace smoothing keeps a level never seen among random pairs from getting u = 0.
-    return total === 0 ? [...base.fields[field].u] : Array.from(counts, (c) => (c + 1) / (total + counts.length));
+    return total === 0
+      ? [...base.fields[field].u]
+      : Array.from(counts, (c) => (c + 1) / (total + counts.length));
   });
 
   // Level vectors of the candidate pairs, computed once.
@@ -82,7 +97,7 @@ export function estimateParameters(records: readonly PersonFeatures[], options: 
   let iterations = 0;
   const maxIterations = options.maxIterations ?? 100;
   const tolerance = options.tolerance ?? 1e-5;
-  for (; iterations < maxIterations; ) {
+  for (; iterations < maxIterations;) {
     iterations++;
     const weights = m.map((mf, f) => mf.map((mi, l) => Math.log2(mi / u[f]![l]!)));
     const acc = COMPARED_FIELDS.map((field) => new Float64Array(FIELD_LEVELS[field].length));

@@ -19,7 +19,10 @@ const pairsOf = (n: number): number => (n * (n - 1)) / 2;
  * (linear in records, no pair enumeration). Records are those in `truth`; a truth record absent
  * from `predicted` counts as a singleton; predicted records absent from the truth are ignored.
  */
-export function evaluateClusters<R, C, T>(predicted: ReadonlyMap<R, C>, truth: ReadonlyMap<R, T>): ClusterEvaluation {
+export function evaluateClusters<R, C, T>(
+  predicted: ReadonlyMap<R, C>,
+  truth: ReadonlyMap<R, T>,
+): ClusterEvaluation {
   const predSizes = new Map<unknown, number>();
   const trueSizes = new Map<T, number>();
   const cellSizes = new Map<unknown, Map<T, number>>();

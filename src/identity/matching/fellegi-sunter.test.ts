@@ -1,10 +1,19 @@
 import { describe, expect, it } from '@jest/globals';
 import type { PersonFeatures } from './comparisons.js';
-import { DEFAULT_AUTO_ACCEPT_WEIGHT, DEFAULT_MATCH_PARAMETERS, DEFAULT_SUGGEST_WEIGHT } from './default-parameters.js';
+import {
+  DEFAULT_AUTO_ACCEPT_WEIGHT,
+  DEFAULT_MATCH_PARAMETERS,
+  DEFAULT_SUGGEST_WEIGHT,
+} from './default-parameters.js';
 import { matchProbability, matchWeight, scorePair, type MatchParameters } from './fellegi-sunter.js';
 
 const jane: PersonFeatures = {
-  firstName: 'Jane', lastName: 'Doe', dob: '1985-03-14', city: 'London', email: 'jane.doe@example.com', phone: '+442079460958',
+  firstName: 'Jane',
+  lastName: 'Doe',
+  dob: '1985-03-14',
+  city: 'London',
+  email: 'jane.doe@example.com',
+  phone: '+442079460958',
 };
 
 function levelOf(a: PersonFeatures, b: PersonFeatures, field: string): string {
@@ -19,7 +28,14 @@ describe('scorePair', () => {
   });
 
   it('scores two strangers far below the suggestion threshold', () => {
-    const r = scorePair(jane, { firstName: 'Omar', lastName: 'Haddad', dob: '1962-11-02', city: 'Leeds', email: 'omar@h.net', phone: '+441134960000' });
+    const r = scorePair(jane, {
+      firstName: 'Omar',
+      lastName: 'Haddad',
+      dob: '1962-11-02',
+      city: 'Leeds',
+      email: 'omar@h.net',
+      phone: '+441134960000',
+    });
     expect(r.score).toBeLessThan(DEFAULT_SUGGEST_WEIGHT);
     expect(r.score).toBeLessThan(0);
     expect(r.probability).toBeLessThan(0.01);
@@ -27,15 +43,34 @@ describe('scorePair', () => {
 
   it('explains every field, and the weights add up to the score', () => {
     const r = scorePair(jane, { firstName: 'Jayne', lastName: 'Doe', dob: '1985-03-14' });
-    expect(r.comparisons.map((c) => c.field)).toEqual(['firstName', 'lastName', 'dob', 'email', 'phone', 'city', 'address', 'postcode']);
+    expect(r.comparisons.map((c) => c.field)).toEqual([
+      'firstName',
+      'lastName',
+      'dob',
+      'email',
+      'phone',
+      'city',
+      'address',
+      'postcode',
+    ]);
     expect(r.comparisons.reduce((s, c) => s + c.weight, 0)).toBeCloseTo(r.score, 10);
-    expect(r.comparisons.find((c) => c.field === 'email')).toEqual({ field: 'email', level: 'missing', weight: 0 });
+    expect(r.comparisons.find((c) => c.field === 'email')).toEqual({
+      field: 'email',
+      level: 'missing',
+      weight: 0,
+    });
     expect(r.comparisons.find((c) => c.field === 'firstName')?.level).toBe('jaro-winkler >= 0.92');
-    expect(matchWeight(jane, { firstName: 'Jayne', lastName: 'Doe', dob: '1985-03-14' })).toBeCloseTo(r.score, 10);
+    expect(matchWeight(jane, { firstName: 'Jayne', lastName: 'Doe', dob: '1985-03-14' })).toBeCloseTo(
+      r.score,
+      10,
+    );
   });
 
   it('gives a missing field no weight either way', () => {
-    const withCity = scorePair({ firstName: 'Jane', lastName: 'Doe' }, { firstName: 'Jane', lastName: 'Doe', city: 'Leeds' });
+    const withCity = scorePair(
+      { firstName: 'Jane', lastName: 'Doe' },
+      { firstName: 'Jane', lastName: 'Doe', city: 'Leeds' },
+    );
     const without = scorePair({ firstName: 'Jane', lastName: 'Doe' }, { firstName: 'Jane', lastName: 'Doe' });
     expect(withCity.score).toBe(without.score);
     expect(scorePair({}, {}).score).toBe(0);
@@ -57,7 +92,9 @@ describe('scorePair', () => {
     expect(levelOf(a, b, 'lastName')).toBe('exact (names swapped)');
     expect(matchWeight(a, b)).toBe(matchWeight(a, a));
     // Only when the straight reading is poor: a shared surname is not a swap.
-    expect(levelOf({ firstName: 'Ann', lastName: 'Ann' }, { firstName: 'Ann', lastName: 'Lee' }, 'firstName')).toBe('exact');
+    expect(
+      levelOf({ firstName: 'Ann', lastName: 'Ann' }, { firstName: 'Ann', lastName: 'Lee' }, 'firstName'),
+    ).toBe('exact');
   });
 
   it.each([
@@ -98,8 +135,12 @@ describe('scorePair', () => {
   });
 
   it('compares addresses ignoring case, punctuation and spacing', () => {
-    expect(levelOf({ address: '10 Downing St., London' }, { address: '10  downing st london' }, 'address')).toBe('exact');
-    expect(levelOf({ address: '10 Downing Street' }, { address: '10 Downing Stret' }, 'address')).toBe('jaro-winkler >= 0.90');
+    expect(
+      levelOf({ address: '10 Downing St., London' }, { address: '10  downing st london' }, 'address'),
+    ).toBe('exact');
+    expect(levelOf({ address: '10 Downing Street' }, { address: '10 Downing Stret' }, 'address')).toBe(
+      'jaro-winkler >= 0.90',
+    );
   });
 
   it('turns weight into probability with the prior, monotonically', () => {
@@ -108,7 +149,10 @@ describe('scorePair', () => {
   });
 
   it('rejects parameters that do not fit the levels, naming the field', () => {
-    const bad: MatchParameters = { ...DEFAULT_MATCH_PARAMETERS, fields: { ...DEFAULT_MATCH_PARAMETERS.fields, dob: { m: [0.9, 0.1], u: [0.1, 0.9] } } };
+    const bad: MatchParameters = {
+      ...DEFAULT_MATCH_PARAMETERS,
+      fields: { ...DEFAULT_MATCH_PARAMETERS.fields, dob: { m: [0.9, 0.1], u: [0.1, 0.9] } },
+    };
     expect(() => scorePair(jane, jane, bad)).toThrow('match parameters for dob need 4 m and u values');
   });
 });

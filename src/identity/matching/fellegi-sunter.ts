@@ -51,7 +51,10 @@ function compile(params: MatchParameters): Compiled {
   const weights = COMPARED_FIELDS.map((field) => {
     const { m, u } = params.fields[field];
     const n = FIELD_LEVELS[field].length;
-    if (m.length !== n || u.length !== n) throw new Error(`match parameters for ${field} need ${n} m and u values (levels: ${FIELD_LEVELS[field].join(', ')})`);
+    if (m.length !== n || u.length !== n)
+      throw new Error(
+        `match parameters for ${field} need ${n} m and u values (levels: ${FIELD_LEVELS[field].join(', ')})`,
+      );
     return Float64Array.from(m, (mi, i) => Math.log2(mi / (u[i] as number)));
   });
   const p = params.priorMatchProbability;
@@ -64,7 +67,11 @@ function compile(params: MatchParameters): Compiled {
 const levels = new Int8Array(COMPARED_FIELDS.length);
 
 /** Match weight only, without the explanation: the fast path for ranking many candidates. */
-export function matchWeight(a: PersonFeatures, b: PersonFeatures, params: MatchParameters = DEFAULT_MATCH_PARAMETERS): number {
+export function matchWeight(
+  a: PersonFeatures,
+  b: PersonFeatures,
+  params: MatchParameters = DEFAULT_MATCH_PARAMETERS,
+): number {
   const { weights } = compile(params);
   compareLevels(preparePerson(a), preparePerson(b), levels);
   let score = 0;
@@ -81,7 +88,11 @@ export function matchProbability(score: number, params: MatchParameters = DEFAUL
 }
 
 /** Fellegi–Sunter score of two people with the evidence for each field, for storing beside a suggestion. */
-export function scorePair(a: PersonFeatures, b: PersonFeatures, params: MatchParameters = DEFAULT_MATCH_PARAMETERS): PairScore {
+export function scorePair(
+  a: PersonFeatures,
+  b: PersonFeatures,
+  params: MatchParameters = DEFAULT_MATCH_PARAMETERS,
+): PairScore {
   const { weights } = compile(params);
   const swapped = compareLevels(preparePerson(a), preparePerson(b), levels);
   let score = 0;

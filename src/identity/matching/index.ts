@@ -1,7 +1,11 @@
 export { COMPARED_FIELDS, FIELD_LEVELS, type ComparedField, type PersonFeatures } from './comparisons.js';
 export { blockingKeys, candidatePairs, MAX_BLOCK_SIZE } from './blocking.js';
 export { connectedComponents } from './cluster.js';
-export { DEFAULT_AUTO_ACCEPT_WEIGHT, DEFAULT_MATCH_PARAMETERS, DEFAULT_SUGGEST_WEIGHT } from './default-parameters.js';
+export {
+  DEFAULT_AUTO_ACCEPT_WEIGHT,
+  DEFAULT_MATCH_PARAMETERS,
+  DEFAULT_SUGGEST_WEIGHT,
+} from './default-parameters.js';
 export { estimateParameters, type Estimate, type EstimateOptions } from './estimate.js';
 export { evaluateClusters, type ClusterEvaluation } from './evaluate.js';
 export {

@@ -4,7 +4,11 @@ import { isRoleAddress } from '../normalise/role-address.js';
 import { candidatePairs } from './blocking.js';
 import { connectedComponents } from './cluster.js';
 import { COMPARED_FIELDS, type PersonFeatures } from './comparisons.js';
-import { DEFAULT_AUTO_ACCEPT_WEIGHT, DEFAULT_MATCH_PARAMETERS, DEFAULT_SUGGEST_WEIGHT } from './default-parameters.js';
+import {
+  DEFAULT_AUTO_ACCEPT_WEIGHT,
+  DEFAULT_MATCH_PARAMETERS,
+  DEFAULT_SUGGEST_WEIGHT,
+} from './default-parameters.js';
 import { estimateParameters } from './estimate.js';
 import { evaluateClusters, type ClusterEvaluation } from './evaluate.js';
 import { matchWeight } from './fellegi-sunter.js';
@@ -21,14 +25,22 @@ function load(): { records: PersonFeatures[]; truth: Map<number, string> } {
   for (const row of rows) {
     const [, firstName, lastName, dob, city, email, cluster] = row.split(',');
     truth.set(records.length, cluster as string);
-    records.push({ firstName: opt(firstName), lastName: opt(lastName), dob: opt(dob), city: opt(city), email: opt(email) });
+    records.push({
+      firstName: opt(firstName),
+      lastName: opt(lastName),
+      dob: opt(dob),
+      city: opt(city),
+      email: opt(email),
+    });
   }
   return { records, truth };
 }
 
 const { records, truth } = load();
 const pairs = candidatePairs(records);
-const weights = pairs.map(([i, j]) => matchWeight(records[i] as PersonFeatures, records[j] as PersonFeatures));
+const weights = pairs.map(([i, j]) =>
+  matchWeight(records[i] as PersonFeatures, records[j] as PersonFeatures),
+);
 
 // The product's deterministic rule: exact (normalised) email, role addresses excepted.
 const emailLinks: Array<[number, number]> = [];
@@ -68,7 +80,9 @@ describe('linkage quality on fake_1000 (1000 records, 251 people)', () => {
 
   it('with suggestions added, pairwise recall ≥ 0.90', () => {
     const e = clusterAt(DEFAULT_SUGGEST_WEIGHT);
-    console.log(`exact email only: ${fmt(clusterAt(Infinity))}\nwith suggestions ≥ ${DEFAULT_SUGGEST_WEIGHT} bits: ${fmt(e)}`);
+    console.log(
+      `exact email only: ${fmt(clusterAt(Infinity))}\nwith suggestions ≥ ${DEFAULT_SUGGEST_WEIGHT} bits: ${fmt(e)}`,
+    );
     expect(e.recall).toBeGreaterThanOrEqual(0.9);
   });
 
@@ -79,7 +93,9 @@ describe('linkage quality on fake_1000 (1000 records, 251 people)', () => {
     for (const field of COMPARED_FIELDS) {
       const shipped = DEFAULT_MATCH_PARAMETERS.fields[field];
       parameters.fields[field].m.forEach((m, l) => expect(m).toBeCloseTo(shipped.m[l] as number, 2));
-      parameters.fields[field].u.forEach((u, l) => expect(Math.abs(Math.log2(u / (shipped.u[l] as number)))).toBeLessThan(0.5));
+      parameters.fields[field].u.forEach((u, l) =>
+        expect(Math.abs(Math.log2(u / (shipped.u[l] as number)))).toBeLessThan(0.5),
+      );
     }
   });
 });

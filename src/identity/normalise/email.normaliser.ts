@@ -8,7 +8,8 @@ export type EmailResult = { ok: true; value: string } | { ok: false; error: stri
 // RFC 5322 "dot-atom" local part, which is what real mailboxes use (quoted local parts are
 // legal but never seen from our sources; rejecting them avoids linking on garbage).
 const LOCAL_PART = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
-const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/;
+const DOMAIN =
+  /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/;
 const NON_ASCII = /[^\x00-\x7f]/;
 const DOTS = /\./g;
 

@@ -43,7 +43,13 @@ describe('email', () => {
     const r = normaliseIdentifier({ kind: 'email', value: ' A+b@Gmail.com' }, GB);
     expect(r).toEqual({
       ok: true,
-      identifier: { kind: 'email', namespace: '', value: 'a@gmail.com', raw: ' A+b@Gmail.com', version: NORMALISER_VERSIONS.email },
+      identifier: {
+        kind: 'email',
+        namespace: '',
+        value: 'a@gmail.com',
+        raw: ' A+b@Gmail.com',
+        version: NORMALISER_VERSIONS.email,
+      },
     });
   });
 
@@ -90,7 +96,11 @@ describe('phone', () => {
     const a = normaliseIdentifier({ kind: 'phone', value: '020 7946 0958' }, GB);
     const b = normaliseIdentifier({ kind: 'phone', value: '+44 (0)20 7946 0958' }, US);
     expect(a.ok && b.ok && a.identifier.value === b.identifier.value).toBe(true);
-    expect(a.ok && a.identifier).toMatchObject({ namespace: '', raw: '020 7946 0958', version: NORMALISER_VERSIONS.phone });
+    expect(a.ok && a.identifier).toMatchObject({
+      namespace: '',
+      raw: '020 7946 0958',
+      version: NORMALISER_VERSIONS.phone,
+    });
   });
 
   it('reads national numbers with the configured region', () => {
@@ -126,14 +136,27 @@ describe('social', () => {
     [{ namespace: 'X', value: '783214' }, 'x', '783214'],
     [{ namespace: 'facebook:page:1122', value: '556677' }, 'facebook:page:1122', '556677'],
     [{ namespace: 'Facebook:Page:1122', value: '556677' }, 'facebook:page:1122', '556677'],
-    [{ namespace: 'instagram:business:9988', value: '17841400000' }, 'instagram:business:9988', '17841400000'],
+    [
+      { namespace: 'instagram:business:9988', value: '17841400000' },
+      'instagram:business:9988',
+      '17841400000',
+    ],
     [{ namespace: 'x:handle', value: '@JackDorsey' }, 'x:handle', 'jackdorsey'],
     [{ namespace: 'instagram:handle', value: 'Some.Body_1' }, 'instagram:handle', 'some.body_1'],
     [{ namespace: 'linkedin', value: 'ACoAAB1x-Yz' }, 'linkedin', 'ACoAAB1x-Yz'],
     [{ namespace: 'tiktok:handle', value: '@Dance-Star' }, 'tiktok:handle', 'dance-star'],
   ])('%j → %s / %s', (input, namespace, expected) => {
     const r = normaliseIdentifier({ kind: 'social', ...input }, GB);
-    expect(r).toEqual({ ok: true, identifier: { kind: 'social', namespace, value: expected, raw: input.value, version: NORMALISER_VERSIONS.social } });
+    expect(r).toEqual({
+      ok: true,
+      identifier: {
+        kind: 'social',
+        namespace,
+        value: expected,
+        raw: input.value,
+        version: NORMALISER_VERSIONS.social,
+      },
+    });
   });
 
   it('marks handle namespaces as weak and id namespaces as not', () => {
@@ -169,7 +192,16 @@ describe('external', () => {
     ['bamboohr:employee', '42', 'bamboohr:employee', '42'],
   ])('%s %j → %s %s (case of the id kept)', (namespace, raw, ns, expected) => {
     const r = normaliseIdentifier({ kind: 'external', namespace, value: raw }, GB);
-    expect(r).toEqual({ ok: true, identifier: { kind: 'external', namespace: ns, value: expected, raw, version: NORMALISER_VERSIONS.external } });
+    expect(r).toEqual({
+      ok: true,
+      identifier: {
+        kind: 'external',
+        namespace: ns,
+        value: expected,
+        raw,
+        version: NORMALISER_VERSIONS.external,
+      },
+    });
   });
 
   it('keeps differently cased ids apart', () => {
@@ -185,13 +217,18 @@ describe('external', () => {
     ['hubspot:contact', '   ', 'expected a non-empty id'],
     ['hubspot:contact', 'x'.repeat(513), 'at most 512 characters'],
   ])('rejects namespace %j value %j', (namespace, raw, fragment) => {
-    const input: IdentifierInput = namespace === undefined ? { kind: 'external', value: raw } : { kind: 'external', namespace, value: raw };
+    const input: IdentifierInput =
+      namespace === undefined
+        ? { kind: 'external', value: raw }
+        : { kind: 'external', namespace, value: raw };
     expect(error(input)).toContain(fragment);
   });
 });
 
 it('rejects an unknown kind by name', () => {
-  expect(error({ kind: 'fax' as never, value: '1' })).toBe('identifier kind "fax" is not one of email, phone, social, external');
+  expect(error({ kind: 'fax' as never, value: '1' })).toBe(
+    'identifier kind "fax" is not one of email, phone, social, external',
+  );
 });
 
 it('versions every kind with a positive integer', () => {

@@ -7,7 +7,11 @@ import { SOCIAL_NORMALISER_VERSION, normaliseSocial } from './social.normaliser.
 export type { CountryCode } from 'libphonenumber-js';
 export { EMAIL_NORMALISER_VERSION } from './email.normaliser.js';
 export { PHONE_NORMALISER_VERSION } from './phone.normaliser.js';
-export { SOCIAL_NORMALISER_VERSION, SOCIAL_HANDLE_SCOPE, isSocialHandleNamespace } from './social.normaliser.js';
+export {
+  SOCIAL_NORMALISER_VERSION,
+  SOCIAL_HANDLE_SCOPE,
+  isSocialHandleNamespace,
+} from './social.normaliser.js';
 export { EXTERNAL_NORMALISER_VERSION } from './external.normaliser.js';
 export { isRoleAddress } from './role-address.js';
 
@@ -64,7 +68,10 @@ export function normaliseIdentifier(input: IdentifierInput, options: NormaliseOp
       return r.ok ? ok('external', r.namespace, r.value, raw) : r;
     }
     default:
-      return { ok: false, error: `identifier kind ${JSON.stringify(input.kind as unknown)} is not one of email, phone, social, external` };
+      return {
+        ok: false,
+        error: `identifier kind ${JSON.stringify(input.kind as unknown)} is not one of email, phone, social, external`,
+      };
   }
 }
 

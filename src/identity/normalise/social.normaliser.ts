@@ -32,7 +32,11 @@ const PLATFORMS: ReadonlyMap<string, PlatformRule> = new Map([
   ['facebook', { scopes: ['page', 'app'], numericIds: true, handle: /^[a-z0-9.]{1,50}$/ }],
   ['instagram', { scopes: ['business'], numericIds: true, handle: /^[a-z0-9._]{1,30}$/ }],
 ]);
-const ALIASES: ReadonlyMap<string, string> = new Map([['twitter', 'x'], ['fb', 'facebook'], ['ig', 'instagram']]);
+const ALIASES: ReadonlyMap<string, string> = new Map([
+  ['twitter', 'x'],
+  ['fb', 'facebook'],
+  ['ig', 'instagram'],
+]);
 
 const PLATFORM_NAME = /^[a-z][a-z0-9_-]{0,39}$/;
 const GENERIC_HANDLE = /^[a-z0-9._-]{1,100}$/;
@@ -50,7 +54,11 @@ export function normaliseSocial(namespace: string | undefined, raw: string): Soc
   const platformRaw = (parts[0] ?? '').toLowerCase();
   const platform = ALIASES.get(platformRaw) ?? platformRaw;
   if (!PLATFORM_NAME.test(platform)) {
-    return fail(raw, namespace, 'a namespace naming the platform, e.g. "x", "facebook:page:<pageId>", "instagram:business:<id>" or "x:handle"');
+    return fail(
+      raw,
+      namespace,
+      'a namespace naming the platform, e.g. "x", "facebook:page:<pageId>", "instagram:business:<id>" or "x:handle"',
+    );
   }
   const rule = PLATFORMS.get(platform);
   const value = raw.trim();
@@ -67,24 +75,45 @@ export function normaliseSocial(namespace: string | undefined, raw: string): Soc
     const scope = (parts[1] ?? '').toLowerCase();
     const scopeId = (parts[2] ?? '').trim();
     if (rule !== undefined && !rule.scopes.includes(scope)) {
-      return fail(raw, namespace, `a ${platform} scope of ${rule.scopes.length === 0 ? 'none (ids are global)' : rule.scopes.map((s) => `"${s}"`).join(' or ')}`);
+      return fail(
+        raw,
+        namespace,
+        `a ${platform} scope of ${rule.scopes.length === 0 ? 'none (ids are global)' : rule.scopes.map((s) => `"${s}"`).join(' or ')}`,
+      );
     }
     if (!SCOPE_ID.test(scopeId) || (rule?.numericIds === true && !DIGITS.test(scopeId))) {
       return fail(raw, namespace, `a valid ${platform} ${scope} id in the namespace`);
     }
     ns = `${platform}:${scope}:${scopeId}`;
   } else if (parts.length !== 1) {
-    return fail(raw, namespace, 'a namespace of the form "platform", "platform:scope:scopeId" or "platform:handle"');
+    return fail(
+      raw,
+      namespace,
+      'a namespace of the form "platform", "platform:scope:scopeId" or "platform:handle"',
+    );
   } else if (rule !== undefined && rule.scopes.length > 0) {
-    return fail(raw, namespace, `a scoped namespace for ${platform}: ${rule.scopes.map((s) => `"${platform}:${s}:<id>"`).join(' or ')} (its user ids differ per ${rule.scopes[0]})`);
+    return fail(
+      raw,
+      namespace,
+      `a scoped namespace for ${platform}: ${rule.scopes.map((s) => `"${platform}:${s}:<id>"`).join(' or ')} (its user ids differ per ${rule.scopes[0]})`,
+    );
   }
 
   if (rule?.numericIds === true ? !DIGITS.test(value) : !ID_VALUE.test(value)) {
-    return fail(raw, namespace, rule?.numericIds === true ? `a numeric ${platform} user id (for a handle use namespace "${platform}:handle")` : 'a non-empty user id without spaces');
+    return fail(
+      raw,
+      namespace,
+      rule?.numericIds === true
+        ? `a numeric ${platform} user id (for a handle use namespace "${platform}:handle")`
+        : 'a non-empty user id without spaces',
+    );
   }
   return { ok: true, namespace: ns, value };
 }
 
 function fail(raw: string, namespace: string | undefined, expected: string): SocialResult {
-  return { ok: false, error: `social id ${JSON.stringify(raw)} in namespace ${JSON.stringify(namespace ?? '')} is not valid: expected ${expected}` };
+  return {
+    ok: false,
+    error: `social id ${JSON.stringify(raw)} in namespace ${JSON.stringify(namespace ?? '')} is not valid: expected ${expected}`,
+  };
 }
