@@ -223,6 +223,21 @@ describe('rate limits', () => {
   });
 });
 
+describe('classify hook', () => {
+  it('reports a throwing hook as an HTTP error, without retrying or tripping the breaker', async () => {
+    const s = await upstream(() => ({ body: { weird: true } }));
+    const c = client(s, {
+      breaker: { volumeThreshold: 1 },
+      classify: () => {
+        throw new Error('bug in connector');
+      },
+    });
+    for (let i = 0; i < 3; i++) expect((await failure(c.get('/x'))).code).toBe('UPSTREAM_HTTP_ERROR');
+    expect(s.requests).toHaveLength(3);
+    expect(c.metrics().breakerState).toBe('closed');
+  });
+});
+
 describe('circuit breaker', () => {
   it('opens on an always-failing upstream, fails fast without calling it, then lets one probe through', async () => {
     let healthy = false;

@@ -12,6 +12,7 @@ import {
 import { ConcurrencyLimiter } from './concurrency.limiter.js';
 import { InstanceMetrics, type HttpMetricsSnapshot } from './http.metrics.js';
 import {
+  type ClassifiableResponse,
   defaultClassify,
   exhaustedWindowMs,
   parseRetryAfter,
@@ -255,6 +256,19 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   });
   let closed = false;
 
+  const classify = (view: ClassifiableResponse): Classification => {
+    try {
+      return options.classify?.(view) ?? defaultClassify(view);
+    } catch (err) {
+      // A bug in a connector's hook must not pass for an upstream fault (nor trip the breaker).
+      logger.error(
+        { connector: connectorId, instance: instanceId, err: (err as Error).message },
+        'classify hook threw; treating the response as fatal',
+      );
+      return { kind: 'fatal' };
+    }
+  };
+
   const fail = (
     code: UpstreamErrorCode,
     what: string,
@@ -358,9 +372,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         outcome = await breaker.fire(async () => {
           metrics.attempts++;
           const t0 = Date.now();
-          let result: Outcome;
+          let res: AxiosResponse | Outcome;
           try {
-            const res = await axiosInstance.request({
+            res = await axiosInstance.request({
               method,
               url: req.url,
               ...(req.params !== undefined ? { params: req.params } : {}),
@@ -368,12 +382,21 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
               headers: { ...headers, ...authHeaders },
               timeout: attemptTimeout,
             });
+          } catch (err) {
+            res = { type: 'error', ...networkCode(err), ms: Date.now() - t0 };
+          }
+          let result: Outcome;
+          if ('type' in res) result = res;
+          else {
             const resHeaders = flattenHeaders(res.headers);
             const view = { status: res.status, headers: resHeaders, data: res.data as unknown };
-            const classification = options.classify?.(view) ?? defaultClassify(view);
-            result = { type: 'response', res, headers: resHeaders, classification, ms: Date.now() - t0 };
-          } catch (err) {
-            result = { type: 'error', ...networkCode(err), ms: Date.now() - t0 };
+            result = {
+              type: 'response',
+              res,
+              headers: resHeaders,
+              classification: classify(view),
+              ms: Date.now() - t0,
+            };
           }
           metrics.recordLatency(result.ms);
           logger.debug(
