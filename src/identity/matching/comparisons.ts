@@ -68,6 +68,7 @@ function clean(s: string | undefined): string | undefined {
 
 // Scoring many pairs against the same record objects is the common case (blocks, DB candidates),
 // so the prepared form is cached per object; a WeakMap lets records be collected normally.
+// Callers must therefore not mutate a PersonFeatures object after scoring it: pass a new one.
 const prepared = new WeakMap<PersonFeatures, PreparedPerson>();
 
 export function preparePerson(p: PersonFeatures): PreparedPerson {
