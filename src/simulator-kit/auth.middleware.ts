@@ -115,12 +115,10 @@ export function credentialOf(req: Request, schemes?: AuthSpec | readonly AuthSpe
 export function defaultUnauthorized({ res, reason, scheme }: UnauthorizedContext): void {
   if (scheme === 'bearer') res.set('WWW-Authenticate', 'Bearer');
   if (scheme === 'basic') res.set('WWW-Authenticate', 'Basic realm="simulator"');
-  res
-    .status(401)
-    .json({
-      error: 'unauthorized',
-      message: reason === 'missing' ? 'credentials required' : 'invalid credentials',
-    });
+  res.status(401).json({
+    error: 'unauthorized',
+    message: reason === 'missing' ? 'credentials required' : 'invalid credentials',
+  });
 }
 
 /** Express middleware enforcing `options`; usable per route as well as server-wide. */

@@ -58,7 +58,7 @@ export function pageByCursor<T>(
   opts: KeyedPageOptions<T> & { cursor?: string | undefined },
 ): { items: T[]; nextCursor: string | null; hasMore: boolean } {
   const key = opts.key ?? byId;
-  const last = opts.cursor ? decodeCursor<{ k: Key }>(opts.cursor).k : undefined;
+  const last = opts.cursor ? decodeCursor<{ k?: Key } | null>(opts.cursor)?.k : undefined;
   if (opts.cursor && typeof last !== 'string' && typeof last !== 'number')
     throw new PagingError('invalid cursor');
   const { page, hasMore } = afterKey(items, last, opts);
@@ -86,7 +86,7 @@ export function pageByToken<T>(
 ): { items: T[]; nextPageToken: string | null; offset: number } {
   let offset = 0;
   if (opts.pageToken) {
-    const decoded = decodeCursor<{ o: unknown }>(opts.pageToken).o;
+    const decoded = decodeCursor<{ o?: unknown } | null>(opts.pageToken)?.o;
     if (typeof decoded !== 'number' || !Number.isInteger(decoded) || decoded < 0)
       throw new PagingError('invalid page token');
     offset = decoded;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { signStripe, verifyStripe, WebhookVerificationError } from '../connector-kit/webhooks/index.js';
 import { startSimulator, type RunningSimulator } from './simulator.server.js';
-import { bearer } from './auth.middleware.js';
-import { pageStartingAfter, linkHeader, withQuery, parseLinkHeader } from './paging.util.js';
+import { apiKey, basic, bearer } from './auth.middleware.js';
+import { pageByCursor, pageStartingAfter, linkHeader, withQuery, parseLinkHeader } from './paging.util.js';
 import { MemoryStore } from './memory.store.js';
 import { sendWebhook } from './webhook.sender.js';
 
@@ -222,6 +222,40 @@ describe('sendWebhook', () => {
       expect(received).toEqual(['evt_1']);
     } finally {
       await hub.close();
+    }
+  });
+});
+
+describe('basic and api-key schemes', () => {
+  it('accepts either scheme, counts each credential, takes runtime-issued keys, and answers bad cursors with 400', async () => {
+    const keys = new Set(['EAAB-page-token']);
+    const sim = await startSimulator({
+      name: 'multi-auth',
+      auth: { schemes: [basic({ api_key_1: 'x' }), apiKey({ query: 'access_token', keys })] },
+      routes: (app) =>
+        app.get('/things', (req, res) => {
+          const cursor = typeof req.query['cursor'] === 'string' ? req.query['cursor'] : undefined;
+          res.json(pageByCursor([{ id: 'a' }, { id: 'b' }], { limit: 1, cursor }));
+        }),
+    });
+    try {
+      const basicHeader = (user: string, pass: string): Record<string, string> => ({
+        authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`,
+      });
+      expect((await fetch(`${sim.url}/things`, { headers: basicHeader('api_key_1', 'x') })).status).toBe(200);
+      const wrong = await fetch(`${sim.url}/things`, { headers: basicHeader('api_key_1', 'y') });
+      expect(wrong.status).toBe(401);
+      expect(wrong.headers.get('www-authenticate')).toMatch(/^Basic/);
+      expect((await fetch(`${sim.url}/things?access_token=EAAB-page-token`)).status).toBe(200);
+      expect((await fetch(`${sim.url}/things?access_token=EAAB-new`)).status).toBe(401);
+      keys.add('EAAB-new');
+      expect((await fetch(`${sim.url}/things?access_token=EAAB-new`)).status).toBe(200);
+      const bad = await fetch(`${sim.url}/things?access_token=EAAB-new&cursor=!!garbage`);
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toMatchObject({ error: 'invalid_request' });
+      expect(sim.stats.byCredential()).toEqual({ api_key_1: 2, 'EAAB-page-token': 1, 'EAAB-new': 3 });
+    } finally {
+      await sim.close();
     }
   });
 });

@@ -224,12 +224,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   app.use((req: Request, res: Response) => {
     if (options.notFound) options.notFound(req, res);
     else
-      res
-        .status(404)
-        .json({
-          error: 'not_found',
-          message: `${req.method} ${req.path} is not simulated by ${options.name}`,
-        });
+      res.status(404).json({
+        error: 'not_found',
+        message: `${req.method} ${req.path} is not simulated by ${options.name}`,
+      });
   });
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (options.onError) return options.onError(err, req, res);
@@ -237,12 +235,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       return res.status(400).json({ error: 'invalid_request', message: err.message });
     const status = (err as { status?: unknown }).status;
     const code = typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
-    res
-      .status(code)
-      .json({
-        error: code === 500 ? 'internal_error' : 'bad_request',
-        message: err instanceof Error ? err.message : String(err),
-      });
+    res.status(code).json({
+      error: code === 500 ? 'internal_error' : 'bad_request',
+      message: err instanceof Error ? err.message : String(err),
+    });
   });
 
   const server: Server = await new Promise((resolve, reject) => {
