@@ -3,6 +3,7 @@ import { ConversationEntity } from './conversation.entity.js';
 import { CustomerEntity, CustomerRedirectEntity } from './customer.entity.js';
 import { EmployeeEntity } from './employee.entity.js';
 import { IdentifierEntity, RecordIdentifierEntity } from './identifier.entity.js';
+import { IdentitySeparationEntity, MatchSuggestionEntity, RecordBlockKeyEntity } from './identity-graph.entity.js';
 import { IdentityLinkEntity } from './identity-link.entity.js';
 import { ConnectorTokenEntity, InboxEventEntity, SyncStateEntity } from './ingest.entity.js';
 import { InteractionEntity } from './interaction.entity.js';
@@ -13,6 +14,7 @@ export * from './conversation.entity.js';
 export * from './customer.entity.js';
 export * from './employee.entity.js';
 export * from './identifier.entity.js';
+export * from './identity-graph.entity.js';
 export * from './identity-link.entity.js';
 export * from './ingest.entity.js';
 export * from './interaction.entity.js';
@@ -33,4 +35,7 @@ export const ENTITIES = [
   ConnectorTokenEntity,
   AuditEventEntity,
   SuppressionEntity,
+  IdentitySeparationEntity,
+  MatchSuggestionEntity,
+  RecordBlockKeyEntity,
 ];

@@ -21,6 +21,10 @@ export class SourceRecordEntity {
   @Column({ name: 'customer_id', type: 'uuid', nullable: true })
   customerId!: string | null;
 
+  /** The customer this record first belonged to: unmerge gives the id back to its component. */
+  @Column({ name: 'origin_customer_id', type: 'uuid', nullable: true })
+  originCustomerId!: string | null;
+
   @Column({ type: 'jsonb', default: {} })
   payload!: Record<string, unknown>;
 

@@ -1,0 +1,67 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+
+/** Two customers a person split apart: automatic rules will not merge them again (only a person can). */
+@Entity({ name: 'identity_separation' })
+export class IdentitySeparationEntity {
+  @PrimaryColumn({ name: 'customer_a', type: 'uuid' })
+  customerA!: string;
+
+  @PrimaryColumn({ name: 'customer_b', type: 'uuid' })
+  customerB!: string;
+
+  @Column({ type: 'text' })
+  actor!: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+}
+
+export type SuggestionStatus = 'pending' | 'accepted' | 'rejected';
+
+/** A possible match a rule or guard would not merge on its own: a person accepts or rejects it. */
+@Entity({ name: 'match_suggestion' })
+@Index('uq_match_suggestion_pair', ['recordA', 'recordB'], { unique: true })
+@Index('idx_match_suggestion_status', ['status', 'score'])
+export class MatchSuggestionEntity {
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id!: string;
+
+  @Column({ name: 'record_a', type: 'uuid' })
+  recordA!: string;
+
+  @Column({ name: 'record_b', type: 'uuid' })
+  recordB!: string;
+
+  /** probabilistic, guard:role_address, guard:blocked_value, guard:cardinality, guard:separated ... */
+  @Column({ type: 'text' })
+  reason!: string;
+
+  @Column({ type: 'double precision', nullable: true })
+  score!: number | null;
+
+  @Column({ type: 'jsonb', default: {} })
+  evidence!: Record<string, unknown>;
+
+  @Column({ type: 'text', default: 'pending' })
+  status!: SuggestionStatus;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column({ name: 'decided_at', type: 'timestamptz', nullable: true })
+  decidedAt!: Date | null;
+
+  @Column({ name: 'decided_by', type: 'text', nullable: true })
+  decidedBy!: string | null;
+}
+
+/** Blocking keys of a record's traits: candidates for probabilistic matching share a key. */
+@Entity({ name: 'record_block_key' })
+export class RecordBlockKeyEntity {
+  @PrimaryColumn({ name: 'source_record_id', type: 'uuid' })
+  sourceRecordId!: string;
+
+  @Index('idx_record_block_key_key')
+  @PrimaryColumn({ type: 'text' })
+  key!: string;
+}
