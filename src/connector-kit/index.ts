@@ -3,3 +3,4 @@ export * from './canonical.js';
 export * from './contract.js';
 export * from './http/index.js';
 export * from './webhooks/index.js';
+export * from './sentiment.js';
