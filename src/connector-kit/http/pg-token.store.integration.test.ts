@@ -57,6 +57,16 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(pools.map((p) => p.end()));
   await upstream?.close();
+  // pool.end() resolves before the sockets close; a forced drop would then kill backends whose
+  // clients no longer have an error listener. Wait for them to go first.
+  for (let i = 0; i < 50; i++) {
+    const { rows } = await admin.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
+      [dbName],
+    );
+    if (rows[0]?.n === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
   await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
   await admin.end();
 });
