@@ -2,6 +2,8 @@ import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import type { CustomerRow, IdentityRow } from '../customers/customer-read.service.js';
 import { CustomerReadService } from '../customers/customer-read.service.js';
+import { IdentityResolver } from '../identity/identity-resolver.service.js';
+import type { IdentityConfig } from '../identity/identity.config.js';
 import type { Logger } from '../log/logger.js';
 
 /** What lives for the whole process and every request shares. */
@@ -11,6 +13,7 @@ export interface AppServices {
   version: string;
   defaultPhoneRegion: string;
   customers: CustomerReadService;
+  identity: IdentityResolver;
 }
 
 /** Per-request context: loaders are created here so batching and caching never cross requests. */
@@ -18,20 +21,38 @@ export interface RequestContext {
   services: AppServices;
   log: Logger;
   requestId: string;
+  /** Who is acting (for the audit log); the demo and unauthenticated development use `anonymous`. */
+  actor: string;
+  role: string | null;
   loaders: {
     customer: DataLoader<string, CustomerRow | null>;
     identities: DataLoader<string, IdentityRow[]>;
   };
 }
 
-export function createServices(dataSource: DataSource, log: Logger, version: string, defaultPhoneRegion: string): AppServices {
-  return { dataSource, log, version, defaultPhoneRegion, customers: new CustomerReadService(dataSource) };
+export function createServices(
+  dataSource: DataSource,
+  log: Logger,
+  version: string,
+  defaultPhoneRegion: string,
+  identityConfig: Partial<IdentityConfig> = {},
+): AppServices {
+  return {
+    dataSource,
+    log,
+    version,
+    defaultPhoneRegion,
+    customers: new CustomerReadService(dataSource),
+    identity: new IdentityResolver(dataSource, { defaultRegion: defaultPhoneRegion as IdentityConfig['defaultRegion'], ...identityConfig }),
+  };
 }
 
 export function createRequestContext(services: AppServices, requestId: string): RequestContext {
   return {
     services,
     requestId,
+    actor: 'anonymous',
+    role: null,
     log: services.log.child({ requestId }),
     loaders: {
       customer: new DataLoader((ids) => services.customers.getMany(ids)),

@@ -3,8 +3,9 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { buildSchema } from 'type-graphql';
 import { CustomerResolver } from './resolvers/customer.resolver.js';
 import { HealthResolver } from './resolvers/health.resolver.js';
+import { IdentityResolverGql } from './resolvers/identity.resolver.js';
 
-export const RESOLVERS = [HealthResolver, CustomerResolver] as const;
+export const RESOLVERS = [HealthResolver, CustomerResolver, IdentityResolverGql] as const;
 
 let cached: Promise<GraphQLSchema> | undefined;
 

@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createServices, type AppServices } from '../../src/graphql/context.js';
+import { startHttpServer, type RunningHttpServer } from '../../src/http/server.js';
+import { createLogger } from '../../src/log/logger.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+
+let db: TestDatabase;
+let server: RunningHttpServer;
+let services: AppServices;
+
+async function gql(query: string, variables: Record<string, unknown> = {}): Promise<{ data?: any; errors?: any[] }> {
+  const res = await fetch(server.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  return (await res.json()) as { data?: any; errors?: any[] };
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  services = createServices(db.dataSource, createLogger('silent'), '0.0.0', 'GB');
+  server = await startHttpServer({ services, host: '127.0.0.1', port: 0, production: false });
+});
+
+afterAll(async () => {
+  await server?.stop(1000);
+  await db?.drop();
+});
+
+describe('identity graph over GraphQL', () => {
+  it('resolves people across systems, explains the link, unmerges with stable ids, and erases', async () => {
+    const crm = await services.identity.applyPerson('hubspot', {
+      objectType: 'contact',
+      externalId: 'H1',
+      traits: { firstName: 'Grace', lastName: 'Hopper' },
+      identifiers: [{ kind: 'email', value: 'Grace.Hopper+news@Example.com' }, { kind: 'external', namespace: 'hubspot:contact', value: 'H1' }],
+    });
+    const billing = await services.identity.applyPerson('stripe', {
+      objectType: 'customer',
+      externalId: 'cus_1',
+      traits: { firstName: 'Grace' },
+      identifiers: [{ kind: 'email', value: 'grace.hopper@example.com' }, { kind: 'phone', value: '020 7946 0001' }],
+    });
+    const calls = await services.identity.applyPerson('twilio', {
+      objectType: 'caller',
+      externalId: '+442079460001',
+      identifiers: [{ kind: 'phone', value: '+44 20 7946 0001' }],
+    });
+    expect(billing.customerId).toBe(crm.customerId);
+    expect(calls.customerId).toBe(crm.customerId);
+    const customerId = crm.customerId!;
+
+    const byPhone = await gql(`{ customerByIdentifier(kind: PHONE, value: "02079460001") { id recordCount identities { kind value sourceRecord { system } } } }`);
+    expect(byPhone.data.customerByIdentifier.id).toBe(customerId);
+    expect(byPhone.data.customerByIdentifier.recordCount).toBe(3);
+
+    const explained = await gql(`query($a: ID!, $b: ID!) { explainLink(a: $a, b: $b) { customerId path { rule evidence fromRecordId toRecordId } } }`, {
+      a: crm.sourceRecordId,
+      b: calls.sourceRecordId,
+    });
+    expect(explained.errors).toBeUndefined();
+    expect(explained.data.explainLink.path.map((p: any) => p.rule)).toEqual(['exact_email', 'exact_phone']);
+    expect(explained.data.explainLink.path[0].evidence.matched).toEqual(['email::grace.hopper@example.com']);
+
+    const split = await gql(`mutation($c: ID!, $r: [ID!]!) { unmergeCustomer(customerId: $c, recordIds: $r) { customerIds } }`, {
+      c: customerId,
+      r: [calls.sourceRecordId],
+    });
+    expect(split.errors).toBeUndefined();
+    const [kept, callerCustomer] = split.data.unmergeCustomer.customerIds;
+    expect(kept).toBe(customerId);
+    // The caller gets back the id it had before the merge (stable ids).
+    expect(calls.retiredIds).toHaveLength(1);
+    expect(callerCustomer).toBe(calls.retiredIds[0]);
+    // Re-applying the caller does not silently re-merge what a person split.
+    const again = await services.identity.applyPerson('twilio', { objectType: 'caller', externalId: '+442079460001', identifiers: [{ kind: 'phone', value: '+442079460001' }] });
+    expect(again.customerId).toBe(callerCustomer);
+
+    const merged = await gql(`mutation($a: ID!, $b: ID!) { mergeCustomers(a: $a, b: $b, note: "same caller") { customerId retiredIds } }`, { a: callerCustomer, b: customerId });
+    expect(merged.data.mergeCustomers).toEqual({ customerId, retiredIds: [callerCustomer] });
+    const redirected = await gql(`query($id: ID!) { customer(id: $id) { id } }`, { id: callerCustomer });
+    expect(redirected.data.customer.id).toBe(customerId);
+
+    const trail = await gql(`query($id: ID!) { auditTrail(customerId: $id) { action actor hash } }`, { id: customerId });
+    expect(trail.data.auditTrail.map((e: any) => e.action)).toEqual(expect.arrayContaining(['customer.merged', 'customer.unmerged']));
+
+    const erased = await gql(`mutation($c: ID!) { eraseCustomer(customerId: $c) { customerId notify { system externalId } sourceRecordsRemoved } }`, { c: customerId });
+    expect(erased.errors).toBeUndefined();
+    expect(erased.data.eraseCustomer.sourceRecordsRemoved).toBe(3);
+    expect(erased.data.eraseCustomer.notify.map((n: any) => n.system).sort()).toEqual(['hubspot', 'stripe', 'twilio']);
+    const gone = await gql(`{ customerByIdentifier(kind: EMAIL, value: "grace.hopper@example.com") { id } }`);
+    expect(gone).toEqual({ data: { customerByIdentifier: null } });
+    const [{ n }] = await db.dataSource.query(`SELECT count(*)::int AS n FROM source_record`);
+    expect(n).toBe(0);
+    const back = await services.identity.applyPerson('hubspot', { objectType: 'contact', externalId: 'H1', identifiers: [{ kind: 'email', value: 'grace.hopper@example.com' }] });
+    expect(back.skipped).toBe('suppressed');
+  });
+
+  it('a role address shared by unrelated people becomes a suggestion, which a person can accept', async () => {
+    const a = await services.identity.applyPerson('stripe', { objectType: 'customer', externalId: 'cus_a', traits: { firstName: 'Ann' }, identifiers: [{ kind: 'email', value: 'support@acme.example' }] });
+    const b = await services.identity.applyPerson('stripe', { objectType: 'customer', externalId: 'cus_b', traits: { firstName: 'Bob' }, identifiers: [{ kind: 'email', value: 'support@acme.example' }] });
+    expect(a.customerId).not.toBe(b.customerId);
+    const list = await gql(`{ suggestions { id reason recordA { externalId } recordB { externalId } } }`);
+    const s = list.data.suggestions.find((x: any) => x.reason === 'guard:role_address');
+    expect(s).toBeDefined();
+    const accepted = await gql(`mutation($id: ID!) { acceptSuggestion(id: $id) { customerId retiredIds } }`, { id: s.id });
+    expect(accepted.errors).toBeUndefined();
+    expect([a.customerId, b.customerId]).toContain(accepted.data.acceptSuggestion.customerId);
+    const twice = await gql(`mutation($id: ID!) { acceptSuggestion(id: $id) { customerId } }`, { id: s.id });
+    expect(twice.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+  });
+});
