@@ -244,20 +244,24 @@ export class IdentityResolver {
     result: ApplyPersonResult,
     firstName: unknown,
   ): Promise<string> {
-    const holders = await sql<Holder & { customers: string }>(
+    const holders = await sql<Holder>(
       `SELECT ri.identifier_id AS "identifierId", sr.id AS "recordId", sr.customer_id AS "customerId",
-              sr.traits->>'firstName' AS "firstName", count(DISTINCT sr.customer_id) OVER (PARTITION BY ri.identifier_id)::text AS customers
+              sr.traits->>'firstName' AS "firstName"
          FROM record_identifier ri JOIN source_record sr ON sr.id = ri.source_record_id
         WHERE ri.identifier_id = ANY($1::bigint[]) AND sr.id <> $2 AND NOT sr.deleted AND sr.customer_id IS NOT NULL
         ORDER BY ri.identifier_id, sr.created_at, sr.id`,
       [linkable.map((l) => l.id), recordId],
     );
     // Frequency trip-wire: a value on too many unrelated customers is quarantined, not linked.
-    const quarantine = new Set<string>();
+    // (Postgres has no count(DISTINCT) OVER: customers per identifier are counted here.)
+    const customersOf = new Map<string, Set<string>>();
     for (const h of holders) {
-      const distinct = Number(h.customers) + (holders.some((o) => o.identifierId === h.identifierId && o.customerId === customerId) ? 0 : 1);
-      if (distinct > this.config.tripWire) quarantine.add(h.identifierId);
+      const set = customersOf.get(h.identifierId) ?? new Set([customerId]);
+      set.add(h.customerId);
+      customersOf.set(h.identifierId, set);
     }
+    const quarantine = new Set<string>();
+    for (const [identifierId, set] of customersOf) if (set.size > this.config.tripWire) quarantine.add(identifierId);
     if (quarantine.size) {
       await sql(`UPDATE identifier SET status = 'quarantined', status_reason = $2 WHERE id = ANY($1::bigint[])`, [
         [...quarantine],
