@@ -1,0 +1,512 @@
+import type { DataSource } from 'typeorm';
+import type {
+  CanonicalBatch,
+  CanonicalConversation,
+  CanonicalEmployee,
+  CanonicalInteraction,
+  CanonicalPerson,
+  EmployeeRef,
+  PersonRef,
+} from '../connector-kit/canonical.js';
+import { inTransaction, type Sql } from '../db/sql.js';
+import { publishEvent } from '../events/hub-events.js';
+import type { IdentityResolver } from '../identity/identity-resolver.service.js';
+import type { Logger } from '../log/logger.js';
+import { recordDeadLetterIn } from './dead-letter.js';
+
+/** Invalid canonical data (no external id, a date that is not a date...): the object is dead-lettered. */
+export class ApplyValidationError extends Error {
+  override name = 'ApplyValidationError';
+}
+
+export interface ApplyOutcome {
+  people: { applied: number; skipped: number };
+  employees: { applied: number; unchanged: number };
+  interactions: { applied: number; unchanged: number; deleted: number };
+  conversations: { applied: number; unchanged: number };
+  /** Customers touched by this batch. */
+  customerIds: string[];
+  /** Non-fatal problems (an identifier that could not be normalised...); the rest was applied. */
+  problems: string[];
+  /** Objects sent to the dead-letter list (applyPageIn only). */
+  deadLettered: number;
+  /** The newest source time among applied objects (sync lag). */
+  highWaterMark: Date | null;
+}
+
+/** One vendor object of a page: its canonical records, or the error its mapping threw. */
+export interface PageItem {
+  raw: unknown;
+  batch?: CanonicalBatch;
+  error?: unknown;
+}
+
+export function emptyOutcome(): ApplyOutcome {
+  return {
+    people: { applied: 0, skipped: 0 },
+    employees: { applied: 0, unchanged: 0 },
+    interactions: { applied: 0, unchanged: 0, deleted: 0 },
+    conversations: { applied: 0, unchanged: 0 },
+    customerIds: [],
+    problems: [],
+    deadLettered: 0,
+    highWaterMark: null,
+  };
+}
+
+/** Adds `b` into `a` (page totals from per-object outcomes). */
+export function addOutcome(a: ApplyOutcome, b: ApplyOutcome): ApplyOutcome {
+  a.people.applied += b.people.applied;
+  a.people.skipped += b.people.skipped;
+  a.employees.applied += b.employees.applied;
+  a.employees.unchanged += b.employees.unchanged;
+  a.interactions.applied += b.interactions.applied;
+  a.interactions.unchanged += b.interactions.unchanged;
+  a.interactions.deleted += b.interactions.deleted;
+  a.conversations.applied += b.conversations.applied;
+  a.conversations.unchanged += b.conversations.unchanged;
+  a.customerIds = [...new Set([...a.customerIds, ...b.customerIds])];
+  a.problems.push(...b.problems);
+  a.deadLettered += b.deadLettered;
+  a.highWaterMark = maxDate(a.highWaterMark, b.highWaterMark);
+  return a;
+}
+
+function maxDate(a: Date | null, b: Date | null): Date | null {
+  if (!a) return b;
+  if (!b) return a;
+  return a > b ? a : b;
+}
+
+function toDate(v: Date | string | null | undefined, what: string, required: true): Date;
+function toDate(v: Date | string | null | undefined, what: string, required?: false): Date | null;
+function toDate(v: Date | string | null | undefined, what: string, required = false): Date | null {
+  if (v === null || v === undefined || v === '') {
+    if (required) throw new ApplyValidationError(`${what} is missing`);
+    return null;
+  }
+  const d = v instanceof Date ? v : new Date(v);
+  if (Number.isNaN(d.getTime()))
+    throw new ApplyValidationError(`${what} is not a valid date (got ${JSON.stringify(v)})`);
+  return d;
+}
+
+function requireText(v: unknown, what: string): string {
+  if (typeof v !== 'string' || !v.trim())
+    throw new ApplyValidationError(`${what} must be a non-empty string`);
+  return v;
+}
+
+const DIRECTIONS = new Set(['inbound', 'outbound', 'internal']);
+
+/** The newer-wins rule shared by every upsert: an older (or undated over dated) version never overwrites. */
+const NEWER_WINS = (table: string) =>
+  `(${table}.source_updated_at IS NULL OR (EXCLUDED.source_updated_at IS NOT NULL AND EXCLUDED.source_updated_at >= ${table}.source_updated_at))`;
+
+interface ResolvedPerson {
+  sourceRecordId: string;
+  customerId: string | null;
+}
+
+/**
+ * The single write path from canonical records to the database, shared by pull sync, webhooks
+ * and CSV import: people through the identity resolver, then employees, conversations and
+ * interactions with newer-wins upserts. Applying the same batch twice changes nothing.
+ */
+export class ApplyService {
+  constructor(
+    private readonly ds: DataSource,
+    readonly identity: IdentityResolver,
+    private readonly log: Logger,
+  ) {}
+
+  /** Applies a batch of `system` (a connector instance id) atomically in its own transaction. */
+  applyBatch(system: string, batch: CanonicalBatch): Promise<ApplyOutcome> {
+    return inTransaction(this.ds, (sql) => this.applyBatchIn(sql, system, batch));
+  }
+
+  /** The same, inside the caller's transaction (the sync runner saves its cursor alongside). */
+  async applyBatchIn(sql: Sql, system: string, batch: CanonicalBatch): Promise<ApplyOutcome> {
+    const out = emptyOutcome();
+    const customers = new Set<string>();
+    // Employees first: interactions in the same batch may be handled by them.
+    for (const e of batch.employees ?? []) {
+      const changed = await this.applyEmployee(sql, system, e);
+      if (changed) out.employees.applied++;
+      else out.employees.unchanged++;
+      out.highWaterMark = maxDate(
+        out.highWaterMark,
+        toDate(e.updatedAt, `employee ${e.externalId} updatedAt`),
+      );
+    }
+    for (const p of batch.people ?? []) {
+      this.validatePerson(p);
+      const r = await this.identity.applyPersonIn(sql, system, p);
+      if (r.skipped) out.people.skipped++;
+      else out.people.applied++;
+      if (r.customerId) customers.add(r.customerId);
+      out.problems.push(...r.problems.map((m) => `${p.objectType} ${p.externalId}: ${m}`));
+      out.highWaterMark = maxDate(
+        out.highWaterMark,
+        toDate(p.updatedAt, `${p.objectType} ${p.externalId} updatedAt`),
+      );
+    }
+    for (const i of batch.interactions ?? []) {
+      await this.applyInteraction(sql, system, i, out, customers);
+      out.highWaterMark = maxDate(
+        out.highWaterMark,
+        toDate(i.updatedAt, `interaction ${i.externalId} updatedAt`) ?? toDate(i.occurredAt, 'occurredAt'),
+      );
+    }
+    out.customerIds = [...customers];
+    return out;
+  }
+
+  /**
+   * Applies a page object by object inside the caller's transaction: each object under its own
+   * savepoint, so a mapping error or invalid data sends that one object to the dead-letter
+   * list and the rest of the page is applied.
+   */
+  async applyPageIn(sql: Sql, system: string, source: string, items: PageItem[]): Promise<ApplyOutcome> {
+    const total = emptyOutcome();
+    for (const item of items) {
+      if (item.error !== undefined || !item.batch) {
+        await recordDeadLetterIn(sql, {
+          instance: system,
+          source,
+          payload: item.raw,
+          reason: reasonOf(item.error ?? new Error('mapping returned nothing')),
+        });
+        total.deadLettered++;
+        continue;
+      }
+      await sql('SAVEPOINT apply_item');
+      try {
+        const o = await this.applyBatchIn(sql, system, item.batch);
+        await sql('RELEASE SAVEPOINT apply_item');
+        addOutcome(total, o);
+      } catch (err) {
+        await sql('ROLLBACK TO SAVEPOINT apply_item');
+        if (isRetryableDbError(err)) throw err;
+        this.log.warn({ system, source, err: reasonOf(err) }, 'object dead-lettered');
+        await recordDeadLetterIn(sql, { instance: system, source, payload: item.raw, reason: reasonOf(err) });
+        total.deadLettered++;
+      }
+    }
+    return total;
+  }
+
+  private validatePerson(p: CanonicalPerson): void {
+    requireText(p.objectType, 'person objectType');
+    requireText(p.externalId, `${p.objectType} externalId`);
+    if (!Array.isArray(p.identifiers))
+      throw new ApplyValidationError(`${p.objectType} ${p.externalId}: identifiers must be a list`);
+    toDate(p.updatedAt, `${p.objectType} ${p.externalId} updatedAt`);
+  }
+
+  private async applyEmployee(sql: Sql, system: string, e: CanonicalEmployee): Promise<boolean> {
+    requireText(e.externalId, 'employee externalId');
+    requireText(e.displayName, `employee ${e.externalId} displayName`);
+    const updatedAt = toDate(e.updatedAt, `employee ${e.externalId} updatedAt`);
+    const emails = [
+      ...new Set((e.workEmails ?? []).map((m) => m.trim().toLowerCase()).filter(Boolean)),
+    ].sort();
+    const rows = await sql<{ id: string }>(
+      `INSERT INTO employee (system, external_id, display_name, title, department, manager_external_id, work_emails, handles, status, source_updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::text[], $8::jsonb, $9, $10)
+       ON CONFLICT (system, external_id) DO UPDATE
+          SET display_name = EXCLUDED.display_name, title = EXCLUDED.title, department = EXCLUDED.department,
+              manager_external_id = EXCLUDED.manager_external_id, work_emails = EXCLUDED.work_emails, handles = EXCLUDED.handles,
+              status = EXCLUDED.status, source_updated_at = EXCLUDED.source_updated_at, updated_at = now()
+        WHERE ${NEWER_WINS('employee')}
+          AND (employee.display_name, employee.title, employee.department, employee.manager_external_id, employee.work_emails,
+               employee.handles, employee.status, employee.source_updated_at)
+              IS DISTINCT FROM
+              (EXCLUDED.display_name, EXCLUDED.title, EXCLUDED.department, EXCLUDED.manager_external_id, EXCLUDED.work_emails,
+               EXCLUDED.handles, EXCLUDED.status, EXCLUDED.source_updated_at)
+       RETURNING id`,
+      [
+        system,
+        e.externalId,
+        e.displayName,
+        e.title ?? null,
+        e.department ?? null,
+        e.managerExternalId ?? null,
+        emails,
+        JSON.stringify(e.handles ?? {}),
+        e.status ?? 'active',
+        updatedAt,
+      ],
+    );
+    return rows.length > 0;
+  }
+
+  /** An employee by HR id (of `ref.system`, default this system), work email, or platform handle. */
+  async resolveEmployee(sql: Sql, system: string, ref: EmployeeRef | undefined): Promise<string | null> {
+    if (!ref) return null;
+    if (ref.externalId) {
+      const [r] = await sql<{ id: string }>(
+        `SELECT id FROM employee WHERE system = $1 AND external_id = $2`,
+        [ref.system ?? system, ref.externalId],
+      );
+      if (r) return r.id;
+      if (!ref.system) {
+        // An HR id stated without its system: unique across HR systems, or not used.
+        const rows = await sql<{ id: string }>(`SELECT id FROM employee WHERE external_id = $1 LIMIT 2`, [
+          ref.externalId,
+        ]);
+        if (rows.length === 1) return rows[0]!.id;
+      }
+    }
+    if (ref.email) {
+      const [r] = await sql<{ id: string }>(
+        `SELECT id FROM employee WHERE $1 = ANY(work_emails) ORDER BY created_at, id LIMIT 1`,
+        [ref.email.trim().toLowerCase()],
+      );
+      if (r) return r.id;
+    }
+    if (ref.handle) {
+      const [r] = await sql<{ id: string }>(
+        `SELECT id FROM employee WHERE lower(handles ->> $1) = lower($2) ORDER BY created_at, id LIMIT 1`,
+        [ref.handle.platform, ref.handle.value.replace(/^@/, '')],
+      );
+      if (r) return r.id;
+    }
+    return null;
+  }
+
+  /**
+   * The source record a touch belongs to: the record named by key, else the record holding one of
+   * the identifiers (this system's first), else a minimal record created through the identity
+   * path so the caller becomes a customer.
+   */
+  async resolvePerson(
+    sql: Sql,
+    system: string,
+    ref: PersonRef,
+    out: ApplyOutcome,
+  ): Promise<ResolvedPerson | null> {
+    const objectType = ref.objectType;
+    const externalId = ref.externalId;
+    if (objectType && externalId) {
+      const [r] = await sql<ResolvedPerson>(
+        `SELECT id AS "sourceRecordId", customer_id AS "customerId" FROM source_record WHERE system = $1 AND object_type = $2 AND external_id = $3`,
+        [system, objectType, externalId],
+      );
+      if (r) return r;
+    }
+    const rawIds = 'identifiers' in ref ? ref.identifiers : [];
+    const { identifiers, problems } = this.identity.normalise({
+      objectType: objectType ?? 'caller',
+      externalId: externalId ?? '',
+      identifiers: rawIds,
+    });
+    out.problems.push(...problems.map((m) => `person of interaction: ${m}`));
+    if (identifiers.length && !(objectType && externalId)) {
+      const [r] = await sql<ResolvedPerson>(
+        `SELECT sr.id AS "sourceRecordId", sr.customer_id AS "customerId"
+           FROM identifier i
+           JOIN record_identifier ri ON ri.identifier_id = i.id
+           JOIN source_record sr ON sr.id = ri.source_record_id
+          WHERE (i.kind, i.namespace, i.value) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))
+            AND i.status = 'active' AND NOT sr.deleted AND sr.customer_id IS NOT NULL
+          ORDER BY (sr.system = $4) DESC, sr.created_at, sr.id
+          LIMIT 1`,
+        [
+          identifiers.map((i) => i.kind),
+          identifiers.map((i) => i.namespace),
+          identifiers.map((i) => i.value),
+          system,
+        ],
+      );
+      if (r) return r;
+    }
+    if (!(objectType && externalId) && !identifiers.length) return null;
+    const first = identifiers[0];
+    const person: CanonicalPerson = {
+      objectType: objectType ?? 'caller',
+      externalId:
+        externalId ?? `${first!.kind}:${first!.namespace ? `${first!.namespace}:` : ''}${first!.value}`,
+      identifiers: rawIds,
+    };
+    const r = await this.identity.applyPersonIn(sql, system, person);
+    if (!r.sourceRecordId) return null; // suppressed (erased person): the touch is kept unattached
+    return { sourceRecordId: r.sourceRecordId, customerId: r.customerId };
+  }
+
+  private async applyConversation(
+    sql: Sql,
+    system: string,
+    c: CanonicalConversation,
+    person: ResolvedPerson | null,
+    fallbackOpenedAt: Date,
+    out: ApplyOutcome,
+  ): Promise<string> {
+    requireText(c.externalId, 'conversation externalId');
+    requireText(c.channel, `conversation ${c.externalId} channel`);
+    const assignee = await this.resolveEmployee(sql, system, c.assignee);
+    const what = `conversation ${c.externalId}`;
+    const rows = await sql<{ id: string }>(
+      `INSERT INTO conversation (system, external_id, customer_id, source_record_id, channel, status, subject, assignee_employee_id,
+                                 opened_at, first_response_at, last_inbound_at, reply_window_ends_at, sla_due_at, source_updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+       ON CONFLICT (system, external_id) DO UPDATE
+          SET customer_id = COALESCE(EXCLUDED.customer_id, conversation.customer_id),
+              source_record_id = COALESCE(EXCLUDED.source_record_id, conversation.source_record_id),
+              channel = EXCLUDED.channel, status = EXCLUDED.status, subject = COALESCE(EXCLUDED.subject, conversation.subject),
+              assignee_employee_id = COALESCE(EXCLUDED.assignee_employee_id, conversation.assignee_employee_id),
+              opened_at = LEAST(EXCLUDED.opened_at, conversation.opened_at),
+              first_response_at = COALESCE(EXCLUDED.first_response_at, conversation.first_response_at),
+              last_inbound_at = GREATEST(EXCLUDED.last_inbound_at, conversation.last_inbound_at),
+              reply_window_ends_at = COALESCE(EXCLUDED.reply_window_ends_at, conversation.reply_window_ends_at),
+              sla_due_at = COALESCE(EXCLUDED.sla_due_at, conversation.sla_due_at),
+              source_updated_at = EXCLUDED.source_updated_at, updated_at = now()
+        WHERE ${NEWER_WINS('conversation')}
+          AND (conversation.customer_id, conversation.source_record_id, conversation.channel, conversation.status, conversation.subject,
+               conversation.assignee_employee_id, conversation.opened_at, conversation.first_response_at, conversation.last_inbound_at,
+               conversation.reply_window_ends_at, conversation.sla_due_at, conversation.source_updated_at)
+              IS DISTINCT FROM
+              (COALESCE(EXCLUDED.customer_id, conversation.customer_id), COALESCE(EXCLUDED.source_record_id, conversation.source_record_id),
+               EXCLUDED.channel, EXCLUDED.status, COALESCE(EXCLUDED.subject, conversation.subject),
+               COALESCE(EXCLUDED.assignee_employee_id, conversation.assignee_employee_id), LEAST(EXCLUDED.opened_at, conversation.opened_at),
+               COALESCE(EXCLUDED.first_response_at, conversation.first_response_at), GREATEST(EXCLUDED.last_inbound_at, conversation.last_inbound_at),
+               COALESCE(EXCLUDED.reply_window_ends_at, conversation.reply_window_ends_at), COALESCE(EXCLUDED.sla_due_at, conversation.sla_due_at),
+               EXCLUDED.source_updated_at)
+       RETURNING id`,
+      [
+        system,
+        c.externalId,
+        person?.customerId ?? null,
+        person?.sourceRecordId ?? null,
+        c.channel,
+        c.status ?? 'open',
+        c.subject ?? null,
+        assignee,
+        toDate(c.openedAt, `${what} openedAt`) ?? fallbackOpenedAt,
+        toDate(c.firstResponseAt, `${what} firstResponseAt`),
+        toDate(c.lastInboundAt, `${what} lastInboundAt`),
+        toDate(c.replyWindowEndsAt, `${what} replyWindowEndsAt`),
+        toDate(c.slaDueAt, `${what} slaDueAt`),
+        toDate(c.updatedAt, `${what} updatedAt`),
+      ],
+    );
+    if (rows[0]) {
+      out.conversations.applied++;
+      return rows[0].id;
+    }
+    out.conversations.unchanged++;
+    const [existing] = await sql<{ id: string }>(
+      `SELECT id FROM conversation WHERE system = $1 AND external_id = $2`,
+      [system, c.externalId],
+    );
+    return existing!.id;
+  }
+
+  private async applyInteraction(
+    sql: Sql,
+    system: string,
+    i: CanonicalInteraction,
+    out: ApplyOutcome,
+    customers: Set<string>,
+  ): Promise<void> {
+    requireText(i.externalId, 'interaction externalId');
+    const what = `interaction ${i.externalId}`;
+    const occurredAt = toDate(i.occurredAt, `${what} occurredAt`, true);
+    const updatedAt = toDate(i.updatedAt, `${what} updatedAt`);
+    if (i.deleted) {
+      const gone = await sql(
+        `DELETE FROM interaction WHERE system = $1 AND external_id = $2
+            AND (source_updated_at IS NULL OR $3::timestamptz IS NULL OR source_updated_at <= $3) RETURNING id`,
+        [system, i.externalId, updatedAt],
+      );
+      out.interactions.deleted += gone.length;
+      return;
+    }
+    requireText(i.channel, `${what} channel`);
+    requireText(i.kind, `${what} kind`);
+    if (!DIRECTIONS.has(i.direction))
+      throw new ApplyValidationError(
+        `${what} direction must be inbound, outbound or internal (got ${JSON.stringify(i.direction)})`,
+      );
+    if (
+      i.sentiment !== undefined &&
+      i.sentiment !== null &&
+      !(Number.isFinite(i.sentiment) && i.sentiment >= -1 && i.sentiment <= 1)
+    ) {
+      throw new ApplyValidationError(
+        `${what} sentiment must be a number from -1 to 1 (got ${String(i.sentiment)})`,
+      );
+    }
+
+    const person = i.person ? await this.resolvePerson(sql, system, i.person, out) : null;
+    const handledBy = await this.resolveEmployee(sql, system, i.handledBy);
+    const conversationId = i.conversation
+      ? await this.applyConversation(sql, system, i.conversation, person, occurredAt, out)
+      : null;
+    const rows = await sql<{ id: string; customerId: string | null }>(
+      `INSERT INTO interaction (system, external_id, customer_id, source_record_id, occurred_at, channel, direction, kind, summary,
+                                sentiment, handled_by_employee_id, conversation_id, attributes, source_updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14)
+       ON CONFLICT (system, external_id) DO UPDATE
+          SET customer_id = EXCLUDED.customer_id, source_record_id = EXCLUDED.source_record_id, occurred_at = EXCLUDED.occurred_at,
+              channel = EXCLUDED.channel, direction = EXCLUDED.direction, kind = EXCLUDED.kind, summary = EXCLUDED.summary,
+              sentiment = EXCLUDED.sentiment, handled_by_employee_id = EXCLUDED.handled_by_employee_id,
+              conversation_id = EXCLUDED.conversation_id, attributes = EXCLUDED.attributes, source_updated_at = EXCLUDED.source_updated_at
+        WHERE ${NEWER_WINS('interaction')}
+          AND (interaction.customer_id, interaction.source_record_id, interaction.occurred_at, interaction.channel, interaction.direction,
+               interaction.kind, interaction.summary, interaction.sentiment, interaction.handled_by_employee_id, interaction.conversation_id,
+               interaction.attributes, interaction.source_updated_at)
+              IS DISTINCT FROM
+              (EXCLUDED.customer_id, EXCLUDED.source_record_id, EXCLUDED.occurred_at, EXCLUDED.channel, EXCLUDED.direction,
+               EXCLUDED.kind, EXCLUDED.summary, EXCLUDED.sentiment, EXCLUDED.handled_by_employee_id, EXCLUDED.conversation_id,
+               EXCLUDED.attributes, EXCLUDED.source_updated_at)
+       RETURNING id, customer_id AS "customerId"`,
+      [
+        system,
+        i.externalId,
+        person?.customerId ?? null,
+        person?.sourceRecordId ?? null,
+        occurredAt,
+        i.channel,
+        i.direction,
+        i.kind,
+        i.summary ?? null,
+        i.sentiment ?? null,
+        handledBy,
+        conversationId,
+        JSON.stringify(i.attributes ?? {}),
+        updatedAt,
+      ],
+    );
+    const row = rows[0];
+    if (!row) {
+      out.interactions.unchanged++;
+      return;
+    }
+    out.interactions.applied++;
+    if (row.customerId) {
+      customers.add(row.customerId);
+      await publishEvent(sql, {
+        type: 'interaction.applied',
+        customerId: row.customerId,
+        interactionId: row.id,
+      });
+    }
+  }
+}
+
+export function reasonOf(err: unknown): string {
+  if (err instanceof Error) {
+    const field = (err as { field?: unknown }).field;
+    const base = `${err.name}: ${err.message || 'no message'}`;
+    return typeof field === 'string' && field ? `${base} (field ${field})` : base;
+  }
+  return String(err);
+}
+
+function isRetryableDbError(err: unknown): boolean {
+  const code =
+    (err as { code?: string; driverError?: { code?: string } }).driverError?.code ??
+    (err as { code?: string }).code;
+  return code === '40P01' || code === '40001';
+}
