@@ -1,0 +1,7 @@
+import type { ConnectorDefinition } from '../src/connector-kit/index.js';
+import x from './x/index.js';
+
+/** The static registry of built-in connectors (CONVENTIONS 4). */
+export const connectors = {
+  x,
+} as const satisfies Record<string, ConnectorDefinition<any>>;
