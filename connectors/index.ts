@@ -1,7 +1,9 @@
 import type { ConnectorDefinition } from '../src/connector-kit/index.js';
 import x from './x/index.js';
+import bamboohr from './bamboohr/index.js';
 
 /** The static registry of built-in connectors (CONVENTIONS 4). */
 export const connectors = {
+  bamboohr,
   x,
 } as const satisfies Record<string, ConnectorDefinition<any>>;
