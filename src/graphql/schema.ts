@@ -4,8 +4,9 @@ import { buildSchema } from 'type-graphql';
 import { CustomerResolver } from './resolvers/customer.resolver.js';
 import { HealthResolver } from './resolvers/health.resolver.js';
 import { IdentityResolverGql } from './resolvers/identity.resolver.js';
+import { TouchResolver } from './resolvers/touch.resolver.js';
 
-export const RESOLVERS = [HealthResolver, CustomerResolver, IdentityResolverGql] as const;
+export const RESOLVERS = [HealthResolver, CustomerResolver, IdentityResolverGql, TouchResolver] as const;
 
 let cached: Promise<GraphQLSchema> | undefined;
 

@@ -107,3 +107,47 @@ describe('identity graph over GraphQL', () => {
     expect(twice.errors?.[0]?.extensions?.code).toBe('CONFLICT');
   });
 });
+
+describe('touch points over GraphQL', () => {
+  it('screenPop finds the caller by any phone format and returns recent touches, open conversations and the last employee', async () => {
+    const person = await services.identity.applyPerson('zendesk', {
+      objectType: 'user',
+      externalId: 'Z9',
+      traits: { firstName: 'Lin', lastName: 'Okafor' },
+      identifiers: [{ kind: 'phone', value: '+44 20 7946 0777' }, { kind: 'email', value: 'lin@example.org' }],
+    });
+    const ds = db.dataSource;
+    const [emp] = await ds.query(`INSERT INTO employee (system, external_id, display_name, department) VALUES ('bamboohr', 'E1', 'Sam Agent', 'Support') RETURNING id`);
+    const [conv] = await ds.query(
+      `INSERT INTO conversation (system, external_id, customer_id, source_record_id, channel, status, subject, opened_at, reply_window_ends_at, assignee_employee_id)
+       VALUES ('zendesk', 'T1', $1, $2, 'email', 'open', 'Refund please', now() - interval '1 day', now() + interval '1 hour', $3) RETURNING id`,
+      [person.customerId, person.sourceRecordId, emp.id],
+    );
+    for (let i = 0; i < 12; i++) {
+      await ds.query(
+        `INSERT INTO interaction (system, external_id, customer_id, source_record_id, occurred_at, channel, direction, kind, summary, sentiment, handled_by_employee_id, conversation_id)
+         VALUES ('zendesk', $1, $2, $3, now() - ($4 || ' minutes')::interval, 'email', 'inbound', 'comment', $5, -0.5, $6, $7)`,
+        [`C${i}`, person.customerId, person.sourceRecordId, String(60 - i), `comment ${i}`, emp.id, conv.id],
+      );
+    }
+    const res = await gql(`{ screenPop(phone: "020 7946 0777", last: 5) {
+      customer { id } recentInteractions { externalId sentiment } openConversations { subject assignee { displayName } }
+      openReplyWindows { externalId } lastEmployee { displayName department } } }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data.screenPop.customer.id).toBe(person.customerId);
+    expect(res.data.screenPop.recentInteractions.map((i: any) => i.externalId)).toEqual(['C11', 'C10', 'C9', 'C8', 'C7']);
+    expect(res.data.screenPop.openConversations).toEqual([{ subject: 'Refund please', assignee: { displayName: 'Sam Agent' } }]);
+    expect(res.data.screenPop.openReplyWindows).toEqual([{ externalId: 'T1' }]);
+    expect(res.data.screenPop.lastEmployee).toEqual({ displayName: 'Sam Agent', department: 'Support' });
+
+    const unknown = await gql(`{ screenPop(phone: "+44 20 7946 0999") { customer { id } } }`);
+    expect(unknown).toEqual({ data: { screenPop: null } });
+    const bad = await gql(`{ screenPop(phone: "call me") { customer { id } } }`);
+    expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'phone' });
+
+    const tp = await gql(`query($id: ID!) { customer(id: $id) { touchPoints { employee { displayName } channels interactions } conversations { externalId } } }`, { id: person.customerId });
+    expect(tp.data.customer.touchPoints).toEqual([{ employee: { displayName: 'Sam Agent' }, channels: ['email'], interactions: 12 }]);
+    const found = await gql(`{ searchCustomers(text: "okafor") { id } }`);
+    expect(found.data.searchCustomers.map((c: any) => c.id)).toContain(person.customerId);
+  });
+});

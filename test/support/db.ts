@@ -30,6 +30,13 @@ export async function createEmptyDatabase(prefix = 'tp'): Promise<{ url: string;
     async drop() {
       const c = new pg.Client({ connectionString: adminUrl() });
       await c.connect();
+      // pool.end() resolves before its sockets close: wait for the backends to leave, so the
+      // forced drop does not kill a connection whose client has no error handler any more.
+      for (let i = 0; i < 50; i++) {
+        const [row] = (await c.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1`, [name])).rows;
+        if (!row?.n) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
     },

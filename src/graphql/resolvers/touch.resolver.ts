@@ -1,0 +1,97 @@
+import { Arg, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
+import { normaliseLookup } from '../../identity/lookup.js';
+import type { RequestContext } from '../context.js';
+import { BadUserInputError } from '../errors.js';
+import { Customer } from '../types/customer.type.js';
+import { Conversation, EmployeeRef, ScreenPop, TouchPoint } from '../types/screen-pop.type.js';
+import { checkPageSize } from './customer.resolver.js';
+
+const CONVERSATION_SQL = `SELECT c.id, c.system, c.external_id AS "externalId", c.channel, c.status, c.subject, c.opened_at AS "openedAt",
+  c.reply_window_ends_at AS "replyWindowEndsAt", c.sla_due_at AS "slaDueAt",
+  e.id AS "assigneeId", e.display_name AS "assigneeName", e.department AS "assigneeDepartment", e.title AS "assigneeTitle"
+  FROM conversation c LEFT JOIN employee e ON e.id = c.assignee_employee_id`;
+
+function toConversation(r: any): Conversation {
+  return {
+    id: r.id,
+    system: r.system,
+    externalId: r.externalId,
+    channel: r.channel,
+    status: r.status,
+    subject: r.subject,
+    openedAt: r.openedAt,
+    replyWindowEndsAt: r.replyWindowEndsAt,
+    slaDueAt: r.slaDueAt,
+    assignee: r.assigneeId ? { id: r.assigneeId, displayName: r.assigneeName, department: r.assigneeDepartment, title: r.assigneeTitle } : null,
+  };
+}
+
+@Resolver(() => Customer)
+export class TouchResolver {
+  @Query(() => ScreenPop, { nullable: true, description: 'Who is calling: the customer holding this phone, recent touches, open conversations, last employee' })
+  async screenPop(@Arg('phone') phone: string, @Arg('last', () => Int, { defaultValue: 10 }) last: number, @Ctx() ctx: RequestContext): Promise<ScreenPop | null> {
+    checkPageSize(last);
+    const key = normaliseLookup('phone', '', phone, ctx.services.defaultPhoneRegion);
+    if (!key.ok) throw new BadUserInputError('phone', key.error);
+    const id = await ctx.services.customers.findIdByIdentifier('phone', '', key.value);
+    if (!id) return null;
+    const row = await ctx.loaders.customer.load(id);
+    if (!row) return null;
+    const ds = ctx.services.dataSource;
+    const [recent, open, last_] = await Promise.all([
+      ctx.services.customers.timeline(row.id, { first: last, newestFirst: true }),
+      ds.query(`${CONVERSATION_SQL} WHERE c.customer_id = $1 AND c.status IN ('open', 'pending', 'new') ORDER BY c.opened_at DESC LIMIT 20`, [row.id]),
+      ds.query(
+        `SELECT e.id, e.display_name AS "displayName", e.department, e.title FROM interaction i JOIN employee e ON e.id = i.handled_by_employee_id
+          WHERE i.customer_id = $1 ORDER BY i.occurred_at DESC LIMIT 1`,
+        [row.id],
+      ),
+    ]);
+    const openConversations = (open as any[]).map(toConversation);
+    const now = Date.now();
+    return {
+      customer: { id: row.id, status: row.status, recordCount: row.recordCount, createdAt: row.createdAt, updatedAt: row.updatedAt, traitMap: row.traits },
+      recentInteractions: recent.rows,
+      openConversations,
+      openReplyWindows: openConversations.filter((c) => c.replyWindowEndsAt && c.replyWindowEndsAt.getTime() > now),
+      lastEmployee: (last_ as EmployeeRef[])[0] ?? null,
+    };
+  }
+
+  @Query(() => [Customer], { description: 'Customers whose name, email or phone matches the text' })
+  async searchCustomers(@Arg('text') text: string, @Arg('first', () => Int, { defaultValue: 20 }) first: number, @Ctx() ctx: RequestContext): Promise<Customer[]> {
+    checkPageSize(first);
+    const q = text.trim().toLowerCase();
+    if (q.length < 2) throw new BadUserInputError('text', 'text must have at least 2 characters');
+    const ids: { id: string }[] = await ctx.services.dataSource.query(
+      `SELECT DISTINCT c.id, c.created_at FROM customer c
+         LEFT JOIN source_record sr ON sr.customer_id = c.id
+         LEFT JOIN record_identifier ri ON ri.source_record_id = sr.id
+         LEFT JOIN identifier i ON i.id = ri.identifier_id
+        WHERE c.status = 'active' AND (lower(c.traits->'firstName'->>'value' || ' ' || coalesce(c.traits->'lastName'->>'value', '')) LIKE $1
+           OR (i.kind IN ('email', 'phone') AND i.value LIKE $1))
+        ORDER BY c.created_at LIMIT $2`,
+      [`%${q.replace(/[%_\\]/g, (m) => `\\${m}`)}%`, first],
+    );
+    const rows = await Promise.all(ids.map((r) => ctx.loaders.customer.load(r.id)));
+    return rows.filter((r) => r !== null).map((r) => ({ id: r.id, status: r.status, recordCount: r.recordCount, createdAt: r.createdAt, updatedAt: r.updatedAt, traitMap: r.traits }));
+  }
+
+  @FieldResolver(() => [Conversation], { description: 'Threads with this customer on every channel' })
+  async conversations(@Root() customer: Customer, @Ctx() ctx: RequestContext): Promise<Conversation[]> {
+    const rows = await ctx.services.dataSource.query(`${CONVERSATION_SQL} WHERE c.customer_id = $1 ORDER BY c.opened_at DESC LIMIT 100`, [customer.id]);
+    return (rows as any[]).map(toConversation);
+  }
+
+  @FieldResolver(() => [TouchPoint], { description: 'Employees (and their departments) who dealt with this customer, by channel and when last' })
+  async touchPoints(@Root() customer: Customer, @Ctx() ctx: RequestContext): Promise<TouchPoint[]> {
+    const rows: any[] = await ctx.services.dataSource.query(
+      `SELECT e.id, e.display_name AS "displayName", e.department, e.title,
+              array_agg(DISTINCT i.channel ORDER BY i.channel) AS channels, max(i.occurred_at) AS "lastAt", count(*)::int AS n
+         FROM interaction i JOIN employee e ON e.id = i.handled_by_employee_id
+        WHERE i.customer_id = $1 GROUP BY e.id ORDER BY max(i.occurred_at) DESC`,
+      [customer.id],
+    );
+    return rows.map((r) => ({ employee: { id: r.id, displayName: r.displayName, department: r.department, title: r.title }, channels: r.channels, lastAt: r.lastAt, interactions: r.n }));
+  }
+}
