@@ -52,6 +52,18 @@ export function suppressionHash(text: string): string {
   return crypto.createHash('sha256').update(`touchpoint-suppression:${text}`).digest('hex');
 }
 
+/**
+ * TypeORM answers UPDATE/DELETE ... RETURNING with `[rows, rowCount]` instead of the rows; this
+ * gives the rows in every case so `.length` and `.map` mean what they say.
+ */
+function rowsOnly(sql: Sql): Sql {
+  return async <T>(text: string, params?: unknown[]) => {
+    const r: unknown = await sql<T>(text, params);
+    if (Array.isArray(r) && r.length === 2 && Array.isArray(r[0]) && typeof r[1] === 'number') return r[0] as T[];
+    return r as T[];
+  };
+}
+
 function toDate(v: Date | string | null | undefined): Date | null {
   if (v === null || v === undefined || v === '') return null;
   const d = v instanceof Date ? v : new Date(v);
@@ -118,7 +130,8 @@ export class IdentityResolver {
   }
 
   /** The same as applyPerson, inside the caller's transaction (the ingest engine batches pages). */
-  async applyPersonIn(sql: Sql, system: string, person: CanonicalPerson, actor = 'rule'): Promise<ApplyPersonResult> {
+  async applyPersonIn(callerSql: Sql, system: string, person: CanonicalPerson, actor = 'rule'): Promise<ApplyPersonResult> {
+    const sql = rowsOnly(callerSql);
     const result: ApplyPersonResult = { sourceRecordId: null, customerId: null, createdCustomer: false, retiredIds: [], suggestions: 0, problems: [] };
     const recordKey = `${system}:${person.objectType}:${person.externalId}`;
     const { identifiers, problems } = this.normalise(person);
@@ -208,7 +221,9 @@ export class IdentityResolver {
     }
     if (guarded.length) result.suggestions += await this.suggestForGuarded(sql, rec.id, customerId, guarded);
     if (this.config.probabilistic && !person.deleted) {
-      customerId = await this.matchProbabilistically(sql, rec.id, customerId, person, live, actor, result);
+      // Guarded values (role addresses, quarantined numbers) are no evidence for scoring either.
+      const evidence = live.filter((i) => idRows.some((r) => r.status === 'active' && keyOf(r) === keyOf(i)));
+      customerId = await this.matchProbabilistically(sql, rec.id, customerId, person, evidence, actor, result);
     }
 
     for (const id of touched) await this.recomputeComponents(sql, id, 'rule:source_changed');
@@ -369,8 +384,8 @@ export class IdentityResolver {
          SELECT DISTINCT bk.source_record_id FROM record_block_key bk
           WHERE bk.key = ANY($1::text[]) AND bk.source_record_id <> $2 LIMIT 200)
        SELECT sr.id AS "recordId", sr.customer_id AS "customerId", sr.traits,
-              array_agg(i.value) FILTER (WHERE i.kind = 'email') AS emails,
-              array_agg(i.value) FILTER (WHERE i.kind = 'phone') AS phones
+              array_agg(i.value) FILTER (WHERE i.kind = 'email' AND i.status = 'active') AS emails,
+              array_agg(i.value) FILTER (WHERE i.kind = 'phone' AND i.status = 'active') AS phones
          FROM c JOIN source_record sr ON sr.id = c.source_record_id
          LEFT JOIN record_identifier ri ON ri.source_record_id = sr.id
          LEFT JOIN identifier i ON i.id = ri.identifier_id
@@ -388,7 +403,9 @@ export class IdentityResolver {
       const other = live?.customerId ?? c.customerId;
       if (other === current) continue;
       const evidence = { comparisons: s.comparisons, probability: s.probability };
-      const veto = s.score >= this.config.autoAcceptWeight ? await this.mergeVeto(sql, current, other) : 'probabilistic';
+      // Different first names on a shared phone/surname are a household: the same guard as the exact-phone rule.
+      const veto =
+        s.score < this.config.autoAcceptWeight ? 'probabilistic' : namesConflict(person.traits?.firstName, c.traits.firstName) ? 'guard:name_conflict' : await this.mergeVeto(sql, current, other);
       if (veto) {
         result.suggestions += await this.suggest(sql, recordId, c.recordId, veto === 'probabilistic' ? veto : `probabilistic+${veto}`, s.score, evidence);
         continue;
@@ -430,7 +447,8 @@ export class IdentityResolver {
 
   /** A person merges two customers: a manual link between their oldest records. */
   async manualMerge(a: string, b: string, actor: string, role: string | null = null, note?: string): Promise<{ survivor: string; retired: string[] }> {
-    return inTransaction(this.ds, async (sql) => {
+    return inTransaction(this.ds, async (tsql) => {
+      const sql = rowsOnly(tsql);
       const [ra, rb] = await Promise.all([this.resolveId(sql, a), this.resolveId(sql, b)]);
       if (!ra || !rb) throw new IdentityError('NOT_FOUND', `customer ${!ra ? a : b} does not exist`);
       if (ra === rb) return { survivor: ra, retired: [] };
@@ -458,7 +476,8 @@ export class IdentityResolver {
    * re-merge them.
    */
   async unmerge(customerId: string, recordIds: string[], actor: string, role: string | null = null): Promise<{ customerIds: string[] }> {
-    return inTransaction(this.ds, async (sql) => {
+    return inTransaction(this.ds, async (tsql) => {
+      const sql = rowsOnly(tsql);
       const id = await this.resolveId(sql, customerId);
       if (!id) throw new IdentityError('NOT_FOUND', `customer ${customerId} does not exist`);
       await this.lockCustomers(sql, [id]);
@@ -492,7 +511,8 @@ export class IdentityResolver {
    * holding the records whose origin is this customer keeps its id; others get back their
    * origin id (revived from a redirect) or a new id.
    */
-  async recomputeComponents(sql: Sql, customerId: string, actor: string, role: string | null = null): Promise<string[]> {
+  async recomputeComponents(callerSql: Sql, customerId: string, actor: string, role: string | null = null): Promise<string[]> {
+    const sql = rowsOnly(callerSql);
     const records = await sql<{ id: string; origin: string | null; createdAt: Date }>(
       `SELECT id, origin_customer_id AS origin, created_at AS "createdAt" FROM source_record WHERE customer_id = $1 ORDER BY created_at, id`,
       [customerId],
@@ -606,7 +626,8 @@ export class IdentityResolver {
 
   /** Accepts a suggestion: a link with the suggestion as evidence, then a merge. */
   async acceptSuggestion(id: string, actor: string, role: string | null = null): Promise<{ survivor: string; retired: string[] }> {
-    return inTransaction(this.ds, async (sql) => {
+    return inTransaction(this.ds, async (tsql) => {
+      const sql = rowsOnly(tsql);
       const [s] = await sql<{ recordA: string; recordB: string; status: string; score: number | null; evidence: Record<string, unknown>; reason: string }>(
         `SELECT record_a AS "recordA", record_b AS "recordB", status, score, evidence, reason FROM match_suggestion WHERE id = $1 FOR UPDATE`,
         [id],
@@ -627,11 +648,11 @@ export class IdentityResolver {
   }
 
   async rejectSuggestion(id: string, actor: string): Promise<void> {
-    const rows = await this.ds.query(
+    const rows = await rowsOnly((t, p) => this.ds.query(t, p))(
       `UPDATE match_suggestion SET status = 'rejected', decided_at = now(), decided_by = $2 WHERE id = $1 AND status = 'pending' RETURNING id`,
       [id, actor],
     );
-    if (!(rows as unknown[]).length) throw new IdentityError('NOT_FOUND', `no pending suggestion ${id}`);
+    if (!rows.length) throw new IdentityError('NOT_FOUND', `no pending suggestion ${id}`);
   }
 
   /**
@@ -640,7 +661,8 @@ export class IdentityResolver {
    * lists the source systems to notify.
    */
   async erase(customerId: string, actor: string, role: string | null = null): Promise<ErasureResult> {
-    return inTransaction(this.ds, async (sql) => {
+    return inTransaction(this.ds, async (tsql) => {
+      const sql = rowsOnly(tsql);
       const id = await this.resolveId(sql, customerId);
       if (!id) throw new IdentityError('NOT_FOUND', `customer ${customerId} does not exist`);
       await this.lockCustomers(sql, [id]);
@@ -653,11 +675,6 @@ export class IdentityResolver {
         `SELECT DISTINCT i.id, i.kind, i.namespace, i.value FROM record_identifier ri JOIN identifier i ON i.id = ri.identifier_id WHERE ri.source_record_id = ANY($1::uuid[])`,
         [recordIds],
       );
-      const hashes = [
-        ...records.map((r) => suppressionHash(`source:${r.system}:${r.objectType}:${r.externalId}`)),
-        ...idents.filter((i) => i.kind !== 'external').map((i) => suppressionHash(`id:${keyOf(i)}`)),
-      ];
-      await sql(`INSERT INTO suppression (hash, kind, reason) SELECT unnest($1::text[]), 'erasure', 'erased customer' ON CONFLICT DO NOTHING`, [hashes]);
       const interactions = await sql(`DELETE FROM interaction WHERE customer_id = $1 OR source_record_id = ANY($2::uuid[]) RETURNING id`, [id, recordIds]);
       const conversations = await sql(`DELETE FROM conversation WHERE customer_id = $1 OR source_record_id = ANY($2::uuid[]) RETURNING id`, [id, recordIds]);
       await sql(`DELETE FROM identity_link WHERE from_record_id = ANY($1::uuid[]) OR to_record_id = ANY($1::uuid[])`, [recordIds]);
@@ -669,6 +686,14 @@ export class IdentityResolver {
         `DELETE FROM identifier i WHERE i.id = ANY($1::bigint[]) AND NOT EXISTS (SELECT 1 FROM record_identifier ri WHERE ri.identifier_id = i.id) RETURNING id`,
         [idents.map((i) => i.id)],
       );
+      // Suppress the source keys and the identifiers that left with the person; a value others still
+      // hold (a shared info@ address) is not this person's, and suppressing it would block them.
+      const removedIds = new Set(removedIdentifiers.map((r) => String((r as { id: string }).id)));
+      const hashes = [
+        ...records.map((r) => suppressionHash(`source:${r.system}:${r.objectType}:${r.externalId}`)),
+        ...idents.filter((i) => i.kind !== 'external' && removedIds.has(String(i.id))).map((i) => suppressionHash(`id:${keyOf(i)}`)),
+      ];
+      await sql(`INSERT INTO suppression (hash, kind, reason) SELECT unnest($1::text[]), 'erasure', 'erased customer' ON CONFLICT DO NOTHING`, [hashes]);
       await sql(`DELETE FROM source_record WHERE id = ANY($1::uuid[])`, [recordIds]);
       const retired = await sql<{ retiredId: string }>(`DELETE FROM customer_redirect WHERE customer_id = $1 RETURNING retired_id AS "retiredId"`, [id]);
       await sql(`DELETE FROM identity_separation WHERE customer_a = ANY($1::uuid[]) OR customer_b = ANY($1::uuid[])`, [[id, ...retired.map((r) => r.retiredId)]]);
