@@ -1,9 +1,11 @@
 import type { ConnectorDefinition } from '../src/connector-kit/index.js';
 import x from './x/index.js';
+import twilio from './twilio/index.js';
 import bamboohr from './bamboohr/index.js';
 
 /** The static registry of built-in connectors (CONVENTIONS 4). */
 export const connectors = {
   bamboohr,
   x,
+  twilio,
 } as const satisfies Record<string, ConnectorDefinition<any>>;
