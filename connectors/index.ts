@@ -1,4 +1,5 @@
 import type { ConnectorDefinition } from '../src/connector-kit/index.js';
+import meta from './meta/index.js';
 import x from './x/index.js';
 import twilio from './twilio/index.js';
 import bamboohr from './bamboohr/index.js';
@@ -6,6 +7,7 @@ import bamboohr from './bamboohr/index.js';
 /** The static registry of built-in connectors (CONVENTIONS 4). */
 export const connectors = {
   bamboohr,
+  meta,
   x,
   twilio,
 } as const satisfies Record<string, ConnectorDefinition<any>>;
