@@ -3,9 +3,11 @@ import meta from './meta/index.js';
 import x from './x/index.js';
 import twilio from './twilio/index.js';
 import bamboohr from './bamboohr/index.js';
+import salesforce from './salesforce/index.js';
 
 /** The static registry of built-in connectors (CONVENTIONS 4). */
 export const connectors = {
+  salesforce,
   bamboohr,
   meta,
   x,
