@@ -4,9 +4,13 @@ import x from './x/index.js';
 import twilio from './twilio/index.js';
 import bamboohr from './bamboohr/index.js';
 import salesforce from './salesforce/index.js';
+import hubspot from './hubspot/index.js';
+import stripe from './stripe/index.js';
 
 /** The static registry of built-in connectors (CONVENTIONS 4). */
 export const connectors = {
+  hubspot,
+  stripe,
   salesforce,
   bamboohr,
   meta,
