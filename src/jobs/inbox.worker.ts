@@ -34,6 +34,11 @@ export interface InboxWorkerOptions {
   baseDelayMs?: number;
   /** Idle poll interval (a NOTIFY from the intake wakes the worker sooner). Default 250 ms. */
   pollIntervalMs?: number;
+  /**
+   * Errors no retry can fix (bad vendor data): the event is dead-lettered at once. Default: a
+   * MappingError, ApplyValidationError or ZodError.
+   */
+  isPermanent?: (err: unknown) => boolean;
   /** LISTEN for intake notifications on this URL (a dedicated connection). Omit to poll only. */
   listenUrl?: string;
 }
@@ -56,6 +61,9 @@ interface ClaimedRow {
   attempts: number;
 }
 
+const PERMANENT = new Set(['MappingError', 'ApplyValidationError', 'ZodError']);
+const defaultIsPermanent = (err: unknown) => err instanceof Error && PERMANENT.has(err.name);
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function errorText(err: unknown): string {
@@ -71,7 +79,8 @@ function errorText(err: unknown): string {
  * takes the same rows: nothing is lost and nothing is applied twice.
  *
  * Retries: a failed event is due again at `received_at + base * (2^attempts - 1)` (exponential,
- * anchored at receipt since the table has no next-attempt column), dead after `maxAttempts`.
+ * anchored at receipt since the table has no next-attempt column), dead after `maxAttempts`, or at
+ * once for errors no retry can fix (`isPermanent`).
  */
 export function startInboxWorker(options: InboxWorkerOptions): InboxWorker {
   const concurrency = options.concurrency ?? 1;
@@ -80,6 +89,7 @@ export function startInboxWorker(options: InboxWorkerOptions): InboxWorker {
   const baseDelayMs = options.baseDelayMs ?? 1000;
   const pollMs = options.pollIntervalMs ?? 250;
   const log = options.log;
+  const isPermanent = options.isPermanent ?? defaultIsPermanent;
   const stats = { applied: 0, suppressed: 0, failed: 0, dead: 0 };
   let stopping = false;
   const waiters = new Set<() => void>();
@@ -124,7 +134,7 @@ export function startInboxWorker(options: InboxWorkerOptions): InboxWorker {
           done.push({ id: row.id, status: outcome?.suppressed ? 'suppressed' : 'applied' });
         } catch (err) {
           await sql('ROLLBACK TO SAVEPOINT inbox_event');
-          const dead = row.attempts + 1 >= maxAttempts;
+          const dead = row.attempts + 1 >= maxAttempts || isPermanent(err);
           failed.push({ id: row.id, status: dead ? 'dead' : 'failed', error: errorText(err) });
           log.warn({ inboxId: row.id, instance: row.instance, attempts: row.attempts + 1, dead, err: errorText(err) }, 'inbox event failed');
         }

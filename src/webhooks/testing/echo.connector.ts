@@ -31,7 +31,7 @@ export const echoConnector = defineConnector<Record<string, never>>({
   api: { baseUrl: 'http://127.0.0.1', auth: 'api_key', paging: 'cursor' },
   configSchema: z.object({}).strict() as unknown as z.ZodType<Record<string, never>>,
   credentials: { webhookSecret: { description: 'HMAC secret for Stripe-style signatures' } },
-  auth: () => ({ apply: () => undefined }) as never,
+  auth: () => ({ kind: 'none', headers: async () => ({}) }),
   streams: [],
   webhooks: {
     verify(req, ctx) {
@@ -60,7 +60,7 @@ export const echoConnector = defineConnector<Record<string, never>>({
             direction: 'inbound',
             kind: 'message',
             summary: e.text,
-            ...(person ? { person: { objectType: person.objectType, externalId: person.externalId } } : {}),
+            ...(person ? { person: { objectType: person.objectType, externalId: person.externalId, identifiers: person.identifiers } } : {}),
           },
         ],
       };
