@@ -1,6 +1,7 @@
 import type { ConnectorDefinition } from '../src/connector-kit/index.js';
 import meta from './meta/index.js';
 import x from './x/index.js';
+import zendesk from './zendesk/index.js';
 import twilio from './twilio/index.js';
 import bamboohr from './bamboohr/index.js';
 import salesforce from './salesforce/index.js';
@@ -16,4 +17,5 @@ export const connectors = {
   meta,
   x,
   twilio,
+  zendesk,
 } as const satisfies Record<string, ConnectorDefinition<any>>;
