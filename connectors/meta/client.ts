@@ -61,7 +61,8 @@ function usageWaitMs(headers: Readonly<Record<string, string>>): number | undefi
   try {
     const usage = JSON.parse(raw) as Record<string, { estimated_time_to_regain_access?: number }[]>;
     let minutes = 0;
-    for (const list of Object.values(usage)) for (const u of list) minutes = Math.max(minutes, Number(u.estimated_time_to_regain_access ?? 0));
+    for (const list of Object.values(usage))
+      for (const u of list) minutes = Math.max(minutes, Number(u.estimated_time_to_regain_access ?? 0));
     return minutes > 0 ? minutes * 60_000 : undefined;
   } catch {
     return undefined;

@@ -32,7 +32,9 @@ function appsecretProof(token: string, appSecret: string | undefined): Record<st
   return appSecret ? { appsecret_proof: createHmac('sha256', appSecret).update(token).digest('hex') } : {};
 }
 
-function conversationsStream(platform: MetaPlatform): StreamDefinition<MetaConfig, MetaConversationItem, MetaConversationsCursor> {
+function conversationsStream(
+  platform: MetaPlatform,
+): StreamDefinition<MetaConfig, MetaConversationItem, MetaConversationsCursor> {
   return {
     name: platform === 'messenger' ? 'messenger_conversations' : 'instagram_conversations',
     description: `GET /{page-id}/conversations?platform=${platform} with messages`,
@@ -42,20 +44,39 @@ function conversationsStream(platform: MetaPlatform): StreamDefinition<MetaConfi
       if (!scopeId) return { items: [], nextCursor: cursor, done: true };
       const token = ctx.credentials['pageAccessToken'] ?? '';
       const proof = appsecretProof(token, ctx.credentials['appSecret']);
-      const res = await ctx.http.get<GraphList<GraphConversation>>(`/${ctx.config.graphVersion}/${ctx.config.pageId}/conversations`, {
-        params: { platform, fields: CONVERSATION_FIELDS, limit: ctx.config.pageSize, ...(cursor?.after ? { after: cursor.after } : {}), ...proof },
-      });
+      const res = await ctx.http.get<GraphList<GraphConversation>>(
+        `/${ctx.config.graphVersion}/${ctx.config.pageId}/conversations`,
+        {
+          params: {
+            platform,
+            fields: CONVERSATION_FIELDS,
+            limit: ctx.config.pageSize,
+            ...(cursor?.after ? { after: cursor.after } : {}),
+            ...proof,
+          },
+        },
+      );
       const watermark = cursor?.watermark ? Date.parse(cursor.watermark) : undefined;
-      const fresh = res.data.data.filter((c) => watermark === undefined || Date.parse(graphTime(c.updated_time)) > watermark);
+      const fresh = res.data.data.filter(
+        (c) => watermark === undefined || Date.parse(graphTime(c.updated_time)) > watermark,
+      );
       const items: MetaConversationItem[] = [];
       for (const conversation of fresh) {
         const messages = [...(conversation.messages?.data ?? [])];
         let next = conversation.messages?.paging?.next;
         while (next) {
           // nested edges page on their own: follow them so long threads arrive whole
-          const more = await ctx.http.get<GraphList<GraphMessage>>(`/${ctx.config.graphVersion}/${conversation.id}/messages`, {
-            params: { fields: MESSAGE_FIELDS, limit: 100, after: new URL(next).searchParams.get('after') ?? '', ...proof },
-          });
+          const more = await ctx.http.get<GraphList<GraphMessage>>(
+            `/${ctx.config.graphVersion}/${conversation.id}/messages`,
+            {
+              params: {
+                fields: MESSAGE_FIELDS,
+                limit: 100,
+                after: new URL(next).searchParams.get('after') ?? '',
+                ...proof,
+              },
+            },
+          );
           messages.push(...more.data.data);
           next = more.data.paging?.next;
         }
@@ -87,9 +108,14 @@ export default defineConnector<MetaConfig>({
   api: META_API,
   configSchema: metaConfigSchema,
   credentials: {
-    pageAccessToken: { description: 'Page access token with pages_messaging (and instagram_manage_messages)' },
+    pageAccessToken: {
+      description: 'Page access token with pages_messaging (and instagram_manage_messages)',
+    },
     appSecret: { description: 'App secret: X-Hub-Signature-256 and appsecret_proof', optional: true },
-    verifyToken: { description: 'Verify token you chose for the webhook subscription handshake', optional: true },
+    verifyToken: {
+      description: 'Verify token you chose for the webhook subscription handshake',
+      optional: true,
+    },
   },
   auth: ({ credentials }) => {
     const token = credentials['pageAccessToken'];

@@ -5,7 +5,13 @@ import {
   type CanonicalInteraction,
   type CanonicalPerson,
 } from '../../src/connector-kit/index.js';
-import { graphTime, type GraphConversation, type GraphMessage, type GraphParticipant, type MetaPlatform } from './client.js';
+import {
+  graphTime,
+  type GraphConversation,
+  type GraphMessage,
+  type GraphParticipant,
+  type MetaPlatform,
+} from './client.js';
 
 const DAY_MS = 86_400_000;
 /** Standard messaging window: replies allowed for 24 h after the person's last message. */
@@ -24,12 +30,18 @@ export interface MetaConversationItem {
 
 export const namespaceFor = (platform: MetaPlatform, scopeId: string) =>
   platform === 'messenger' ? `facebook:page:${scopeId}` : `instagram:business:${scopeId}`;
-export const objectTypeFor = (platform: MetaPlatform) => (platform === 'messenger' ? 'page_scoped_user' : 'instagram_scoped_user');
+export const objectTypeFor = (platform: MetaPlatform) =>
+  platform === 'messenger' ? 'page_scoped_user' : 'instagram_scoped_user';
 /** One thread per person per Page / account, so polled and pushed messages land in one conversation. */
-export const conversationKey = (platform: MetaPlatform, scopeId: string, userId: string) => `${namespaceFor(platform, scopeId)}:${userId}`;
+export const conversationKey = (platform: MetaPlatform, scopeId: string, userId: string) =>
+  `${namespaceFor(platform, scopeId)}:${userId}`;
 
 /** A page- or Instagram-scoped id is an identity in its own scope only: the same human has another id per Page. */
-export function mapParticipant(platform: MetaPlatform, scopeId: string, p: GraphParticipant): CanonicalPerson {
+export function mapParticipant(
+  platform: MetaPlatform,
+  scopeId: string,
+  p: GraphParticipant,
+): CanonicalPerson {
   const traits: CanonicalPerson['traits'] = {};
   if (p.name) traits.displayName = p.name;
   if (p.username) {
@@ -48,26 +60,39 @@ export function mapParticipant(platform: MetaPlatform, scopeId: string, p: Graph
 export function mapConversation(item: MetaConversationItem): CanonicalBatch {
   const { platform, scopeId, conversation } = item;
   const other = conversation.participants?.data.find((p) => p.id !== scopeId);
-  if (!other) throw new MappingError(`conversation ${conversation.id} has no participant besides ${scopeId}`, 'participants');
-  const messages = [...item.messages].sort((a, b) => Date.parse(graphTime(a.created_time)) - Date.parse(graphTime(b.created_time)));
+  if (!other)
+    throw new MappingError(
+      `conversation ${conversation.id} has no participant besides ${scopeId}`,
+      'participants',
+    );
+  const messages = [...item.messages].sort(
+    (a, b) => Date.parse(graphTime(a.created_time)) - Date.parse(graphTime(b.created_time)),
+  );
   const inbound = messages.filter((m) => m.from?.id !== scopeId);
   const lastInbound = inbound.at(-1);
   const lastInboundMs = lastInbound ? Date.parse(graphTime(lastInbound.created_time)) : null;
   const firstInboundMs = inbound[0] ? Date.parse(graphTime(inbound[0].created_time)) : null;
-  const firstResponse = firstInboundMs === null ? undefined : messages.find((m) => m.from?.id === scopeId && Date.parse(graphTime(m.created_time)) >= firstInboundMs);
+  const firstResponse =
+    firstInboundMs === null
+      ? undefined
+      : messages.find(
+          (m) => m.from?.id === scopeId && Date.parse(graphTime(m.created_time)) >= firstInboundMs,
+        );
   const conv = {
     externalId: conversationKey(platform, scopeId, other.id),
     channel: 'social_private',
     ...(messages[0] ? { openedAt: graphTime(messages[0].created_time) } : {}),
     lastInboundAt: lastInboundMs === null ? null : new Date(lastInboundMs).toISOString(),
     firstResponseAt: firstResponse ? graphTime(firstResponse.created_time) : null,
-    replyWindowEndsAt: lastInboundMs === null ? null : new Date(lastInboundMs + REPLY_WINDOW_MS).toISOString(),
+    replyWindowEndsAt:
+      lastInboundMs === null ? null : new Date(lastInboundMs + REPLY_WINDOW_MS).toISOString(),
     updatedAt: graphTime(conversation.updated_time),
   };
   const attributes = {
     platform,
     graphConversationId: conversation.id,
-    humanAgentWindowEndsAt: lastInboundMs === null ? null : new Date(lastInboundMs + HUMAN_AGENT_WINDOW_MS).toISOString(),
+    humanAgentWindowEndsAt:
+      lastInboundMs === null ? null : new Date(lastInboundMs + HUMAN_AGENT_WINDOW_MS).toISOString(),
   };
   const interactions: CanonicalInteraction[] = messages.map((m) => {
     const isInbound = m.from?.id !== scopeId;

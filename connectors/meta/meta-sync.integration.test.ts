@@ -14,7 +14,9 @@ const log = createLogger('silent');
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  sim = await startSimulator({ population: generatePopulation({ seed: 'meta-e2e', people: 120, employees: 5 }) });
+  sim = await startSimulator({
+    population: generatePopulation({ seed: 'meta-e2e', people: 120, employees: 5 }),
+  });
 });
 afterAll(async () => {
   await sim.close();
@@ -22,24 +24,52 @@ afterAll(async () => {
 });
 
 test('syncing Meta into the hub stores every message, scoped people and conversations with their 24 h reply window', async () => {
-  const apply = new ApplyService(db.dataSource, new IdentityResolver(db.dataSource, { defaultRegion: 'GB' }), log);
-  const env = Object.fromEntries(Object.entries(sim.credentials).map(([k, v]) => [`META_${k.toUpperCase()}`, v]));
+  const apply = new ApplyService(
+    db.dataSource,
+    new IdentityResolver(db.dataSource, { defaultRegion: 'GB' }),
+    log,
+  );
+  const env = Object.fromEntries(
+    Object.entries(sim.credentials).map(([k, v]) => [`META_${k.toUpperCase()}`, v]),
+  );
   const [instance] = parseInstances(
-    [{ id: 'meta-1', connector: 'meta', baseUrl: sim.url, config: sim.config, credentials: Object.fromEntries(Object.keys(sim.credentials).map((k) => [k, { env: `META_${k.toUpperCase()}` }])) }],
+    [
+      {
+        id: 'meta-1',
+        connector: 'meta',
+        baseUrl: sim.url,
+        config: sim.config,
+        credentials: Object.fromEntries(
+          Object.keys(sim.credentials).map((k) => [k, { env: `META_${k.toUpperCase()}` }]),
+        ),
+      },
+    ],
     { meta },
     { env },
   );
   const rt = createInstanceRuntime(instance!, { ds: db.dataSource, log });
   try {
     const results = await runSync({ ds: db.dataSource, apply, instance: instance!, ctx: rt.ctx });
-    expect(results.map((r) => [r.stream, r.status, r.deadLettered])).toEqual([['messenger_conversations', 'succeeded', 0], ['instagram_conversations', 'succeeded', 0]]);
+    expect(results.map((r) => [r.stream, r.status, r.deadLettered])).toEqual([
+      ['messenger_conversations', 'succeeded', 0],
+      ['instagram_conversations', 'succeeded', 0],
+    ]);
     const all = [...sim.conversations('messenger'), ...sim.conversations('instagram')];
-    const rows = (await db.dataSource.query(`SELECT external_id FROM interaction WHERE system = 'meta-1'`)) as { external_id: string }[];
-    expect(rows.map((r) => r.external_id).sort()).toEqual(all.flatMap((c) => c.messages.map((m) => m.id)).sort());
-    const convs = (await db.dataSource.query(`SELECT external_id, last_inbound_at, reply_window_ends_at FROM conversation WHERE system = 'meta-1'`)) as { external_id: string; last_inbound_at: Date; reply_window_ends_at: Date }[];
+    const rows = (await db.dataSource.query(
+      `SELECT external_id FROM interaction WHERE system = 'meta-1'`,
+    )) as { external_id: string }[];
+    expect(rows.map((r) => r.external_id).sort()).toEqual(
+      all.flatMap((c) => c.messages.map((m) => m.id)).sort(),
+    );
+    const convs = (await db.dataSource.query(
+      `SELECT external_id, last_inbound_at, reply_window_ends_at FROM conversation WHERE system = 'meta-1'`,
+    )) as { external_id: string; last_inbound_at: Date; reply_window_ends_at: Date }[];
     expect(convs).toHaveLength(all.length);
-    for (const c of convs) expect(c.reply_window_ends_at.getTime() - c.last_inbound_at.getTime()).toBe(86_400_000);
-    const people = (await db.dataSource.query(`SELECT object_type, external_id FROM source_record WHERE system = 'meta-1'`)) as { object_type: string; external_id: string }[];
+    for (const c of convs)
+      expect(c.reply_window_ends_at.getTime() - c.last_inbound_at.getTime()).toBe(86_400_000);
+    const people = (await db.dataSource.query(
+      `SELECT object_type, external_id FROM source_record WHERE system = 'meta-1'`,
+    )) as { object_type: string; external_id: string }[];
     expect(people).toHaveLength(all.length); // one thread per scoped user
   } finally {
     rt.close();

@@ -49,7 +49,8 @@ export const metaWebhooks: WebhookDefinition<MetaConfig> = {
   handshake(req, { credentials }) {
     if (req.method.toUpperCase() !== 'GET') return null;
     const challenge = metaVerifyChallenge(req.query, credentials['verifyToken'] ?? '');
-    if (challenge === null || !credentials['verifyToken']) return { status: 403, body: 'Forbidden', contentType: 'text/plain' };
+    if (challenge === null || !credentials['verifyToken'])
+      return { status: 403, body: 'Forbidden', contentType: 'text/plain' };
     return { status: 200, body: challenge, contentType: 'text/plain' };
   },
 
@@ -62,20 +63,28 @@ export const metaWebhooks: WebhookDefinition<MetaConfig> = {
       const at = Number(entry.time);
       if (!Number.isFinite(at)) throw new WebhookVerificationError('malformed', 'Meta entry without a time');
       if (at < nowMs - windowMs || at > nowMs + 300_000)
-        throw new WebhookVerificationError('stale', `Meta entry time ${new Date(at).toISOString()} is outside the replay window`);
+        throw new WebhookVerificationError(
+          'stale',
+          `Meta entry time ${new Date(at).toISOString()} is outside the replay window`,
+        );
     }
   },
 
   parse(req): WebhookEvent[] {
     const body = parseBody(req.rawBody, false);
-    if (body.object !== 'page' && body.object !== 'instagram') throw new Error(`unexpected Meta webhook object ${String(body.object)}`);
+    if (body.object !== 'page' && body.object !== 'instagram')
+      throw new Error(`unexpected Meta webhook object ${String(body.object)}`);
     const platform: MetaPlatform = body.object === 'page' ? 'messenger' : 'instagram';
     const events: MetaMessageEvent[] = [];
     for (const entry of body.entry ?? []) {
       for (const messaging of entry.messaging ?? []) {
         // reads, deliveries and reactions carry no message: not touches
         if (!messaging.message?.mid) continue;
-        events.push({ id: messaging.message.mid, type: 'message', payload: { platform, scopeId: entry.id, messaging } });
+        events.push({
+          id: messaging.message.mid,
+          type: 'message',
+          payload: { platform, scopeId: entry.id, messaging },
+        });
       }
     }
     return events;
@@ -96,7 +105,11 @@ export const metaWebhooks: WebhookDefinition<MetaConfig> = {
     return mapConversation({
       platform,
       scopeId,
-      conversation: { id: '', updated_time: created, participants: { data: [{ id: userId }, { id: scopeId }] } },
+      conversation: {
+        id: '',
+        updated_time: created,
+        participants: { data: [{ id: userId }, { id: scopeId }] },
+      },
       messages: [message],
     });
   },

@@ -59,7 +59,11 @@ export interface XListResponse<T> {
 }
 
 /** Query parameters for one mentions page (arrays are comma-joined: `style: form, explode: false`). */
-export function mentionsParams(opts: { maxResults: number; sinceId?: string | undefined; token?: string | undefined }) {
+export function mentionsParams(opts: {
+  maxResults: number;
+  sinceId?: string | undefined;
+  token?: string | undefined;
+}) {
   return {
     max_results: opts.maxResults,
     expansions: 'author_id',

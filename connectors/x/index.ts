@@ -1,9 +1,4 @@
-import {
-  bearer,
-  defineConnector,
-  oauth2,
-  type StreamDefinition,
-} from '../../src/connector-kit/index.js';
+import { bearer, defineConnector, oauth2, type StreamDefinition } from '../../src/connector-kit/index.js';
 import {
   dmEventsParams,
   maxId,
@@ -40,7 +35,11 @@ const mentions: StreamDefinition<XConfig, XMentionItem, XMentionsCursor> = {
   everySeconds: 60,
   async fetchPage(ctx, cursor) {
     const res = await ctx.http.get<XListResponse<XPost>>(X_PATHS.mentions(ctx.config.userId), {
-      params: mentionsParams({ maxResults: ctx.config.maxResults, sinceId: cursor?.sinceId, token: cursor?.token }),
+      params: mentionsParams({
+        maxResults: ctx.config.maxResults,
+        sinceId: cursor?.sinceId,
+        token: cursor?.token,
+      }),
     });
     const users = new Map((res.data.includes?.users ?? []).map((u) => [u.id, u]));
     const items = (res.data.data ?? []).map((post) => ({
@@ -68,7 +67,10 @@ const directMessages: StreamDefinition<XConfig, XDmItem, XDmCursor> = {
   async fetchPage(ctx, cursor) {
     if (!ctx.credentials['refreshToken']) {
       // an app-only bearer token is refused by /2/dm_events: nothing to read without a user token
-      ctx.log.warn({ connector: 'x', instance: ctx.instanceId }, 'x: direct_messages needs an OAuth2 user token (refreshToken); skipped');
+      ctx.log.warn(
+        { connector: 'x', instance: ctx.instanceId },
+        'x: direct_messages needs an OAuth2 user token (refreshToken); skipped',
+      );
       return { items: [], nextCursor: cursor, done: true };
     }
     const res = await ctx.http.get<XListResponse<XDmEvent>>(X_PATHS.dmEvents, {

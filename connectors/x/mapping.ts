@@ -71,8 +71,13 @@ export function mapDm(item: XDmItem, ownUserId: string): CanonicalBatch {
   const inbound = event.sender_id !== ownUserId;
   const otherId = inbound
     ? event.sender_id
-    : (event.participant_ids?.find((id) => id !== ownUserId) ?? otherFromConversationId(event.dm_conversation_id, ownUserId));
-  if (!otherId) throw new MappingError(`DM event ${event.id}: cannot tell who the other participant is`, 'participant_ids');
+    : (event.participant_ids?.find((id) => id !== ownUserId) ??
+      otherFromConversationId(event.dm_conversation_id, ownUserId));
+  if (!otherId)
+    throw new MappingError(
+      `DM event ${event.id}: cannot tell who the other participant is`,
+      'participant_ids',
+    );
   const conversationId = event.dm_conversation_id ?? oneToOneConversationId(event.sender_id, otherId);
   const other = users.find((u) => u.id === otherId);
   const text = event.text ?? '';

@@ -53,7 +53,11 @@ export interface AaaPayload {
 
 export type XWebhookEvent =
   | { id: string; type: 'mention'; payload: { forUserId: string; tweet: AaaTweet } }
-  | { id: string; type: 'direct_message'; payload: { forUserId: string; dm: AaaDirectMessage; users: XUser[] } };
+  | {
+      id: string;
+      type: 'direct_message';
+      payload: { forUserId: string; dm: AaaDirectMessage; users: XUser[] };
+    };
 
 function parseBody(raw: Buffer, asVerification: boolean): AaaPayload {
   try {
@@ -104,10 +108,14 @@ export const xWebhooks: WebhookDefinition<XConfig> = {
     verifyX({ payload: req.rawBody, headers: req.headers, consumerSecret: secret });
     const windowMs = config.webhookReplayWindowSeconds * 1000;
     for (const at of eventTimesMs(parseBody(req.rawBody, true))) {
-      if (!Number.isFinite(at)) throw new WebhookVerificationError('malformed', 'X event without a usable timestamp');
+      if (!Number.isFinite(at))
+        throw new WebhookVerificationError('malformed', 'X event without a usable timestamp');
       // a little clock skew ahead is tolerated; an old delivery replayed is not
       if (at < nowMs - windowMs || at > nowMs + 300_000)
-        throw new WebhookVerificationError('stale', `X event time ${new Date(at).toISOString()} is outside the replay window`);
+        throw new WebhookVerificationError(
+          'stale',
+          `X event time ${new Date(at).toISOString()} is outside the replay window`,
+        );
     }
   },
 
@@ -139,7 +147,9 @@ export const xWebhooks: WebhookDefinition<XConfig> = {
         id: t.id_str,
         text: t.extended_tweet?.full_text ?? t.full_text ?? t.text ?? '',
         author_id: author.id,
-        created_at: new Date(t.timestamp_ms ? Number(t.timestamp_ms) : Date.parse(t.created_at)).toISOString(),
+        created_at: new Date(
+          t.timestamp_ms ? Number(t.timestamp_ms) : Date.parse(t.created_at),
+        ).toISOString(),
         ...(t.in_reply_to_user_id_str ? { in_reply_to_user_id: t.in_reply_to_user_id_str } : {}),
         ...(t.lang ? { lang: t.lang } : {}),
       };
