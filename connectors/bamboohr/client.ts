@@ -70,9 +70,13 @@ export interface ChangedEmployeesResponse {
   employees: Record<string, { id: string; action: 'Inserted' | 'Updated' | 'Deleted'; lastChanged: string }>;
 }
 
-/** Base URL per the OpenAPI document's server (`https://{companyDomain}.bamboohr.com`), unless overridden. */
-export function baseUrlOf(config: BambooHrConfig): string {
-  return (config.baseUrl ?? `https://${config.companyDomain}.bamboohr.com`).replace(/\/+$/, '');
+/**
+ * Base URL: `config.baseUrl`, else the instance's own base URL when it is concrete, else the
+ * OpenAPI document's server `https://{companyDomain}.bamboohr.com`.
+ */
+export function baseUrlOf(config: BambooHrConfig, instanceBaseUrl?: string): string {
+  const instance = instanceBaseUrl && !instanceBaseUrl.includes('{') ? instanceBaseUrl : undefined;
+  return (config.baseUrl ?? instance ?? `https://${config.companyDomain}.bamboohr.com`).replace(/\/+$/, '');
 }
 
 const DEFAULT_RETRY_MS = 1_000;
@@ -118,7 +122,9 @@ export async function listEmployees(
     fields: EMPLOYEE_FIELDS.join(','),
     sort: opts.ids ? undefined : 'employeeId',
   });
-  const res = await http.get<EmployeesListResponse>(`${baseUrlOf(config)}/api/v1/employees`, { params });
+  const res = await http.get<EmployeesListResponse>(`${baseUrlOf(config, http.baseURL)}/api/v1/employees`, {
+    params,
+  });
   return res.data;
 }
 
@@ -127,9 +133,12 @@ export async function changedEmployees(
   config: BambooHrConfig,
   since: string,
 ): Promise<ChangedEmployeesResponse> {
-  const res = await http.get<ChangedEmployeesResponse>(`${baseUrlOf(config)}/api/v1/employees/changed`, {
-    params: { since },
-  });
+  const res = await http.get<ChangedEmployeesResponse>(
+    `${baseUrlOf(config, http.baseURL)}/api/v1/employees/changed`,
+    {
+      params: { since },
+    },
+  );
   return res.data;
 }
 

@@ -30,10 +30,13 @@ export const employeesStream: StreamDefinition<BambooHrConfig, BambooHrItem, Bam
       // The server's own latest change time is the watermark: no clock of ours is involved.
       const since = cursor?.since ?? (await changedEmployees(ctx.http, ctx.config, EPOCH)).latest ?? EPOCH;
       const page = await listEmployees(ctx.http, ctx.config, { after: cursor?.after ?? undefined });
+      // The listing has no change times: each row is the state as of the watermark at least, and
+      // any later change reports a lastChanged after it, so newer-wins ordering stays right.
+      const items = page.data.map((e) => ({ ...e, lastChanged: since }));
       const next = page.meta.page.nextCursor;
       return next
-        ? { items: page.data, nextCursor: { mode: 'full', after: next, since }, done: false }
-        : { items: page.data, nextCursor: { mode: 'changes', since }, done: true };
+        ? { items, nextCursor: { mode: 'full', after: next, since }, done: false }
+        : { items, nextCursor: { mode: 'changes', since }, done: true };
     }
     const changed = await changedEmployees(ctx.http, ctx.config, cursor.since);
     const entries = Object.values(changed.employees ?? {});

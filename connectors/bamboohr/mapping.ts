@@ -90,8 +90,8 @@ export function mapEmployee(item: BambooHrItem): CanonicalBatch {
           payload: item,
         },
       ],
-      // BambooHR keeps nothing about a deleted employee: the hub keeps the name it already has.
-      employees: [{ externalId: id, displayName: '', status: 'deleted', updatedAt: item.lastChanged }],
+      // No employee record: BambooHR keeps no name for a deleted employee, and CanonicalEmployee
+      // has no deletion flag, so sending one would overwrite the stored name with nothing.
     };
   }
   return mapLive(item as BambooHrEmployee);
