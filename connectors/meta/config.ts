@@ -12,8 +12,6 @@ export const metaConfigSchema = z.object({
     .string()
     .regex(/^v\d+\.\d+$/)
     .default('v21.0'),
-  /** Override of https://graph.facebook.com (simulators, proxies). */
-  baseUrl: z.string().url().optional(),
   pageSize: z.number().int().min(1).max(100).default(25),
   /** Meta retries failed deliveries for up to 36 hours; older signed entries are refused as replays. */
   webhookReplayWindowSeconds: z

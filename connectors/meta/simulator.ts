@@ -358,7 +358,8 @@ export async function startSimulator(options: {
   return {
     url: sim.url,
     credentials,
-    config: { pageId: page.id, instagramBusinessId: igId, baseUrl: sim.url },
+    // the base URL is the instance's `baseUrl` (sim.url), not a config setting
+    config: { pageId: page.id, instagramBusinessId: igId },
     kit: sim,
     conversations: (p) => [...conversations.values()].filter((c) => c.platform === p),
     addMessage: (id, fromUser, text) => addMessageAt(conversations.get(id)!, fromUser, text, Date.now()),
