@@ -53,7 +53,6 @@ export interface TwilioCallPage {
 }
 
 export interface TwilioConfig {
-  baseUrl: string;
   pageSize: number;
   /** how far back the first full sync reaches (days); Twilio keeps 13 months of call logs */
   backfillDays?: number | undefined;

@@ -5,7 +5,6 @@ import type { TwilioConfig } from './client.js';
 import { twilioWebhooks } from './webhooks.js';
 
 const configSchema = z.object({
-  baseUrl: z.url().default('https://api.twilio.com'),
   /** Twilio allows 1..1000; 50 is its default */
   pageSize: z.number().int().min(1).max(1000).default(50),
   backfillDays: z.number().int().positive().optional(),

@@ -36,7 +36,7 @@ export interface RecordedTwilioRequest {
 export interface TwilioSimulator {
   url: string;
   credentials: { accountSid: string; authToken: string };
-  config: { baseUrl: string; pageSize: number };
+  config: { pageSize: number };
   sim: RunningSimulator;
   /** every API request that reached the routes, with its query, for the OpenAPI check */
   requests: RecordedTwilioRequest[];
@@ -243,7 +243,7 @@ export async function startSimulator(options: TwilioSimulatorOptions): Promise<T
   const api: TwilioSimulator = {
     url: sim.url,
     credentials: { accountSid, authToken },
-    config: { baseUrl: sim.url, pageSize: 50 },
+    config: { pageSize: 50 },
     sim,
     requests,
     calls: sorted,

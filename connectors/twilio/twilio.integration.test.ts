@@ -29,7 +29,7 @@ function contextFor(sim: TwilioSimulator, config: Partial<TwilioConfig> = {}): C
   const http = createHttpClient({
     connectorId: 'twilio',
     instanceId,
-    baseURL: parsed.baseUrl,
+    baseURL: sim.url,
     auth: twilio.auth({ config: parsed, credentials: sim.credentials, tokenStore: new InMemoryTokenStore(), instanceId }),
     ...(twilio.classify ? { classify: twilio.classify } : {}),
     backoff: { baseMs: 20, capMs: 100 },
