@@ -120,6 +120,15 @@ describe('hubspot connector against its simulator', () => {
     await expect(runStream(ctxOf(), 'contacts')).rejects.toThrow(/more than 50 objects share lastmodifieddate/);
   });
 
+  it('restarts the window when the cap falls inside a page (55 tickets, pages of 20, cap 50)', async () => {
+    const contact = sim.stores.contacts.list()[0]!;
+    const live = () => sim.stores.tickets.list().length;
+    expect(live()).toBeLessThanOrEqual(55);
+    while (live() < 55) sim.stores.tickets.create({ properties: { subject: 'More', source_type: 'EMAIL' }, contacts: [contact.id] });
+    const { items } = await runStream(ctxOf(), 'tickets');
+    expect(items.map((i) => i.id).sort()).toEqual(sim.stores.tickets.list().map((r) => r.id).sort());
+  });
+
   it('the simulator refuses to page a search past its cap, as HubSpot does', async () => {
     const ctx = ctxOf();
     await expect(

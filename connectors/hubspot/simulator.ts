@@ -264,7 +264,8 @@ export async function startSimulator(options: HubspotSimulatorOptions): Promise<
         const end = Math.min(offset + pageSize, cap, hits.length);
         const props = body.properties && body.properties.length > 0 ? body.properties : undefined;
         const results = hits.slice(offset, end).map((o) => toApi(type, stores[type].get(o.id)!, props));
-        const next = offset + pageSize < hits.length ? String(offset + pageSize) : null;
+        // `after` is the offset of the next result; at the cap it points past it (and that request fails)
+        const next = end < hits.length ? String(end) : null;
         res.json({ total: hits.length, results, ...(next ? { paging: { next: { after: next } } } : {}) });
       });
 
