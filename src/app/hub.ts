@@ -1,5 +1,6 @@
 import type { LoadedConfig } from '../config/config.js';
 import { openDatabase, type Database } from '../db/database.js';
+import { PgEventHub } from '../events/event-hub.js';
 import { createServices, type AppServices } from '../graphql/context.js';
 import { startHttpServer, type RunningHttpServer } from '../http/server.js';
 import type { Logger } from '../log/logger.js';
@@ -20,7 +21,9 @@ export class ListenError extends Error {
 
 export async function startHub(config: LoadedConfig, log: Logger): Promise<Hub> {
   const database = await openDatabase(config, log, { migrate: true, applicationName: 'touchpoint-serve' });
-  const services = createServices(database.dataSource, log, VERSION, config.defaultPhoneRegion);
+  const events = new PgEventHub(database.url, log);
+  await events.start();
+  const services = createServices(database.dataSource, log, VERSION, config.defaultPhoneRegion, events);
   let http: RunningHttpServer;
   try {
     http = await startHttpServer({
@@ -30,6 +33,7 @@ export async function startHub(config: LoadedConfig, log: Logger): Promise<Hub> 
       production: config.environment === 'production',
     });
   } catch (err) {
+    await events.stop();
     await database.close();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new ListenError(`PORT ${config.port} is already in use on ${config.host}: choose another PORT`);
@@ -45,6 +49,7 @@ export async function startHub(config: LoadedConfig, log: Logger): Promise<Hub> 
     stop() {
       stopping ??= (async () => {
         await http.stop(config.shutdownTimeoutMs);
+        await events.stop();
         await database.close();
       })();
       return stopping;

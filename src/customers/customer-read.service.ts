@@ -129,6 +129,13 @@ export class CustomerReadService {
     return out;
   }
 
+  /** Interactions by id, in key order (missing ids are left out). */
+  async interactionsById(ids: readonly string[]): Promise<InteractionRow[]> {
+    const rows: InteractionRow[] = await this.ds.query(`SELECT ${INTERACTION_COLUMNS} FROM interaction WHERE id = ANY($1::uuid[])`, [ids]);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => byId.get(id)).filter((r): r is InteractionRow => Boolean(r));
+  }
+
   /** One page of a customer's interactions in time order, by keyset (stable under inserts). */
   async timeline(
     customerId: string,

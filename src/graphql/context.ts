@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import type { CustomerRow, IdentityRow } from '../customers/customer-read.service.js';
 import { CustomerReadService } from '../customers/customer-read.service.js';
+import type { PgEventHub } from '../events/event-hub.js';
 import { IdentityResolver } from '../identity/identity-resolver.service.js';
 import type { IdentityConfig } from '../identity/identity.config.js';
 import type { Logger } from '../log/logger.js';
@@ -14,6 +15,8 @@ export interface AppServices {
   defaultPhoneRegion: string;
   customers: CustomerReadService;
   identity: IdentityResolver;
+  /** Hub events from Postgres LISTEN (subscriptions). */
+  events: PgEventHub;
 }
 
 /** Per-request context: loaders are created here so batching and caching never cross requests. */
@@ -35,6 +38,7 @@ export function createServices(
   log: Logger,
   version: string,
   defaultPhoneRegion: string,
+  events: PgEventHub,
   identityConfig: Partial<IdentityConfig> = {},
 ): AppServices {
   return {
@@ -44,6 +48,7 @@ export function createServices(
     defaultPhoneRegion,
     customers: new CustomerReadService(dataSource),
     identity: new IdentityResolver(dataSource, { defaultRegion: defaultPhoneRegion as IdentityConfig['defaultRegion'], ...identityConfig }),
+    events,
   };
 }
 

@@ -4,9 +4,10 @@ import { buildSchema } from 'type-graphql';
 import { CustomerResolver } from './resolvers/customer.resolver.js';
 import { HealthResolver } from './resolvers/health.resolver.js';
 import { IdentityResolverGql } from './resolvers/identity.resolver.js';
+import { SubscriptionResolver } from './resolvers/subscription.resolver.js';
 import { TouchResolver } from './resolvers/touch.resolver.js';
 
-export const RESOLVERS = [HealthResolver, CustomerResolver, IdentityResolverGql, TouchResolver] as const;
+export const RESOLVERS = [HealthResolver, CustomerResolver, IdentityResolverGql, TouchResolver, SubscriptionResolver] as const;
 
 let cached: Promise<GraphQLSchema> | undefined;
 
@@ -16,6 +17,16 @@ export function buildHubSchema(): Promise<GraphQLSchema> {
     resolvers: [...RESOLVERS],
     validate: false,
     emitSchemaFile: false,
+    // Every subscription brings its own `subscribe` (events come from Postgres LISTEN through
+    // PgEventHub); type-graphql still insists on a PubSub, so this one refuses to be used.
+    pubSub: {
+      publish() {
+        throw new Error('publish hub events with publishEvent (Postgres NOTIFY), not type-graphql PubSub');
+      },
+      subscribe() {
+        throw new Error('subscriptions in this hub declare their own subscribe function');
+      },
+    },
   });
   return cached;
 }

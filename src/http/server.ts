@@ -4,6 +4,8 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
 import type { GraphQLFormattedError } from 'graphql';
 import { databaseReady } from '../db/database.js';
 import { createRequestContext, type AppServices, type RequestContext } from '../graphql/context.js';
@@ -58,12 +60,32 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   app.disable('x-powered-by');
   const server = http.createServer(app);
   const schema = await buildHubSchema();
+  // Subscriptions (graphql-ws) on the same port and path as queries.
+  const wsServer = new WebSocketServer({ server, path: '/graphql' });
+  const wsCleanup = useServer(
+    {
+      schema,
+      context: () => createRequestContext(services, crypto.randomUUID()),
+    },
+    wsServer,
+  );
   const apollo = new ApolloServer<RequestContext>({
     schema,
     introspection: !options.production,
     includeStacktraceInErrorResponses: false,
     formatError: formatError(services),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server })],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              await wsCleanup.dispose();
+            },
+          };
+        },
+      },
+    ],
   });
   await apollo.start();
 

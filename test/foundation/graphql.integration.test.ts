@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServices } from '../../src/graphql/context.js';
-import { startHttpServer, type RunningHttpServer } from '../../src/http/server.js';
-import { createLogger } from '../../src/log/logger.js';
+import type { RunningHttpServer } from '../../src/http/server.js';
+import { startTestApi, type TestApi } from '../support/api.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { createCustomer, createInteraction, createSourceRecord } from '../support/factories.js';
 
 let db: TestDatabase;
 let server: RunningHttpServer;
+let api: TestApi;
 
 async function gql<T = any>(query: string, variables: Record<string, unknown> = {}): Promise<{ data?: T; errors?: any[] }> {
   const res = await fetch(server.graphqlUrl, {
@@ -19,12 +19,12 @@ async function gql<T = any>(query: string, variables: Record<string, unknown> = 
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  const services = createServices(db.dataSource, createLogger('silent'), '9.9.9', 'GB');
-  server = await startHttpServer({ services, host: '127.0.0.1', port: 0, production: false });
+  api = await startTestApi(db, { version: '9.9.9' });
+  server = api.server;
 });
 
 afterAll(async () => {
-  await server?.stop(1000);
+  await api?.stop();
   await db?.drop();
 });
 
@@ -38,20 +38,17 @@ describe('HTTP probes', () => {
   });
 
   it('/readyz answers 503 and names the migration when one is not applied', async () => {
-    await db.dataSource.query(`DELETE FROM typeorm_migrations`);
+    const [last] = await db.dataSource.query(`SELECT id, timestamp, name FROM typeorm_migrations ORDER BY id DESC LIMIT 1`);
+    await db.dataSource.query(`DELETE FROM typeorm_migrations WHERE id = $1`, [last.id]);
     try {
       const ready = await fetch(`${server.url}/readyz`);
       expect(ready.status).toBe(503);
       const body = (await ready.json()) as { pendingMigrations: string[] };
-      expect(body.pendingMigrations.length).toBe(1);
+      expect(body.pendingMigrations).toEqual([last.name]);
       const { data } = await gql(`{ health { status database } }`);
       expect(data.health).toEqual({ status: 'degraded', database: 'migrations-pending' });
     } finally {
-      const [name] = db.dataSource.migrations.map((m) => m.name);
-      await db.dataSource.query(`INSERT INTO typeorm_migrations (timestamp, name) VALUES ($1, $2)`, [
-        Number(name!.match(/\d+$/)![0]),
-        name,
-      ]);
+      await db.dataSource.query(`INSERT INTO typeorm_migrations (timestamp, name) VALUES ($1, $2)`, [last.timestamp, last.name]);
     }
   });
 });

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServices, type AppServices } from '../../src/graphql/context.js';
-import { startHttpServer, type RunningHttpServer } from '../../src/http/server.js';
-import { createLogger } from '../../src/log/logger.js';
+import type { AppServices } from '../../src/graphql/context.js';
+import type { RunningHttpServer } from '../../src/http/server.js';
+import { startTestApi, type TestApi } from '../support/api.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
 let db: TestDatabase;
 let server: RunningHttpServer;
+let api: TestApi;
 let services: AppServices;
 
 async function gql(query: string, variables: Record<string, unknown> = {}): Promise<{ data?: any; errors?: any[] }> {
@@ -15,12 +16,13 @@ async function gql(query: string, variables: Record<string, unknown> = {}): Prom
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  services = createServices(db.dataSource, createLogger('silent'), '0.0.0', 'GB');
-  server = await startHttpServer({ services, host: '127.0.0.1', port: 0, production: false });
+  api = await startTestApi(db);
+  server = api.server;
+  services = api.services;
 });
 
 afterAll(async () => {
-  await server?.stop(1000);
+  await api?.stop();
   await db?.drop();
 });
 
