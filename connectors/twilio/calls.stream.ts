@@ -22,7 +22,10 @@ export interface TwilioCallsCursor {
   /** sid → `date_updated|status` of calls inside the window, already delivered */
   seen: Record<string, string>;
   /** set while a run is between pages */
-  run?: { nextPageUri: string; seen: Record<string, { version: string; start: string | null; open: boolean }> };
+  run?: {
+    nextPageUri: string;
+    seen: Record<string, { version: string; start: string | null; open: boolean }>;
+  };
 }
 
 type RunSeen = NonNullable<TwilioCallsCursor['run']>['seen'];
@@ -34,7 +37,10 @@ function startOf(call: TwilioCall): string | null {
 }
 
 /** The next window: from the oldest open call, else from the newest start (inclusive, so ties are re-read). */
-function nextWindow(seen: RunSeen, previous: string | null): { startedFrom: string | null; seen: Record<string, string> } {
+function nextWindow(
+  seen: RunSeen,
+  previous: string | null,
+): { startedFrom: string | null; seen: Record<string, string> } {
   const entries = Object.entries(seen);
   const openStarts = entries.filter(([, v]) => v.open && v.start).map(([, v]) => v.start as string);
   const allStarts = entries.filter(([, v]) => v.start).map(([, v]) => v.start as string);
@@ -50,7 +56,8 @@ function nextWindow(seen: RunSeen, previous: string | null): { startedFrom: stri
 function pruneRun(seen: RunSeen): void {
   const { startedFrom } = nextWindow(seen, null);
   if (startedFrom === null) return;
-  for (const [sid, v] of Object.entries(seen)) if (!v.open && (v.start === null || v.start < startedFrom)) delete seen[sid];
+  for (const [sid, v] of Object.entries(seen))
+    if (!v.open && (v.start === null || v.start < startedFrom)) delete seen[sid];
 }
 
 export const callsStream: StreamDefinition<TwilioConfig, TwilioCall, TwilioCallsCursor> = {
@@ -89,7 +96,11 @@ export const callsStream: StreamDefinition<TwilioConfig, TwilioCall, TwilioCalls
     pruneRun(runSeen);
     const base = { startedFrom: cursor?.startedFrom ?? null, seen: delivered };
     if (page.next_page_uri)
-      return { items, nextCursor: { ...base, run: { nextPageUri: page.next_page_uri, seen: runSeen } }, done: false };
+      return {
+        items,
+        nextCursor: { ...base, run: { nextPageUri: page.next_page_uri, seen: runSeen } },
+        done: false,
+      };
     return { items, nextCursor: nextWindow(runSeen, base.startedFrom), done: true };
   },
   map: (call) => mapCall(call),

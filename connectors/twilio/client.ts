@@ -2,16 +2,15 @@ import type { ConnectorContext } from '../../src/connector-kit/index.js';
 
 /** Twilio's call states; the last five never change again. */
 export type TwilioCallStatus =
-  | 'queued'
-  | 'ringing'
-  | 'in-progress'
-  | 'completed'
-  | 'busy'
-  | 'failed'
-  | 'no-answer'
-  | 'canceled';
+  'queued' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'failed' | 'no-answer' | 'canceled';
 
-export const FINAL_CALL_STATUSES: ReadonlySet<string> = new Set(['completed', 'busy', 'failed', 'no-answer', 'canceled']);
+export const FINAL_CALL_STATUSES: ReadonlySet<string> = new Set([
+  'completed',
+  'busy',
+  'failed',
+  'no-answer',
+  'canceled',
+]);
 
 /** A Call resource as `GET /2010-04-01/Accounts/{Sid}/Calls.json` returns it (dates are RFC 2822). */
 export interface TwilioCall {
@@ -29,7 +28,8 @@ export interface TwilioCall {
   end_time: string | null;
   /** seconds, as a string; null until the call ends */
   duration: string | null;
-  direction: 'inbound' | 'outbound-api' | 'outbound-dial' | 'trunking-originating' | 'trunking-terminating' | string;
+  direction:
+    'inbound' | 'outbound-api' | 'outbound-dial' | 'trunking-originating' | 'trunking-terminating' | string;
   answered_by?: string | null;
   caller_name?: string | null;
   forwarded_from?: string | null;
@@ -86,7 +86,10 @@ export async function listCalls(
 }
 
 /** A later page: `next_page_uri` is a path with its query (PageSize, Page, PageToken, filters). */
-export async function followPage(ctx: ConnectorContext<TwilioConfig>, nextPageUri: string): Promise<TwilioCallPage> {
+export async function followPage(
+  ctx: ConnectorContext<TwilioConfig>,
+  nextPageUri: string,
+): Promise<TwilioCallPage> {
   const res = await ctx.http.get<TwilioCallPage>(nextPageUri);
   return res.data;
 }

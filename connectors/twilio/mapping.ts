@@ -1,4 +1,8 @@
-import type { CanonicalBatch, CanonicalInteraction, InteractionDirection } from '../../src/connector-kit/index.js';
+import type {
+  CanonicalBatch,
+  CanonicalInteraction,
+  InteractionDirection,
+} from '../../src/connector-kit/index.js';
 import { parseTwilioDate, type TwilioCall } from './client.js';
 
 /** Twilio's `direction` → ours: `outbound-api` (REST-created) and `outbound-dial` (<Dial> leg) are both outbound. */
@@ -37,7 +41,9 @@ function formatDuration(seconds: number): string {
 export function callSummary(call: TwilioCall, duration: number | null): string {
   const dir = callDirection(call.direction);
   const label = dir === 'inbound' ? 'Inbound call' : dir === 'outbound' ? 'Outbound call' : 'Call';
-  return duration === null ? `${label}, ${call.status}` : `${label}, ${call.status}, ${formatDuration(duration)}`;
+  return duration === null
+    ? `${label}, ${call.status}`
+    : `${label}, ${call.status}, ${formatDuration(duration)}`;
 }
 
 /** A Call → one voice interaction keyed by the CallSid, attached to the customer's phone. */

@@ -45,10 +45,15 @@ function checkValue(doc: OpenApiDocument, param: Parameter, value: string): stri
   if (schema.type === 'string') {
     if (schema.minLength !== undefined && value.length < schema.minLength) return `${where} is too short`;
     if (schema.maxLength !== undefined && value.length > schema.maxLength) return `${where} is too long`;
-    if (schema.pattern && !new RegExp(schema.pattern).test(value)) return `${where} does not match ${schema.pattern}`;
-    if (schema.format === 'date-time' && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value))
+    if (schema.pattern && !new RegExp(schema.pattern).test(value))
+      return `${where} does not match ${schema.pattern}`;
+    if (
+      schema.format === 'date-time' &&
+      !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value)
+    )
       return `${where} is not an RFC 3339 date-time`;
-    if (schema.format === 'phone-number' && !/^\+[1-9]\d{1,14}$/.test(value)) return `${where} is not an E.164 number`;
+    if (schema.format === 'phone-number' && !/^\+[1-9]\d{1,14}$/.test(value))
+      return `${where} is not an E.164 number`;
   }
   return null;
 }
@@ -83,7 +88,8 @@ export function checkRequest(
     for (const p of params) {
       const value = p.in === 'path' ? pathValues[p.name] : p.in === 'query' ? req.query[p.name] : undefined;
       if (value === undefined) {
-        if (p.required && (p.in === 'path' || p.in === 'query')) problems.push(`missing ${p.in} parameter ${p.name}`);
+        if (p.required && (p.in === 'path' || p.in === 'query'))
+          problems.push(`missing ${p.in} parameter ${p.name}`);
         continue;
       }
       for (const v of Array.isArray(value) ? value : [value]) {
@@ -92,7 +98,8 @@ export function checkRequest(
       }
     }
     for (const name of Object.keys(req.query))
-      if (!params.some((p) => p.in === 'query' && p.name === name)) problems.push(`query parameter ${name} is not declared`);
+      if (!params.some((p) => p.in === 'query' && p.name === name))
+        problems.push(`query parameter ${name} is not declared`);
     return problems;
   }
   return [`no path in the document matches ${req.path}`];

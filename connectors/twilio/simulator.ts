@@ -42,7 +42,10 @@ export interface TwilioSimulator {
   requests: RecordedTwilioRequest[];
   /** the calls as the API would list them (newest first) */
   calls(): TwilioCall[];
-  startCall(input: { customer: string; direction?: 'inbound' | 'outbound-api' | 'outbound-dial' }): TwilioCall;
+  startCall(input: {
+    customer: string;
+    direction?: 'inbound' | 'outbound-api' | 'outbound-dial';
+  }): TwilioCall;
   /** moves a call on: answered → in-progress, or to a final status with a duration */
   updateCall(sid: string, status: TwilioCallStatus, durationSeconds?: number): TwilioCall;
   deleteCall(sid: string): void;
@@ -81,7 +84,13 @@ export async function startSimulator(options: TwilioSimulatorOptions): Promise<T
 
   const callUri = (sid: string) => `/2010-04-01/Accounts/${accountSid}/Calls/${sid}.json`;
 
-  function create(at: Date, customer: string, direction: TwilioCall['direction'], status: TwilioCallStatus, duration: number | null): TwilioCall {
+  function create(
+    at: Date,
+    customer: string,
+    direction: TwilioCall['direction'],
+    status: TwilioCallStatus,
+    duration: number | null,
+  ): TwilioCall {
     counter += 1;
     const sid = `CA${hex32(`${seed}:call:${counter}`)}`;
     const inbound = direction === 'inbound';
@@ -129,17 +138,36 @@ export async function startSimulator(options: TwilioSimulatorOptions): Promise<T
     const n = rng.int(0, 3);
     for (let i = 0; i < n; i++) {
       const at = new Date(Math.floor((now - rng.int(3_600, 30 * 86_400) * 1000) / 1000) * 1000);
-      const direction = rng.weighted<TwilioCall['direction']>([['inbound', 6], ['outbound-api', 3], ['outbound-dial', 1]]);
-      const status = rng.weighted<TwilioCallStatus>([['completed', 8], ['no-answer', 1], ['busy', 1], ['failed', 0.3], ['canceled', 0.3]]);
+      const direction = rng.weighted<TwilioCall['direction']>([
+        ['inbound', 6],
+        ['outbound-api', 3],
+        ['outbound-dial', 1],
+      ]);
+      const status = rng.weighted<TwilioCallStatus>([
+        ['completed', 8],
+        ['no-answer', 1],
+        ['busy', 1],
+        ['failed', 0.3],
+        ['canceled', 0.3],
+      ]);
       create(at, phone, direction, status, status === 'completed' ? rng.int(15, 1_500) : 0);
     }
   }
-  for (let i = 0; i < 2; i++) create(new Date(now - 1_000 * rng.int(1_000, 3_000)), ANONYMOUS, 'inbound', 'completed', rng.int(5, 60));
+  for (let i = 0; i < 2; i++)
+    create(new Date(now - 1_000 * rng.int(1_000, 3_000)), ANONYMOUS, 'inbound', 'completed', rng.int(5, 60));
   for (let i = 0; i < Math.min(3, customers.length); i++)
-    create(new Date(now - 1_000 * rng.int(30, 600)), rng.pick(customers), 'inbound', i === 0 ? 'ringing' : 'in-progress', null);
+    create(
+      new Date(now - 1_000 * rng.int(30, 600)),
+      rng.pick(customers),
+      'inbound',
+      i === 0 ? 'ringing' : 'in-progress',
+      null,
+    );
 
   const sorted = (): TwilioCall[] =>
-    [...calls.values()].sort((a, b) => startKey(b) - startKey(a) || (a.sid < b.sid ? 1 : a.sid > b.sid ? -1 : 0));
+    [...calls.values()].sort(
+      (a, b) => startKey(b) - startKey(a) || (a.sid < b.sid ? 1 : a.sid > b.sid ? -1 : 0),
+    );
 
   const sim = await startKitSimulator({
     name: 'twilio',
@@ -154,11 +182,20 @@ export async function startSimulator(options: TwilioSimulatorOptions): Promise<T
       // Twilio sends no Retry-After with 20429: clients back off on their own
       respond: ({ res }) => twilioError(res, 429, 20429, 'Too Many Requests'),
     },
-    failureBody: (status) => ({ code: 20500, message: 'Internal Server Error', more_info: 'https://www.twilio.com/docs/errors/20500', status }),
+    failureBody: (status) => ({
+      code: 20500,
+      message: 'Internal Server Error',
+      more_info: 'https://www.twilio.com/docs/errors/20500',
+      status,
+    }),
     notFound: (_req, res) => twilioError(res, 404, 20404, 'The requested resource was not found'),
     routes: (app) => {
       app.use((req: Request, _res, next) => {
-        requests.push({ method: req.method, path: req.path, query: { ...(req.query as Record<string, string>) } });
+        requests.push({
+          method: req.method,
+          path: req.path,
+          query: { ...(req.query as Record<string, string>) },
+        });
         next();
       });
       const ownAccount = (req: Request, res: Response): boolean => {
@@ -220,7 +257,10 @@ export async function startSimulator(options: TwilioSimulatorOptions): Promise<T
           calls: items,
           end: page * pageSize + Math.max(0, items.length - 1),
           first_page_uri: uri({ Page: '0' }),
-          next_page_uri: list.length > pageSize && last ? uri({ Page: String(page + 1), PageToken: `PA${last.sid}` }) : null,
+          next_page_uri:
+            list.length > pageSize && last
+              ? uri({ Page: String(page + 1), PageToken: `PA${last.sid}` })
+              : null,
           page,
           page_size: pageSize,
           previous_page_uri: page > 0 ? uri({ Page: String(page - 1) }) : null,
@@ -302,10 +342,15 @@ export async function startSimulator(options: TwilioSimulatorOptions): Promise<T
         if (call.status === 'ringing') api.updateCall(call.sid, 'in-progress');
         else if (call.status === 'in-progress') api.updateCall(call.sid, 'completed', live.int(20, 900));
         else continue;
-        if (options.statusCallbackUrl) void api.sendStatusCallback(call.sid, options.statusCallbackUrl).catch(() => undefined);
+        if (options.statusCallbackUrl)
+          void api.sendStatusCallback(call.sid, options.statusCallbackUrl).catch(() => undefined);
       }
-      const call = api.startCall({ customer: live.pick(customers), direction: live.chance(0.7) ? 'inbound' : 'outbound-api' });
-      if (options.statusCallbackUrl) void api.sendStatusCallback(call.sid, options.statusCallbackUrl).catch(() => undefined);
+      const call = api.startCall({
+        customer: live.pick(customers),
+        direction: live.chance(0.7) ? 'inbound' : 'outbound-api',
+      });
+      if (options.statusCallbackUrl)
+        void api.sendStatusCallback(call.sid, options.statusCallbackUrl).catch(() => undefined);
     }, options.trickleEveryMs);
     timer.unref();
   }

@@ -14,7 +14,9 @@ const log = createLogger('silent');
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  sim = await startSimulator({ population: generatePopulation({ seed: 'twilio-e2e', people: 120, employees: 5 }) });
+  sim = await startSimulator({
+    population: generatePopulation({ seed: 'twilio-e2e', people: 120, employees: 5 }),
+  });
 });
 afterAll(async () => {
   await sim.close();
@@ -22,7 +24,11 @@ afterAll(async () => {
 });
 
 test('syncing Twilio into the hub stores every call as a voice interaction, then only the changes', async () => {
-  const apply = new ApplyService(db.dataSource, new IdentityResolver(db.dataSource, { defaultRegion: 'GB' }), log);
+  const apply = new ApplyService(
+    db.dataSource,
+    new IdentityResolver(db.dataSource, { defaultRegion: 'GB' }),
+    log,
+  );
   const env = { TWILIO_SID: sim.credentials.accountSid, TWILIO_TOKEN: sim.credentials.authToken };
   const [instance] = parseInstances(
     [
@@ -44,7 +50,12 @@ test('syncing Twilio into the hub stores every call as a voice interaction, then
     const rows = (await db.dataSource.query(
       `SELECT external_id, channel, kind, attributes->>'status' AS status FROM interaction WHERE system = 'twilio-1'`,
     )) as { external_id: string; channel: string; kind: string; status: string }[];
-    expect(rows.map((r) => r.external_id).sort()).toEqual(sim.calls().map((c) => c.sid).sort());
+    expect(rows.map((r) => r.external_id).sort()).toEqual(
+      sim
+        .calls()
+        .map((c) => c.sid)
+        .sort(),
+    );
     expect(new Set(rows.map((r) => `${r.channel}/${r.kind}`))).toEqual(new Set(['voice/call']));
 
     const open = sim.calls().find((c) => c.status === 'in-progress')!;

@@ -23,14 +23,22 @@ const population = generatePopulation({ seed: 'twilio-test', people: 150, employ
 const stream = twilio.streams[0]!;
 let instance = 0;
 
-function contextFor(sim: TwilioSimulator, config: Partial<TwilioConfig> = {}): ConnectorContext<TwilioConfig> & { http: HttpClient } {
+function contextFor(
+  sim: TwilioSimulator,
+  config: Partial<TwilioConfig> = {},
+): ConnectorContext<TwilioConfig> & { http: HttpClient } {
   const parsed = twilio.configSchema.parse({ ...sim.config, pageSize: 20, ...config });
   const instanceId = `twilio-test-${++instance}`;
   const http = createHttpClient({
     connectorId: 'twilio',
     instanceId,
     baseURL: sim.url,
-    auth: twilio.auth({ config: parsed, credentials: sim.credentials, tokenStore: new InMemoryTokenStore(), instanceId }),
+    auth: twilio.auth({
+      config: parsed,
+      credentials: sim.credentials,
+      tokenStore: new InMemoryTokenStore(),
+      instanceId,
+    }),
     ...(twilio.classify ? { classify: twilio.classify } : {}),
     backoff: { baseMs: 20, capMs: 100 },
     timeoutMs: 10_000,
@@ -71,7 +79,12 @@ describe('twilio connector against its simulator', () => {
     expect(new Set(items.map((c) => c.sid))).toEqual(new Set(sim.calls().map((c) => c.sid)));
     expect(items).toHaveLength(sim.calls().length);
     const mapped = interactionsOf(items);
-    expect(mapped.map((i) => i.externalId).sort()).toEqual(sim.calls().map((c) => c.sid).sort());
+    expect(mapped.map((i) => i.externalId).sort()).toEqual(
+      sim
+        .calls()
+        .map((c) => c.sid)
+        .sort(),
+    );
     for (const i of mapped) {
       expect(i.channel).toBe('voice');
       expect(i.kind).toBe('call');
@@ -123,7 +136,10 @@ describe('twilio connector against its simulator', () => {
   });
 
   it('refuses wrong credentials with Twilio 20003', async () => {
-    const bad = contextFor({ ...sim, credentials: { ...sim.credentials, authToken: 'nope' } } as TwilioSimulator);
+    const bad = contextFor({
+      ...sim,
+      credentials: { ...sim.credentials, authToken: 'nope' },
+    } as TwilioSimulator);
     await expect(stream.fetchPage(bad, null)).rejects.toMatchObject({ code: 'UPSTREAM_AUTH' });
     bad.http.close();
   });
@@ -136,16 +152,31 @@ describe('twilio connector against its simulator', () => {
     await syncAll(backfill, null);
     backfill.http.close();
     const call = sim.calls()[0]!;
-    await twilio.webhooks!.map({ id: 'x', type: 'call.completed', payload: { CallSid: call.sid, CallStatus: call.status } }, ctx);
+    await twilio.webhooks!.map(
+      { id: 'x', type: 'call.completed', payload: { CallSid: call.sid, CallStatus: call.status } },
+      ctx,
+    );
     expect(sim.requests.length).toBeGreaterThan(5);
     expect(sim.requests.some((r) => 'StartTime>' in r.query)).toBe(true);
     expect(sim.requests.some((r) => 'PageToken' in r.query)).toBe(true);
-    const problems = sim.requests.flatMap((r) => checkRequest(doc, r).map((p) => `${r.method} ${r.path}: ${p}`));
+    const problems = sim.requests.flatMap((r) =>
+      checkRequest(doc, r).map((p) => `${r.method} ${r.path}: ${p}`),
+    );
     expect(problems).toEqual([]);
     // the check itself refuses what the document does not allow
-    expect(checkRequest(doc, { method: 'GET', path: call.uri!, query: { PageSize: '5000' } })).not.toEqual([]);
-    expect(checkRequest(doc, { method: 'GET', path: sim.requests[0]!.path, query: { 'StartTime>': '2026-01-01' } })).not.toEqual([]);
-    expect(checkRequest(doc, { method: 'GET', path: sim.requests[0]!.path, query: { Since: 'x' } })).not.toEqual([]);
+    expect(checkRequest(doc, { method: 'GET', path: call.uri!, query: { PageSize: '5000' } })).not.toEqual(
+      [],
+    );
+    expect(
+      checkRequest(doc, {
+        method: 'GET',
+        path: sim.requests[0]!.path,
+        query: { 'StartTime>': '2026-01-01' },
+      }),
+    ).not.toEqual([]);
+    expect(
+      checkRequest(doc, { method: 'GET', path: sim.requests[0]!.path, query: { Since: 'x' } }),
+    ).not.toEqual([]);
   });
 });
 
@@ -174,7 +205,9 @@ describe('twilio status callbacks', () => {
     const headers = signTwilio({ authToken, url, params });
     const tampered = Buffer.from(raw.toString('utf8').replace('CallDuration=15', 'CallDuration=16'));
     expect(() => verify(request(tampered, headers))).toThrow(WebhookVerificationError);
-    expect(() => verify(request(raw, headers, 'https://hub.example/webhooks/twilio/voice'))).toThrow(WebhookVerificationError);
+    expect(() => verify(request(raw, headers, 'https://hub.example/webhooks/twilio/voice'))).toThrow(
+      WebhookVerificationError,
+    );
     expect(() => verify(request(raw, {}))).toThrow(WebhookVerificationError);
     const other = signTwilio({ authToken: 'x'.repeat(32), url, params });
     expect(() => verify(request(raw, other))).toThrow(WebhookVerificationError);
@@ -189,7 +222,11 @@ describe('twilio status callbacks', () => {
     const ringing = Buffer.from(raw.toString('utf8').replace('CallStatus=completed', 'CallStatus=ringing'));
     const [c] = twilio.webhooks!.parse(request(ringing, {}), { config: {} as TwilioConfig });
     expect(c?.id).toBe('CAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:ringing');
-    expect(() => twilio.webhooks!.parse(request(Buffer.from('CallStatus=completed'), {}), { config: {} as TwilioConfig })).toThrow();
+    expect(() =>
+      twilio.webhooks!.parse(request(Buffer.from('CallStatus=completed'), {}), {
+        config: {} as TwilioConfig,
+      }),
+    ).toThrow();
   });
 
   it('a simulator-sent callback verifies at the URL it was sent to and maps through the API', async () => {
@@ -217,7 +254,10 @@ describe('twilio status callbacks', () => {
       const [event] = twilio.webhooks!.parse(req, { config: ctx.config });
       expect(event?.id).toBe(`${call.sid}:completed`);
       const batch = await twilio.webhooks!.map(event!, ctx);
-      expect(batch.interactions?.[0]).toMatchObject({ externalId: call.sid, attributes: { status: 'completed', duration: 61 } });
+      expect(batch.interactions?.[0]).toMatchObject({
+        externalId: call.sid,
+        attributes: { status: 'completed', duration: 61 },
+      });
     } finally {
       server.close();
       ctx.http.close();

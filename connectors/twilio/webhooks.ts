@@ -29,7 +29,8 @@ export function formParams(rawBody: Buffer): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [key, value] of new URLSearchParams(rawBody.toString('utf8'))) {
     const existing = out[key];
-    out[key] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
+    out[key] =
+      existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
   }
   return out;
 }
@@ -41,14 +42,20 @@ export const twilioWebhooks: WebhookDefinition<TwilioConfig> = {
   // No timestamp in Twilio's scheme: replays are absorbed by the stable event id, not refused here.
   verify(req: WebhookRequest, { credentials }): void {
     const authToken = credentials.authToken;
-    if (!authToken) throw new WebhookVerificationError('missing_signature', 'Twilio auth token not configured');
+    if (!authToken)
+      throw new WebhookVerificationError('missing_signature', 'Twilio auth token not configured');
     verifyTwilio({ authToken, url: req.url, params: formParams(req.rawBody), headers: req.headers });
   },
   parse(req: WebhookRequest): WebhookEvent[] {
     const params = formParams(req.rawBody);
     const sid = params.CallSid;
     const status = params.CallStatus;
-    if (typeof sid !== 'string' || !/^CA[0-9a-fA-F]{32}$/.test(sid) || typeof status !== 'string' || status === '')
+    if (
+      typeof sid !== 'string' ||
+      !/^CA[0-9a-fA-F]{32}$/.test(sid) ||
+      typeof status !== 'string' ||
+      status === ''
+    )
       throw new Error('Twilio status callback without a valid CallSid and CallStatus');
     return [{ id: callbackEventId(sid, status), type: `call.${status}`, payload: params }];
   },

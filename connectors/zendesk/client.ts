@@ -149,7 +149,12 @@ export async function bundleTickets(
     // a deleted ticket's comments are gone (404): the ticket alone says it was deleted
     const { comments, users } =
       ticket.status === 'deleted' ? { comments: [], users: [] } : await ticketComments(ctx, ticket.id);
-    const wanted = new Set([ticket.requester_id, ticket.submitter_id, ticket.assignee_id, ...comments.map((c) => c.author_id)]);
+    const wanted = new Set([
+      ticket.requester_id,
+      ticket.submitter_id,
+      ticket.assignee_id,
+      ...comments.map((c) => c.author_id),
+    ]);
     const all = { ...known, ...byId(users) };
     const picked: Record<string, ZendeskUser> = {};
     for (const id of wanted) if (id !== null && all[String(id)]) picked[String(id)] = all[String(id)]!;
@@ -162,9 +167,12 @@ export async function showTicket(
   ctx: ConnectorContext<ZendeskConfig>,
   id: number,
 ): Promise<{ ticket: ZendeskTicket; users: ZendeskUser[] }> {
-  const res = await ctx.http.get<{ ticket: ZendeskTicket; users?: ZendeskUser[] }>(`/api/v2/tickets/${id}.json`, {
-    params: { include: 'users' },
-  });
+  const res = await ctx.http.get<{ ticket: ZendeskTicket; users?: ZendeskUser[] }>(
+    `/api/v2/tickets/${id}.json`,
+    {
+      params: { include: 'users' },
+    },
+  );
   return { ticket: res.data.ticket, users: res.data.users ?? [] };
 }
 

@@ -27,8 +27,14 @@ export default defineConnector<ZendeskConfig>({
   configSchema: configSchema as unknown as z.ZodType<ZendeskConfig>,
   credentials: {
     email: { description: 'Agent e-mail for API-token auth ({email}/token:{apiToken})', optional: true },
-    apiToken: { description: 'API token (Admin Center → Apps and integrations → Zendesk API)', optional: true },
-    oauthToken: { description: 'OAuth access token (Bearer); used instead of email + apiToken', optional: true },
+    apiToken: {
+      description: 'API token (Admin Center → Apps and integrations → Zendesk API)',
+      optional: true,
+    },
+    oauthToken: {
+      description: 'OAuth access token (Bearer); used instead of email + apiToken',
+      optional: true,
+    },
     webhookSecret: { description: "The webhook's signing secret", optional: true },
   },
   auth: ({ credentials }) => {

@@ -26,10 +26,13 @@ function splitName(name: string): { firstName?: string; lastName?: string } {
  */
 export function mapUser(user: ZendeskUser, externalIdNamespace: string): CanonicalBatch {
   if (isStaff(user)) return {};
-  const identifiers: CanonicalIdentifier[] = [{ kind: 'external', namespace: USER_NAMESPACE, value: String(user.id) }];
+  const identifiers: CanonicalIdentifier[] = [
+    { kind: 'external', namespace: USER_NAMESPACE, value: String(user.id) },
+  ];
   if (user.email) identifiers.push({ kind: 'email', value: user.email });
   if (user.phone) identifiers.push({ kind: 'phone', value: user.phone });
-  if (user.external_id) identifiers.push({ kind: 'external', namespace: externalIdNamespace, value: user.external_id });
+  if (user.external_id)
+    identifiers.push({ kind: 'external', namespace: externalIdNamespace, value: user.external_id });
   const person: CanonicalPerson = {
     objectType: 'user',
     externalId: String(user.id),
@@ -43,7 +46,9 @@ export function mapUser(user: ZendeskUser, externalIdNamespace: string): Canonic
 }
 
 function staffRef(user: ZendeskUser | undefined): EmployeeRef | undefined {
-  return user && isStaff(user) && user.email ? { system: 'zendesk', externalId: String(user.id), email: user.email } : undefined;
+  return user && isStaff(user) && user.email
+    ? { system: 'zendesk', externalId: String(user.id), email: user.email }
+    : undefined;
 }
 
 /** Zendesk's `via.channel` → our channel names. */
@@ -81,7 +86,9 @@ export function mapTicket(bundle: ZendeskTicketBundle): CanonicalBatch {
   const assignee = ticket.assignee_id === null ? undefined : users[String(ticket.assignee_id)];
   const deleted = ticket.status === 'deleted';
   const sorted = [...comments].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id - b.id);
-  const firstResponse = sorted.find((c) => c.public && c.author_id !== ticket.requester_id && isStaff(users[String(c.author_id)]));
+  const firstResponse = sorted.find(
+    (c) => c.public && c.author_id !== ticket.requester_id && isStaff(users[String(c.author_id)]),
+  );
   const lastInbound = sorted.filter((c) => c.author_id === ticket.requester_id).at(-1);
   const channel = ticketChannel(ticket.via?.channel);
   const assigneeRef = staffRef(assignee);
@@ -114,7 +121,12 @@ export function mapTicket(bundle: ZendeskTicketBundle): CanonicalBatch {
       conversation,
       updatedAt: ticket.updated_at,
       deleted,
-      attributes: { status: ticket.status, priority: ticket.priority, type: ticket.type, tags: ticket.tags ?? [] },
+      attributes: {
+        status: ticket.status,
+        priority: ticket.priority,
+        type: ticket.type,
+        tags: ticket.tags ?? [],
+      },
       ...(assigneeRef ? { handledBy: assigneeRef } : {}),
     },
   ];
@@ -135,7 +147,12 @@ export function mapTicket(bundle: ZendeskTicketBundle): CanonicalBatch {
       conversation,
       updatedAt: c.created_at,
       deleted,
-      attributes: { ticketId: ticket.id, public: c.public, authorId: c.author_id, authorRole: author?.role ?? null },
+      attributes: {
+        ticketId: ticket.id,
+        public: c.public,
+        authorId: c.author_id,
+        authorRole: author?.role ?? null,
+      },
       ...(handledBy ? { handledBy } : {}),
     });
   }

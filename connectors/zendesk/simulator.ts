@@ -14,7 +14,13 @@ import {
   type SendWebhookResult,
   type Stored,
 } from '../../src/simulator-kit/index.js';
-import type { ZendeskComment, ZendeskRole, ZendeskTicket, ZendeskTicketStatus, ZendeskUser } from './client.js';
+import type {
+  ZendeskComment,
+  ZendeskRole,
+  ZendeskTicket,
+  ZendeskTicketStatus,
+  ZendeskUser,
+} from './client.js';
 
 export interface ZendeskSimulatorOptions {
   population: Population;
@@ -68,15 +74,29 @@ export interface ZendeskSimulator {
   tickets(opts?: { includeDeleted?: boolean }): ZendeskTicket[];
   comments(ticketId: number): ZendeskComment[];
   agents(): ZendeskUser[];
-  createUser(input: { name: string; email?: string | null; phone?: string | null; role?: ZendeskRole }): ZendeskUser;
+  createUser(input: {
+    name: string;
+    email?: string | null;
+    phone?: string | null;
+    role?: ZendeskRole;
+  }): ZendeskUser;
   updateUser(id: number, patch: Partial<UserRow>): ZendeskUser;
   deleteUser(id: number): void;
-  createTicket(input: { requesterId: number; subject: string; body: string; assigneeId?: number | null }): ZendeskTicket;
+  createTicket(input: {
+    requesterId: number;
+    subject: string;
+    body: string;
+    assigneeId?: number | null;
+  }): ZendeskTicket;
   addComment(ticketId: number, input: { authorId: number; body: string; public?: boolean }): ZendeskComment;
   updateTicket(id: number, patch: Partial<TicketRow>): ZendeskTicket;
   deleteTicket(id: number): void;
   /** POSTs a signed event-subscription webhook for a ticket or user to `url` */
-  sendEvent(url: string, subject: { ticketId?: number; userId?: number }, type: string): Promise<SendWebhookResult>;
+  sendEvent(
+    url: string,
+    subject: { ticketId?: number; userId?: number },
+    type: string,
+  ): Promise<SendWebhookResult>;
   close(): Promise<void>;
 }
 
@@ -98,8 +118,18 @@ const AGENT_REPLIES = [
   'Sorry for the trouble. I have issued a refund, it will show in 3-5 working days.',
   'Could you send us a screenshot of the error so we can investigate?',
 ];
-const NOTES = ['Customer called twice about this, escalate if no fix by Friday.', 'Checked billing: duplicate charge confirmed.'];
-const SUBJECTS = ['Damaged delivery', 'Double charge', 'Login problem', 'Card replacement', 'Change of address', 'Router setup'];
+const NOTES = [
+  'Customer called twice about this, escalate if no fix by Friday.',
+  'Checked billing: duplicate charge confirmed.',
+];
+const SUBJECTS = [
+  'Damaged delivery',
+  'Double charge',
+  'Login problem',
+  'Card replacement',
+  'Change of address',
+  'Router setup',
+];
 
 function zendeskError(res: Response, status: number, error: string, description: string): void {
   res.status(status).json({ error, description });
@@ -155,7 +185,16 @@ export async function startSimulator(options: ZendeskSimulatorOptions): Promise<
   // the JSON answer drops the store's own bookkeeping fields
   const clean = <T extends object>(o: T): T => JSON.parse(JSON.stringify(o)) as T;
 
-  function newUser(input: { name: string; email?: string | null; phone?: string | null; role?: ZendeskRole; external_id?: string | null }, at?: Date) {
+  function newUser(
+    input: {
+      name: string;
+      email?: string | null;
+      phone?: string | null;
+      role?: ZendeskRole;
+      external_id?: string | null;
+    },
+    at?: Date,
+  ) {
     return users.create(
       {
         name: input.name,
@@ -173,7 +212,13 @@ export async function startSimulator(options: ZendeskSimulatorOptions): Promise<
     );
   }
 
-  function comment(ticketId: string, authorId: number, body: string, isPublic: boolean, at: Date): ZendeskComment {
+  function comment(
+    ticketId: string,
+    authorId: number,
+    body: string,
+    isPublic: boolean,
+    at: Date,
+  ): ZendeskComment {
     commentCounter += 1;
     const c: ZendeskComment = {
       id: commentCounter,
@@ -196,9 +241,19 @@ export async function startSimulator(options: ZendeskSimulatorOptions): Promise<
   // agents are the Support department; end-users are the contact-centre views of people
   const agents = options.population.employees
     .filter((e) => e.department === 'Support')
-    .map((e) => newUser({ name: `${e.firstName} ${e.lastName}`, email: e.workEmail, phone: e.workPhone, role: 'agent' }, new Date(Date.UTC(2025, 0, 2))));
+    .map((e) =>
+      newUser(
+        { name: `${e.firstName} ${e.lastName}`, email: e.workEmail, phone: e.workPhone, role: 'agent' },
+        new Date(Date.UTC(2025, 0, 2)),
+      ),
+    );
   if (agents.length === 0)
-    agents.push(newUser({ name: 'Support Agent', email: `agent@${options.population.organisation.domain}`, role: 'agent' }, new Date(Date.UTC(2025, 0, 2))));
+    agents.push(
+      newUser(
+        { name: 'Support Agent', email: `agent@${options.population.organisation.domain}`, role: 'agent' },
+        new Date(Date.UTC(2025, 0, 2)),
+      ),
+    );
   const now = Date.now();
   const history = (daysAgoMax: number) => new Date(now - rng.int(2 * 3600, daysAgoMax * 86_400) * 1000);
   const endUsers = viewsFor(options.population, 'contact_centre').map((v) =>
@@ -214,16 +269,25 @@ export async function startSimulator(options: ZendeskSimulatorOptions): Promise<
   );
   // tickets created in time order, so store order = creation order
   const seeds: { at: Date; requester: Stored<UserRow> }[] = [];
-  for (const u of endUsers) for (let i = rng.int(0, 2); i > 0; i--) seeds.push({ at: history(120), requester: u });
+  for (const u of endUsers)
+    for (let i = rng.int(0, 2); i > 0; i--) seeds.push({ at: history(120), requester: u });
   seeds.sort((a, b) => a.at.getTime() - b.at.getTime());
   for (const { at, requester } of seeds) {
     const agent = rng.pick(agents);
-    const status = rng.weighted<ZendeskTicketStatus>([['solved', 4], ['closed', 3], ['open', 2], ['pending', 1], ['new', 1]]);
+    const status = rng.weighted<ZendeskTicketStatus>([
+      ['solved', 4],
+      ['closed', 3],
+      ['open', 2],
+      ['pending', 1],
+      ['new', 1],
+    ]);
     const body = rng.pick(INBOUND_TEXTS);
     const steps: Date[] = [at];
     // every step stays more than an hour in the past, clear of the export's one-minute lag
     for (let i = 1; i < 4; i++)
-      steps.push(new Date(Math.min(steps[i - 1]!.getTime() + rng.int(600, 86_400) * 1000, now - 3_600_000 + i * 1000)));
+      steps.push(
+        new Date(Math.min(steps[i - 1]!.getTime() + rng.int(600, 86_400) * 1000, now - 3_600_000 + i * 1000)),
+      );
     const lastStep = status === 'new' ? steps[0]! : steps.at(-1)!;
     const t = tickets.create(
       {
@@ -257,7 +321,7 @@ export async function startSimulator(options: ZendeskSimulatorOptions): Promise<
     const m = /^(\d+)\|\|(\d*)\|$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
     return m ? { ms: Number(m[1]), id: m[2] ?? '' } : null;
   };
-  const idOrder = (a: string, b: string) => (a.length - b.length) || (a < b ? -1 : a > b ? 1 : 0);
+  const idOrder = (a: string, b: string) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 
   function exportRoute<T extends object>(
     store: MemoryStore<T>,
@@ -294,7 +358,9 @@ export async function startSimulator(options: ZendeskSimulatorOptions): Promise<
         .sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime() || idOrder(a.id, b.id));
       const page = rows.slice(0, perPage);
       const last = page.at(-1);
-      const after = last ? encode(last.updatedAt.getTime(), last.id) : encode(Math.max(from.ms, 0), from.id === '~' ? '' : from.id);
+      const after = last
+        ? encode(last.updatedAt.getTime(), last.id)
+        : encode(Math.max(from.ms, 0), from.id === '~' ? '' : from.id);
       const path = `/api/v2/incremental/${key}/cursor.json`;
       res.json({
         [key]: page.map(toJson),
@@ -310,7 +376,8 @@ export async function startSimulator(options: ZendeskSimulatorOptions): Promise<
 
   const usersOfTickets = (rows: Stored<TicketRow>[]): object[] => {
     const ids = new Set<number>();
-    for (const t of rows) for (const id of [t.requester_id, t.submitter_id, t.assignee_id]) if (id !== null) ids.add(id);
+    for (const t of rows)
+      for (const id of [t.requester_id, t.submitter_id, t.assignee_id]) if (id !== null) ids.add(id);
     return [...ids].flatMap((id) => {
       const u = users.get(String(id), { includeDeleted: true });
       return u ? [clean(userJson(u))] : [];
@@ -332,14 +399,23 @@ export async function startSimulator(options: ZendeskSimulatorOptions): Promise<
         res
           .status(429)
           .set('Retry-After', String(Math.max(1, Math.ceil(retryAfterSeconds))))
-          .json({ error: 'APIRateLimitExceeded', description: 'Number of allowed incremental export API requests per minute exceeded' });
+          .json({
+            error: 'APIRateLimitExceeded',
+            description: 'Number of allowed incremental export API requests per minute exceeded',
+          });
       },
     },
     failureBody: () => ({ error: 'InternalError', description: 'Something went wrong' }),
     notFound: (_req, res) => zendeskError(res, 404, 'InvalidEndpoint', 'Not found'),
     routes: (app) => {
-      app.get('/api/v2/incremental/tickets/cursor.json', exportRoute(tickets, 'tickets', (t) => clean(ticketJson(t)), usersOfTickets));
-      app.get('/api/v2/incremental/users/cursor.json', exportRoute(users, 'users', (u) => clean(userJson(u))));
+      app.get(
+        '/api/v2/incremental/tickets/cursor.json',
+        exportRoute(tickets, 'tickets', (t) => clean(ticketJson(t)), usersOfTickets),
+      );
+      app.get(
+        '/api/v2/incremental/users/cursor.json',
+        exportRoute(users, 'users', (u) => clean(userJson(u))),
+      );
 
       app.get('/api/v2/tickets/:id/comments.json', (req, res) => {
         const t = tickets.get(String(req.params.id));
@@ -351,11 +427,15 @@ export async function startSimulator(options: ZendeskSimulatorOptions): Promise<
           return zendeskError(res, 400, 'InvalidPaginationParameter', 'page[size] must be between 1 and 100');
         const after = (q['page[after]'] ?? pageQ.after) as string | undefined;
         const all = comments.get(t.id) ?? [];
-        const start = after ? all.findIndex((c) => String(c.id) === Buffer.from(after, 'base64url').toString()) + 1 : 0;
-        if (after && start === 0) return zendeskError(res, 400, 'InvalidPaginationParameter', 'Invalid page[after]');
+        const start = after
+          ? all.findIndex((c) => String(c.id) === Buffer.from(after, 'base64url').toString()) + 1
+          : 0;
+        if (after && start === 0)
+          return zendeskError(res, 400, 'InvalidPaginationParameter', 'Invalid page[after]');
         const page = all.slice(start, start + size);
         const hasMore = start + size < all.length;
-        const afterCursor = hasMore && page.length ? Buffer.from(String(page.at(-1)!.id)).toString('base64url') : null;
+        const afterCursor =
+          hasMore && page.length ? Buffer.from(String(page.at(-1)!.id)).toString('base64url') : null;
         const include = typeof q.include === 'string' && q.include.split(',').includes('users');
         res.json({
           comments: page,
@@ -370,7 +450,9 @@ export async function startSimulator(options: ZendeskSimulatorOptions): Promise<
           meta: { has_more: hasMore, after_cursor: afterCursor, before_cursor: null },
           links: {
             prev: null,
-            next: afterCursor ? `${base}/api/v2/tickets/${t.id}/comments.json?page[size]=${size}&page[after]=${afterCursor}` : null,
+            next: afterCursor
+              ? `${base}/api/v2/tickets/${t.id}/comments.json?page[size]=${size}&page[after]=${afterCursor}`
+              : null,
           },
         });
       });
@@ -378,7 +460,8 @@ export async function startSimulator(options: ZendeskSimulatorOptions): Promise<
       app.get('/api/v2/tickets/:id.json', (req, res) => {
         const t = tickets.get(String(req.params.id));
         if (!t) return zendeskError(res, 404, 'RecordNotFound', 'Not found');
-        const include = typeof req.query.include === 'string' && req.query.include.split(',').includes('users');
+        const include =
+          typeof req.query.include === 'string' && req.query.include.split(',').includes('users');
         res.json({ ticket: clean(ticketJson(t)), ...(include ? { users: usersOfTickets([t]) } : {}) });
       });
 
@@ -438,8 +521,14 @@ export async function startSimulator(options: ZendeskSimulatorOptions): Promise<
     updateTicket: (id, patch) => (mustTicket(id), clean(ticketJson(tickets.update(String(id), patch)))),
     deleteTicket: (id) => void tickets.remove(String(id)),
     async sendEvent(url, subject, type) {
-      const ticket = subject.ticketId !== undefined ? tickets.get(String(subject.ticketId), { includeDeleted: true }) : undefined;
-      const user = subject.userId !== undefined ? users.get(String(subject.userId), { includeDeleted: true }) : undefined;
+      const ticket =
+        subject.ticketId !== undefined
+          ? tickets.get(String(subject.ticketId), { includeDeleted: true })
+          : undefined;
+      const user =
+        subject.userId !== undefined
+          ? users.get(String(subject.userId), { includeDeleted: true })
+          : undefined;
       const body = {
         account_id: 10_000_001,
         detail: ticket ? clean(ticketJson(ticket)) : user ? clean(userJson(user)) : {},
@@ -472,10 +561,16 @@ export async function startSimulator(options: ZendeskSimulatorOptions): Promise<
         ticketId = Number(t.id);
       } else {
         const requester = live.pick(endUsers);
-        ticketId = api.createTicket({ requesterId: Number(requester.id), subject: live.pick(SUBJECTS), body: live.pick(INBOUND_TEXTS) }).id;
+        ticketId = api.createTicket({
+          requesterId: Number(requester.id),
+          subject: live.pick(SUBJECTS),
+          body: live.pick(INBOUND_TEXTS),
+        }).id;
       }
       if (options.webhookUrl)
-        void api.sendEvent(options.webhookUrl, { ticketId }, 'zen:event-type:ticket.comment_added').catch(() => undefined);
+        void api
+          .sendEvent(options.webhookUrl, { ticketId }, 'zen:event-type:ticket.comment_added')
+          .catch(() => undefined);
     }, options.trickleEveryMs);
     timer.unref();
   }

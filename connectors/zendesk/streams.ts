@@ -14,7 +14,10 @@ import { mapTicket, mapUser } from './mapping.js';
  * When `end_of_stream` is true the run is done and that page's `after_cursor` is where the
  * next run resumes (Zendesk leaves the last minute's changes for the next call).
  */
-function nextOf(page: { after_cursor: string | null; end_of_stream: boolean }, cursor: ZendeskExportCursor | null) {
+function nextOf(
+  page: { after_cursor: string | null; end_of_stream: boolean },
+  cursor: ZendeskExportCursor | null,
+) {
   const nextCursor = page.after_cursor ? { afterCursor: page.after_cursor } : cursor;
   return { nextCursor, done: page.end_of_stream || !page.after_cursor };
 }

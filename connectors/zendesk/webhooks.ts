@@ -37,8 +37,18 @@ export function subjectOf(body: ZendeskWebhookBody): { kind: 'ticket' | 'user'; 
 export const zendeskWebhooks: WebhookDefinition<ZendeskConfig> = {
   verify(req, { config, credentials, nowMs }) {
     const secret = credentials.webhookSecret;
-    if (!secret) throw new WebhookVerificationError('missing_signature', 'Zendesk webhook signing secret not configured');
-    verifyZendesk({ payload: req.rawBody, headers: req.headers, secret, nowMs, toleranceSeconds: config.webhookToleranceSeconds });
+    if (!secret)
+      throw new WebhookVerificationError(
+        'missing_signature',
+        'Zendesk webhook signing secret not configured',
+      );
+    verifyZendesk({
+      payload: req.rawBody,
+      headers: req.headers,
+      secret,
+      nowMs,
+      toleranceSeconds: config.webhookToleranceSeconds,
+    });
   },
   parse(req) {
     let body: ZendeskWebhookBody;
@@ -50,7 +60,10 @@ export const zendeskWebhooks: WebhookDefinition<ZendeskConfig> = {
     if (typeof body !== 'object' || body === null || !subjectOf(body))
       throw new Error('Zendesk webhook names no ticket or user (subject zen:ticket:<id> / zen:user:<id>)');
     // Zendesk gives every event a unique id; a retry of one delivery carries the same one
-    const id = typeof body.id === 'string' && body.id ? body.id : createHash('sha256').update(req.rawBody).digest('hex');
+    const id =
+      typeof body.id === 'string' && body.id
+        ? body.id
+        : createHash('sha256').update(req.rawBody).digest('hex');
     return [{ id, type: body.type ?? 'unknown', payload: body }];
   },
   // Events carry partial data: read the ticket (with its comments) or the user, as the sync does.
@@ -58,7 +71,8 @@ export const zendeskWebhooks: WebhookDefinition<ZendeskConfig> = {
     const subject = subjectOf(event.payload as ZendeskWebhookBody);
     if (!subject) return {};
     try {
-      if (subject.kind === 'user') return mapUser(await showUser(ctx, subject.id), ctx.config.externalIdNamespace);
+      if (subject.kind === 'user')
+        return mapUser(await showUser(ctx, subject.id), ctx.config.externalIdNamespace);
       const { ticket, users } = await showTicket(ctx, subject.id);
       const [bundle] = await bundleTickets(ctx, [ticket], users);
       return bundle ? mapTicket(bundle) : {};

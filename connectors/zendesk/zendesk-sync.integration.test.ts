@@ -26,7 +26,11 @@ afterAll(async () => {
 });
 
 test('syncing Zendesk into the hub stores end-users, tickets, comments and conversations, then only the changes', async () => {
-  const apply = new ApplyService(db.dataSource, new IdentityResolver(db.dataSource, { defaultRegion: 'GB' }), log);
+  const apply = new ApplyService(
+    db.dataSource,
+    new IdentityResolver(db.dataSource, { defaultRegion: 'GB' }),
+    log,
+  );
   const env = { ZD_EMAIL: sim.credentials.email, ZD_TOKEN: sim.credentials.apiToken };
   const [instance] = parseInstances(
     [
@@ -52,12 +56,18 @@ test('syncing Zendesk into the hub stores end-users, tickets, comments and conve
       `SELECT external_id FROM source_record WHERE system = 'zendesk-1' AND object_type = 'user' AND NOT deleted`,
     )) as { external_id: string }[];
     expect(people.map((r) => r.external_id).sort()).toEqual(
-      sim.users().filter((u) => u.role === 'end-user').map((u) => String(u.id)).sort(),
+      sim
+        .users()
+        .filter((u) => u.role === 'end-user')
+        .map((u) => String(u.id))
+        .sort(),
     );
     const interactions = (await db.dataSource.query(
       `SELECT external_id, kind, direction, sentiment FROM interaction WHERE system = 'zendesk-1'`,
     )) as { external_id: string; kind: string; direction: string; sentiment: number | null }[];
-    const expected = sim.tickets().flatMap((t) => [`ticket:${t.id}`, ...sim.comments(t.id).map((c) => `comment:${c.id}`)]);
+    const expected = sim
+      .tickets()
+      .flatMap((t) => [`ticket:${t.id}`, ...sim.comments(t.id).map((c) => `comment:${c.id}`)]);
     expect(interactions.map((r) => r.external_id).sort()).toEqual(expected.sort());
     for (const r of interactions.filter((x) => x.kind === 'comment'))
       expect(r.sentiment === null).toBe(r.direction !== 'inbound');
@@ -71,7 +81,13 @@ test('syncing Zendesk into the hub stores end-users, tickets, comments and conve
     const ticket = sim.tickets().find((t) => t.status === 'open')!;
     sim.addComment(ticket.id, { authorId: ticket.requester_id, body: 'Thanks, that fixed it!' });
     sim.updateTicket(ticket.id, { status: 'solved' });
-    const again = await runSync({ ds: db.dataSource, apply, instance: instance!, ctx: rt.ctx, stream: 'tickets' });
+    const again = await runSync({
+      ds: db.dataSource,
+      apply,
+      instance: instance!,
+      ctx: rt.ctx,
+      stream: 'tickets',
+    });
     expect(again[0]).toMatchObject({ status: 'succeeded', records: 1 });
     const [conv] = (await db.dataSource.query(
       `SELECT status FROM conversation WHERE system = 'zendesk-1' AND external_id = $1`,

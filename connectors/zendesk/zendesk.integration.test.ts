@@ -74,13 +74,22 @@ describe('zendesk connector against its simulator', () => {
   it('full user sync: every end-user becomes a person with email, phone and zendesk:user id; agents do not', async () => {
     const { items, pages } = await syncAll<ZendeskUser>(usersStream, ctx, null);
     expect(pages).toBeGreaterThan(1);
-    expect(items.map((u) => u.id).sort()).toEqual(sim.users().map((u) => u.id).sort());
+    expect(items.map((u) => u.id).sort()).toEqual(
+      sim
+        .users()
+        .map((u) => u.id)
+        .sort(),
+    );
     const people = items.flatMap((u) => usersStream.map(u, ctx).people ?? []);
     const endUsers = sim.users().filter((u) => u.role === 'end-user');
     expect(people.map((p) => p.externalId).sort()).toEqual(endUsers.map((u) => String(u.id)).sort());
     for (const u of endUsers) {
       const p = people.find((x) => x.externalId === String(u.id))!;
-      expect(p.identifiers).toContainEqual({ kind: 'external', namespace: 'zendesk:user', value: String(u.id) });
+      expect(p.identifiers).toContainEqual({
+        kind: 'external',
+        namespace: 'zendesk:user',
+        value: String(u.id),
+      });
       if (u.email) expect(p.identifiers).toContainEqual({ kind: 'email', value: u.email });
       if (u.phone) expect(p.identifiers).toContainEqual({ kind: 'phone', value: u.phone });
       expect(p.traits?.displayName).toBe(u.name);
@@ -90,13 +99,20 @@ describe('zendesk connector against its simulator', () => {
 
   it('full ticket sync: conversations, ticket and comment interactions with sentiment on inbound comments', async () => {
     const { items } = await syncAll<ZendeskTicketBundle>(ticketsStream, ctx, null);
-    expect(items.map((b) => b.ticket.id).sort()).toEqual(sim.tickets().map((t) => t.id).sort());
+    expect(items.map((b) => b.ticket.id).sort()).toEqual(
+      sim
+        .tickets()
+        .map((t) => t.id)
+        .sort(),
+    );
     const interactions = items.flatMap((b) => ticketsStream.map(b, ctx).interactions ?? []);
     const tickets = interactions.filter((i) => i.kind === 'ticket');
     const comments = interactions.filter((i) => i.kind === 'comment');
     expect(tickets).toHaveLength(sim.tickets().length);
     const allComments = sim.tickets().flatMap((t) => sim.comments(t.id).map((c) => ({ t, c })));
-    expect(comments.map((i) => i.externalId).sort()).toEqual(allComments.map(({ c }) => `comment:${c.id}`).sort());
+    expect(comments.map((i) => i.externalId).sort()).toEqual(
+      allComments.map(({ c }) => `comment:${c.id}`).sort(),
+    );
     // some tickets have more comments than one page of 2: paging was followed
     expect(Math.max(...sim.tickets().map((t) => sim.comments(t.id).length))).toBeGreaterThan(2);
 
@@ -141,16 +157,26 @@ describe('zendesk connector against its simulator', () => {
     sim.addComment(a!.id, { authorId: a!.requester_id, body: 'This is awful, still broken.' });
     sim.updateTicket(b!.id, { status: 'solved', assignee_id: agent.id });
     sim.deleteTicket(c!.id);
-    const fresh = sim.createUser({ name: 'Nova Newcomer', email: 'nova@example.org', phone: '+447700900555' });
+    const fresh = sim.createUser({
+      name: 'Nova Newcomer',
+      email: 'nova@example.org',
+      phone: '+447700900555',
+    });
     const d = sim.createTicket({ requesterId: fresh.id, subject: 'Hello', body: 'Thanks, love the product' });
     sim.updateUser(changed.id, { phone: '+447700900999' });
     sim.deleteUser(gone.id);
 
     const users1 = await syncAll<ZendeskUser>(usersStream, ctx, users0.cursor);
     expect(users1.items.map((u) => u.id).sort()).toEqual([fresh.id, changed.id, gone.id].sort());
-    const deletedPerson = mapUser(users1.items.find((u) => u.id === gone.id)!, 'x').people![0]!;
+    const deletedPerson = mapUser(
+      users1.items.find((u) => u.id === gone.id)!,
+      'x',
+    ).people![0]!;
     expect(deletedPerson.deleted).toBe(true);
-    const changedPerson = mapUser(users1.items.find((u) => u.id === changed.id)!, 'x').people![0]!;
+    const changedPerson = mapUser(
+      users1.items.find((u) => u.id === changed.id)!,
+      'x',
+    ).people![0]!;
     expect(changedPerson.identifiers).toContainEqual({ kind: 'phone', value: '+447700900999' });
 
     const tickets1 = await syncAll<ZendeskTicketBundle>(ticketsStream, ctx, tickets0.cursor);
@@ -159,7 +185,9 @@ describe('zendesk connector against its simulator', () => {
     const newComment = byId.get(a!.id)!.find((i) => i.summary === 'This is awful, still broken.')!;
     expect(newComment.direction).toBe('inbound');
     expect(newComment.sentiment).toBeLessThan(0);
-    expect(byId.get(b!.id)![0]).toMatchObject({ conversation: { status: 'solved', assignee: { email: agent.email } } });
+    expect(byId.get(b!.id)![0]).toMatchObject({
+      conversation: { status: 'solved', assignee: { email: agent.email } },
+    });
     expect(byId.get(c!.id)!.every((i: CanonicalInteraction) => i.deleted)).toBe(true);
     expect(byId.get(d.id)!.find((i) => i.kind === 'comment')!.sentiment).toBeGreaterThan(0);
 
@@ -168,7 +196,11 @@ describe('zendesk connector against its simulator', () => {
   });
 
   it('leaves the last moments to the next run (Zendesk excludes the last minute) without losing them', async () => {
-    const lagged = await startSimulator({ population, incrementalRequestsPerMinute: 6_000, exportLagMs: 1_500 });
+    const lagged = await startSimulator({
+      population,
+      incrementalRequestsPerMinute: 6_000,
+      exportLagMs: 1_500,
+    });
     const lctx = contextFor(lagged);
     try {
       const first = await syncAll<ZendeskTicketBundle>(ticketsStream, lctx, null);
@@ -188,7 +220,11 @@ describe('zendesk connector against its simulator', () => {
   it('survives a burst of 429 + Retry-After in the middle of the export', async () => {
     const first = await ticketsStream.fetchPage(ctx, null);
     sim.sim.faults.throttleNext(2, { path: '/api/v2/incremental/*', retryAfterSeconds: 1 });
-    const rest = await syncAll<ZendeskTicketBundle>(ticketsStream, ctx, first.nextCursor as ZendeskExportCursor);
+    const rest = await syncAll<ZendeskTicketBundle>(
+      ticketsStream,
+      ctx,
+      first.nextCursor as ZendeskExportCursor,
+    );
     expect(first.items.length + rest.items.length).toBe(sim.tickets({ includeDeleted: true }).length);
     expect(sim.sim.stats.count({ status: 429 })).toBe(2);
   });
@@ -212,7 +248,8 @@ describe('zendesk simulator limits', () => {
       const auth = `Basic ${Buffer.from(`${sim.credentials.email}/token:${sim.credentials.apiToken}`).toString('base64')}`;
       const get = (path: string) => fetch(`${sim.url}${path}`, { headers: { authorization: auth } });
       const statuses: number[] = [];
-      for (let i = 0; i < 10; i++) statuses.push((await get('/api/v2/incremental/users/cursor.json?start_time=0')).status);
+      for (let i = 0; i < 10; i++)
+        statuses.push((await get('/api/v2/incremental/users/cursor.json?start_time=0')).status);
       expect(statuses).toEqual(Array(10).fill(200));
       const refused = await get('/api/v2/incremental/tickets/cursor.json?start_time=0');
       expect(refused.status).toBe(429);
@@ -224,7 +261,9 @@ describe('zendesk simulator limits', () => {
       const requester = sim.users().find((u) => u.role === 'end-user')!;
       const t = sim.createTicket({ requesterId: requester.id, subject: 'x', body: 'y' });
       sim.sim.throttle.reset();
-      const body = (await (await get('/api/v2/incremental/tickets/cursor.json?start_time=0')).json()) as { tickets: { id: number }[] };
+      const body = (await (await get('/api/v2/incremental/tickets/cursor.json?start_time=0')).json()) as {
+        tickets: { id: number }[];
+      };
       expect(body.tickets.map((x) => x.id)).not.toContain(t.id);
       expect(body.tickets).toHaveLength(sim.tickets().length - 1);
     } finally {
@@ -258,15 +297,20 @@ describe('zendesk webhooks', () => {
     query: {},
     rawBody: body,
   });
-  const verify = (req: WebhookRequest, nowMs = now) => zendesk.webhooks!.verify(req, { config, credentials, nowMs });
+  const verify = (req: WebhookRequest, nowMs = now) =>
+    zendesk.webhooks!.verify(req, { config, credentials, nowMs });
 
   it('accepts a good signature and refuses tampered, stale, future, missing and wrong-secret ones', () => {
     const headers = signZendesk({ payload: raw, secret, timestamp: '2026-11-25T10:00:00Z' });
     expect(() => verify(request(raw, headers))).not.toThrow();
     const tampered = Buffer.from(raw.toString().replace('35436', '35437'));
     expect(() => verify(request(tampered, headers))).toThrow(WebhookVerificationError);
-    expect(() => verify(request(raw, headers), now + 10 * 60_000)).toThrow(expect.objectContaining({ reason: 'stale' }));
-    expect(() => verify(request(raw, headers), now - 10 * 60_000)).toThrow(expect.objectContaining({ reason: 'stale' }));
+    expect(() => verify(request(raw, headers), now + 10 * 60_000)).toThrow(
+      expect.objectContaining({ reason: 'stale' }),
+    );
+    expect(() => verify(request(raw, headers), now - 10 * 60_000)).toThrow(
+      expect.objectContaining({ reason: 'stale' }),
+    );
     expect(() => verify(request(raw, {}))).toThrow(WebhookVerificationError);
     const other = signZendesk({ payload: raw, secret: 'b3RoZXI=', timestamp: '2026-11-25T10:00:00Z' });
     expect(() => verify(request(raw, other))).toThrow(WebhookVerificationError);
@@ -275,9 +319,17 @@ describe('zendesk webhooks', () => {
   it("parses one event with Zendesk's own event id, the same on a replay", () => {
     const req = request(raw, {});
     const first = zendesk.webhooks!.parse(req, { config });
-    expect(first).toEqual([{ id: 'cbe4028c-7239-495d-b020-f22348516046', type: 'zen:event-type:ticket.comment_added', payload: expect.any(Object) }]);
+    expect(first).toEqual([
+      {
+        id: 'cbe4028c-7239-495d-b020-f22348516046',
+        type: 'zen:event-type:ticket.comment_added',
+        payload: expect.any(Object),
+      },
+    ]);
     expect(zendesk.webhooks!.parse(req, { config })).toEqual(first);
-    expect(() => zendesk.webhooks!.parse(request(Buffer.from('{"subject":"zen:group:1"}'), {}), { config })).toThrow();
+    expect(() =>
+      zendesk.webhooks!.parse(request(Buffer.from('{"subject":"zen:group:1"}'), {}), { config }),
+    ).toThrow();
     expect(() => zendesk.webhooks!.parse(request(Buffer.from('not json'), {}), { config })).toThrow();
   });
 
@@ -316,7 +368,8 @@ describe('zendesk webhooks', () => {
 });
 
 describe('zendesk mapping (fixtures)', () => {
-  const fixture = <T>(name: string) => JSON.parse(readFileSync(new URL(`./fixtures/${name}.json`, import.meta.url), 'utf8')) as T;
+  const fixture = <T>(name: string) =>
+    JSON.parse(readFileSync(new URL(`./fixtures/${name}.json`, import.meta.url), 'utf8')) as T;
 
   it('maps an end-user with its cross-reference, and no person for an agent', () => {
     const { people } = mapUser(fixture<ZendeskUser>('user-end-user'), 'hubspot:contact');
@@ -356,10 +409,19 @@ describe('zendesk mapping (fixtures)', () => {
         assignee: agent,
       },
     });
-    expect(first).toMatchObject({ externalId: 'comment:1274', direction: 'inbound', kind: 'comment', handledBy: agent });
+    expect(first).toMatchObject({
+      externalId: 'comment:1274',
+      direction: 'inbound',
+      kind: 'comment',
+      handledBy: agent,
+    });
     expect(first?.sentiment).toBeGreaterThanOrEqual(-1);
     expect(note).toMatchObject({ direction: 'internal', sentiment: null, handledBy: agent });
-    expect(reply).toMatchObject({ direction: 'outbound', sentiment: null, attributes: { public: true, authorRole: 'agent' } });
+    expect(reply).toMatchObject({
+      direction: 'outbound',
+      sentiment: null,
+      attributes: { public: true, authorRole: 'agent' },
+    });
     expect(thanks?.sentiment).toBeGreaterThan(0.3);
   });
 });
