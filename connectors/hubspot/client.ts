@@ -98,13 +98,17 @@ export async function searchModifiedSince(
   after: string | undefined,
 ): Promise<SearchResponse> {
   const prop = MODIFIED_PROPERTY[type];
-  const res = await ctx.http.post<SearchResponse>(`/crm/v3/objects/${type}/search`, {
-    filterGroups: [{ filters: [{ propertyName: prop, operator: 'GTE', value: String(sinceMs) }] }],
-    sorts: [{ propertyName: prop, direction: 'ASCENDING' }],
-    properties: PROPERTIES[type](ctx.config),
-    limit: ctx.config.pageSize,
-    ...(after !== undefined ? { after } : {}),
-  }, READ_ONLY_POST());
+  const res = await ctx.http.post<SearchResponse>(
+    `/crm/v3/objects/${type}/search`,
+    {
+      filterGroups: [{ filters: [{ propertyName: prop, operator: 'GTE', value: String(sinceMs) }] }],
+      sorts: [{ propertyName: prop, direction: 'ASCENDING' }],
+      properties: PROPERTIES[type](ctx.config),
+      limit: ctx.config.pageSize,
+      ...(after !== undefined ? { after } : {}),
+    },
+    READ_ONLY_POST(),
+  );
   return res.data;
 }
 
@@ -140,12 +144,16 @@ export async function attachContacts(
   objects: HubspotObject[],
 ): Promise<HubspotObject[]> {
   if (objects.length === 0) return objects;
-  const res = await ctx.http.post<{ results: { from: { id: string }; to: { toObjectId: number | string }[] }[] }>(
+  const res = await ctx.http.post<{
+    results: { from: { id: string }; to: { toObjectId: number | string }[] }[];
+  }>(
     `/crm/v4/associations/${type}/contacts/batch/read`,
     { inputs: objects.map((o) => ({ id: o.id })) },
     READ_ONLY_POST(),
   );
-  const byId = new Map(res.data.results.map((r) => [String(r.from.id), r.to.map((t) => String(t.toObjectId))]));
+  const byId = new Map(
+    res.data.results.map((r) => [String(r.from.id), r.to.map((t) => String(t.toObjectId))]),
+  );
   return objects.map((o) => ({
     ...o,
     associations: { contacts: { results: (byId.get(o.id) ?? []).map((id) => ({ id })) } },

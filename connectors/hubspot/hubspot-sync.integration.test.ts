@@ -26,8 +26,14 @@ afterAll(async () => {
 });
 
 test('syncing HubSpot into the hub stores every contact, call and ticket, and a second run applies only the changes', async () => {
-  const apply = new ApplyService(db.dataSource, new IdentityResolver(db.dataSource, { defaultRegion: 'GB' }), log);
-  const env = Object.fromEntries(Object.entries(sim.credentials).map(([k, v]) => [`HUBSPOT_${k.toUpperCase()}`, v]));
+  const apply = new ApplyService(
+    db.dataSource,
+    new IdentityResolver(db.dataSource, { defaultRegion: 'GB' }),
+    log,
+  );
+  const env = Object.fromEntries(
+    Object.entries(sim.credentials).map(([k, v]) => [`HUBSPOT_${k.toUpperCase()}`, v]),
+  );
   const [instance] = parseInstances(
     [
       {
@@ -35,7 +41,9 @@ test('syncing HubSpot into the hub stores every contact, call and ticket, and a 
         connector: 'hubspot',
         baseUrl: sim.url,
         config: { ...sim.config, pageSize: 20 },
-        credentials: Object.fromEntries(Object.keys(sim.credentials).map((k) => [k, { env: `HUBSPOT_${k.toUpperCase()}` }])),
+        credentials: Object.fromEntries(
+          Object.keys(sim.credentials).map((k) => [k, { env: `HUBSPOT_${k.toUpperCase()}` }]),
+        ),
       },
     ],
     { hubspot },
@@ -52,17 +60,31 @@ test('syncing HubSpot into the hub stores every contact, call and ticket, and a 
     const people = (await db.dataSource.query(
       `SELECT external_id FROM source_record WHERE system = 'hubspot-1' AND NOT deleted`,
     )) as { external_id: string }[];
-    expect(people.map((r) => r.external_id).sort()).toEqual(sim.stores.contacts.list().map((r) => r.id).sort());
+    expect(people.map((r) => r.external_id).sort()).toEqual(
+      sim.stores.contacts
+        .list()
+        .map((r) => r.id)
+        .sort(),
+    );
     const interactions = (await db.dataSource.query(
       `SELECT external_id FROM interaction WHERE system = 'hubspot-1'`,
     )) as { external_id: string }[];
     expect(interactions.map((r) => r.external_id).sort()).toEqual(
-      [...sim.stores.calls.list().map((r) => `call:${r.id}`), ...sim.stores.tickets.list().map((r) => `ticket:${r.id}`)].sort(),
+      [
+        ...sim.stores.calls.list().map((r) => `call:${r.id}`),
+        ...sim.stores.tickets.list().map((r) => `ticket:${r.id}`),
+      ].sort(),
     );
 
     const target = sim.stores.contacts.list()[0]!;
     sim.updateContact(target.id, { city: 'Leeds' });
-    const again = await runSync({ ds: db.dataSource, apply, instance: instance!, ctx: rt.ctx, stream: 'contacts' });
+    const again = await runSync({
+      ds: db.dataSource,
+      apply,
+      instance: instance!,
+      ctx: rt.ctx,
+      stream: 'contacts',
+    });
     expect(again[0]).toMatchObject({ stream: 'contacts', status: 'succeeded' });
     expect(again[0]!.records).toBe(1);
   } finally {

@@ -23,7 +23,10 @@ const fixture = <T>(name: string): T =>
 const population = generatePopulation({ seed: 7, people: 240, employees: 10 });
 let instance = 0;
 
-function contextFor(sim: HubspotSimulator, credentials: Record<string, string> = sim.credentials): ConnectorContext<HubspotConfig> {
+function contextFor(
+  sim: HubspotSimulator,
+  credentials: Record<string, string> = sim.credentials,
+): ConnectorContext<HubspotConfig> {
   const config = hubspot.configSchema.parse({ ...sim.config, pageSize: 20 });
   const instanceId = `hubspot-test-${++instance}`;
   const http = createHttpClient({
@@ -38,9 +41,17 @@ function contextFor(sim: HubspotSimulator, credentials: Record<string, string> =
 }
 
 const stream = (name: string) =>
-  hubspot.streams.find((s) => s.name === name) as StreamDefinition<HubspotConfig, HubspotObject, SearchCursor>;
+  hubspot.streams.find((s) => s.name === name) as StreamDefinition<
+    HubspotConfig,
+    HubspotObject,
+    SearchCursor
+  >;
 
-async function runStream(ctx: ConnectorContext<HubspotConfig>, name: string, cursor: SearchCursor | null = null) {
+async function runStream(
+  ctx: ConnectorContext<HubspotConfig>,
+  name: string,
+  cursor: SearchCursor | null = null,
+) {
   const s = stream(name);
   const items: HubspotObject[] = [];
   let cur = cursor;
@@ -63,7 +74,11 @@ describe('hubspot connector against its simulator', () => {
   };
 
   beforeEach(async () => {
-    sim = await startSimulator({ population, searchResultCap: 50, rateLimit: { max: 1000, intervalMs: 200 } });
+    sim = await startSimulator({
+      population,
+      searchResultCap: 50,
+      rateLimit: { max: 1000, intervalMs: 200 },
+    });
   });
   afterEach(async () => {
     for (const c of contexts.splice(0)) c.http.close();
@@ -80,18 +95,24 @@ describe('hubspot connector against its simulator', () => {
     expect(people).toHaveLength(live.length); // nothing twice
     const sample = live[3]!;
     const mapped = people.find((p) => p.externalId === sample.id)!;
-    if (sample.properties['email']) expect(mapped.identifiers).toContainEqual({ kind: 'email', value: sample.properties['email'] });
+    if (sample.properties['email'])
+      expect(mapped.identifiers).toContainEqual({ kind: 'email', value: sample.properties['email'] });
     // the windowing restarted the search with a later lower bound instead of paging past the cap
     const searches = sim.server.stats.count({ method: 'POST', path: '/crm/v3/objects/contacts/search' });
     expect(searches).toBeGreaterThan(Math.ceil(live.length / 20));
     expect(sim.server.stats.count({ status: 400 })).toBe(0);
 
-    for (const [name, store] of [['calls', sim.stores.calls], ['tickets', sim.stores.tickets]] as const) {
+    for (const [name, store] of [
+      ['calls', sim.stores.calls],
+      ['tickets', sim.stores.tickets],
+    ] as const) {
       const run = await runStream(ctx, name);
       const interactions = run.batches.flatMap((b) => b.interactions ?? []);
       const rows = store.list();
       expect(rows.length).toBeGreaterThan(0);
-      expect(new Set(interactions.map((i) => i.externalId))).toEqual(new Set(rows.map((r) => `${name.slice(0, -1)}:${r.id}`)));
+      expect(new Set(interactions.map((i) => i.externalId))).toEqual(
+        new Set(rows.map((r) => `${name.slice(0, -1)}:${r.id}`)),
+      );
       for (const i of interactions) {
         const row = store.get(i.externalId.split(':')[1]!)!;
         expect(i.person).toEqual({ objectType: 'contact', externalId: row.contacts[0] });
@@ -102,7 +123,13 @@ describe('hubspot connector against its simulator', () => {
   it('windows correctly when many contacts share one lastmodifieddate across window boundaries', async () => {
     const at = new Date(Date.UTC(2030, 0, 1));
     const tied = Array.from({ length: 45 }, (_, n) =>
-      sim.stores.contacts.create({ properties: { email: `tied${n}@example.com`, firstname: 'Tied', lastname: String(n) }, contacts: [] }, at),
+      sim.stores.contacts.create(
+        {
+          properties: { email: `tied${n}@example.com`, firstname: 'Tied', lastname: String(n) },
+          contacts: [],
+        },
+        at,
+      ),
     );
     const after = sim.createContact({ email: 'after@example.com', firstname: 'After', lastname: 'Tie' });
     const { items } = await runStream(ctxOf(), 'contacts');
@@ -117,16 +144,27 @@ describe('hubspot connector against its simulator', () => {
     const at = new Date(Date.UTC(2030, 0, 1));
     for (let n = 0; n < 70; n++)
       sim.stores.contacts.create({ properties: { email: `tied${n}@example.com` }, contacts: [] }, at);
-    await expect(runStream(ctxOf(), 'contacts')).rejects.toThrow(/more than 50 objects share lastmodifieddate/);
+    await expect(runStream(ctxOf(), 'contacts')).rejects.toThrow(
+      /more than 50 objects share lastmodifieddate/,
+    );
   });
 
   it('restarts the window when the cap falls inside a page (55 tickets, pages of 20, cap 50)', async () => {
     const contact = sim.stores.contacts.list()[0]!;
     const live = () => sim.stores.tickets.list().length;
     expect(live()).toBeLessThanOrEqual(55);
-    while (live() < 55) sim.stores.tickets.create({ properties: { subject: 'More', source_type: 'EMAIL' }, contacts: [contact.id] });
+    while (live() < 55)
+      sim.stores.tickets.create({
+        properties: { subject: 'More', source_type: 'EMAIL' },
+        contacts: [contact.id],
+      });
     const { items } = await runStream(ctxOf(), 'tickets');
-    expect(items.map((i) => i.id).sort()).toEqual(sim.stores.tickets.list().map((r) => r.id).sort());
+    expect(items.map((i) => i.id).sort()).toEqual(
+      sim.stores.tickets
+        .list()
+        .map((r) => r.id)
+        .sort(),
+    );
   });
 
   it('the simulator refuses to page a search past its cap, as HubSpot does', async () => {
@@ -146,7 +184,11 @@ describe('hubspot connector against its simulator', () => {
     const second = await runStream(ctx, 'contacts', first.cursor);
     const people = second.batches.flatMap((x) => x.people ?? []);
     expect(people.map((p) => [p.externalId, p.deleted ?? false]).sort()).toEqual(
-      [[a!.id, false], [b!.id, true], [created.id, false]].sort(),
+      [
+        [a!.id, false],
+        [b!.id, true],
+        [created.id, false],
+      ].sort(),
     );
     expect(people.find((p) => p.externalId === a!.id)!.traits?.city).toBe('Leeds');
     const third = await runStream(ctx, 'contacts', second.cursor);
@@ -187,19 +229,32 @@ describe('hubspot connector against its simulator', () => {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/hubspot/hubspot-1?x=1`;
       await sim.sendWebhook(url, events, timestampMs !== undefined ? { timestampMs } : undefined);
       await new Promise<void>((r) => server.close(() => r()));
-      return { method: 'POST', url, path: '/webhooks/hubspot/hubspot-1', headers: captured!.headers, query: { x: '1' }, rawBody: captured!.body };
+      return {
+        method: 'POST',
+        url,
+        path: '/webhooks/hubspot/hubspot-1',
+        headers: captured!.headers,
+        query: { x: '1' },
+        rawBody: captured!.body,
+      };
     };
     const events = fixture<unknown[]>('webhook-events.json');
 
     it('accepts a good signature and rejects tampered and stale ones', async () => {
-      const ctx = { config: hubspot.configSchema.parse(sim.config), credentials: sim.credentials, nowMs: Date.now() };
+      const ctx = {
+        config: hubspot.configSchema.parse(sim.config),
+        credentials: sim.credentials,
+        nowMs: Date.now(),
+      };
       const good = await request(events);
       expect(() => hubspot.webhooks!.verify(good, ctx)).not.toThrow();
       const tampered = { ...good, rawBody: Buffer.from(good.rawBody.toString().replace('512', '514')) };
       expect(() => hubspot.webhooks!.verify(tampered, ctx)).toThrow(WebhookVerificationError);
       const stale = await request(events, Date.now() - 6 * 60_000);
       expect(() => hubspot.webhooks!.verify(stale, ctx)).toThrow(WebhookVerificationError);
-      expect(() => hubspot.webhooks!.verify({ ...good, url: 'https://hub.example.com/other' }, ctx)).toThrow(WebhookVerificationError);
+      expect(() => hubspot.webhooks!.verify({ ...good, url: 'https://hub.example.com/other' }, ctx)).toThrow(
+        WebhookVerificationError,
+      );
     });
 
     it('parses events with stable ids and maps them (reading the whole contact)', async () => {
@@ -208,7 +263,11 @@ describe('hubspot connector against its simulator', () => {
       const req = await request(body);
       const parsed = hubspot.webhooks!.parse(req, { config: hubspot.configSchema.parse(sim.config) });
       expect(parsed.map((e) => e.id)).toEqual(['62515:2345:1003', '62515:2346:1004']);
-      expect(hubspot.webhooks!.parse(await request(body), { config: hubspot.configSchema.parse(sim.config) }).map((e) => e.id)).toEqual(parsed.map((e) => e.id));
+      expect(
+        hubspot
+          .webhooks!.parse(await request(body), { config: hubspot.configSchema.parse(sim.config) })
+          .map((e) => e.id),
+      ).toEqual(parsed.map((e) => e.id));
       const ctx = ctxOf();
       const changed = await hubspot.webhooks!.map(parsed[0]!, ctx);
       expect(changed.people?.[0]).toMatchObject({ externalId: contact.id, deleted: false });
@@ -230,7 +289,13 @@ describe('hubspot mapping of recorded objects', () => {
       { kind: 'phone', value: '+1 617 555 0134' },
       { kind: 'social', namespace: 'x:handle', value: '@bcooper' },
     ]);
-    expect(p.traits).toMatchObject({ firstName: 'Brian', lastName: 'Cooper', city: 'Cambridge', company: 'Biglytics', postcode: '02139' });
+    expect(p.traits).toMatchObject({
+      firstName: 'Brian',
+      lastName: 'Cooper',
+      city: 'Cambridge',
+      company: 'Biglytics',
+      postcode: '02139',
+    });
   });
 
   it('maps a call and a ticket onto the associated contact', () => {

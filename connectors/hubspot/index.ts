@@ -51,7 +51,9 @@ export default defineConnector<HubspotConfig>({
   },
   http: { concurrency: 4 },
   streams: [
-    searchStream('contacts', 'contacts', (o, ctx) => ({ people: [mapContact(o, ctx.config.xHandleProperty)] })),
+    searchStream('contacts', 'contacts', (o, ctx) => ({
+      people: [mapContact(o, ctx.config.xHandleProperty)],
+    })),
     searchStream('calls', 'calls', (o) => ({ interactions: [mapCall(o)] })),
     searchStream('tickets', 'tickets', (o) => ({ interactions: [mapTicket(o)] })),
   ],

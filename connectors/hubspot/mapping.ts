@@ -13,13 +13,17 @@ const str = (v: string | null | undefined): string | undefined => {
   return t ? t : undefined;
 };
 const defined = <T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
 
 /** A contact → a person: every email/phone, the contact id, an X handle (weak: `x:handle`). */
 export function mapContact(c: HubspotObject, xHandleProperty = 'twitterhandle'): CanonicalPerson {
   if (!c.id) throw new MappingError('contact without id', 'id');
   const p = c.properties;
-  const identifiers: CanonicalIdentifier[] = [{ kind: 'external', namespace: 'hubspot:contact', value: c.id }];
+  const identifiers: CanonicalIdentifier[] = [
+    { kind: 'external', namespace: 'hubspot:contact', value: c.id },
+  ];
   const email = str(p['email']);
   if (email) identifiers.push({ kind: 'email', value: email });
   // HubSpot keeps secondary addresses in one semicolon-separated property
@@ -70,7 +74,12 @@ function owner(o: HubspotObject): { handledBy?: { system: string; externalId: st
 /** A call engagement → a voice interaction on its first associated contact's timeline. */
 export function mapCall(o: HubspotObject): CanonicalInteraction {
   const p = o.properties;
-  const direction = p['hs_call_direction'] === 'INBOUND' ? 'inbound' : p['hs_call_direction'] === 'OUTBOUND' ? 'outbound' : 'internal';
+  const direction =
+    p['hs_call_direction'] === 'INBOUND'
+      ? 'inbound'
+      : p['hs_call_direction'] === 'OUTBOUND'
+        ? 'outbound'
+        : 'internal';
   let person = contactRef(o);
   if (!person) {
     // an unassociated call can still be tied to the caller's number
@@ -123,7 +132,11 @@ export function mapTicket(o: HubspotObject): CanonicalInteraction {
       openedAt: p['createdate'] ?? o.createdAt,
       updatedAt: p['hs_lastmodifieddate'] ?? o.updatedAt,
     },
-    attributes: defined({ priority: str(p['hs_ticket_priority']), pipeline: str(p['hs_pipeline']), stage: str(stage) }),
+    attributes: defined({
+      priority: str(p['hs_ticket_priority']),
+      pipeline: str(p['hs_pipeline']),
+      stage: str(stage),
+    }),
     updatedAt: p['hs_lastmodifieddate'] ?? o.updatedAt,
     deleted: o.archived === true,
   };

@@ -1,4 +1,9 @@
-import type { ConnectorContext, StreamDefinition, StreamPage, CanonicalBatch } from '../../src/connector-kit/index.js';
+import type {
+  ConnectorContext,
+  StreamDefinition,
+  StreamPage,
+  CanonicalBatch,
+} from '../../src/connector-kit/index.js';
 import {
   attachContacts,
   listArchived,
@@ -73,7 +78,11 @@ async function searchPage(
   delete restart.after;
   if (next !== undefined) {
     // the cap is reached: a new window from the newest time seen
-    if (high === cur.windowStart && cur.after !== undefined && seenAtHigh.length >= ctx.config.searchResultCap)
+    if (
+      high === cur.windowStart &&
+      cur.after !== undefined &&
+      seenAtHigh.length >= ctx.config.searchResultCap
+    )
       throw new Error(
         `hubspot ${type}: more than ${ctx.config.searchResultCap} objects share ${prop}=${high}; the search cap cannot be windowed past`,
       );
@@ -97,7 +106,8 @@ async function archivedPage(
       return at > cur.archivedSince;
     });
   const next = res.paging?.next?.after;
-  if (next !== undefined) return { items, nextCursor: { ...cur, archivedHigh, archivedAfter: next }, done: false };
+  if (next !== undefined)
+    return { items, nextCursor: { ...cur, archivedHigh, archivedAfter: next }, done: false };
   const done: SearchCursor = { ...cur, phase: 'search', archivedSince: archivedHigh, archivedHigh };
   delete done.archivedAfter;
   return { items, nextCursor: done, done: true };

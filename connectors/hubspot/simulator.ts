@@ -101,7 +101,12 @@ export async function startSimulator(options: HubspotSimulatorOptions): Promise<
       [MODIFIED_PROPERTY[type]]: row.updatedAt.toISOString(),
     };
     // like HubSpot: only the requested properties plus the defaults come back
-    const keep = new Set([...(props ?? Object.keys(all)), 'hs_object_id', CREATED_PROPERTY[type], MODIFIED_PROPERTY[type]]);
+    const keep = new Set([
+      ...(props ?? Object.keys(all)),
+      'hs_object_id',
+      CREATED_PROPERTY[type],
+      MODIFIED_PROPERTY[type],
+    ]);
     const properties = Object.fromEntries(Object.entries(all).filter(([k]) => keep.has(k)));
     for (const p of props ?? []) if (!(p in properties)) properties[p] = null;
     return {
@@ -119,7 +124,11 @@ export async function startSimulator(options: HubspotSimulatorOptions): Promise<
     return t === 'contacts' || t === 'calls' || t === 'tickets' ? t : null;
   };
   const propsOf = (q: unknown): string[] | undefined =>
-    typeof q === 'string' && q !== '' ? q.split(',').map((s) => s.trim()) : Array.isArray(q) ? q.map(String) : undefined;
+    typeof q === 'string' && q !== ''
+      ? q.split(',').map((s) => s.trim())
+      : Array.isArray(q)
+        ? q.map(String)
+        : undefined;
 
   const server = await startServer({
     name: 'hubspot',
@@ -167,20 +176,31 @@ export async function startSimulator(options: HubspotSimulatorOptions): Promise<
     routes: (app) => {
       app.post('/oauth/v1/token', (req, res) => {
         const body = req.body as Record<string, string | undefined>;
-        if (body['grant_type'] !== 'refresh_token' || body['client_id'] !== clientId || body['client_secret'] !== clientSecret || body['refresh_token'] !== refreshToken) {
+        if (
+          body['grant_type'] !== 'refresh_token' ||
+          body['client_id'] !== clientId ||
+          body['client_secret'] !== clientSecret ||
+          body['refresh_token'] !== refreshToken
+        ) {
           res.status(400).json({ status: 'BAD_REFRESH_TOKEN', message: 'missing or unknown refresh token' });
           return;
         }
         const token = `sim-oauth-${crypto.randomUUID()}`;
         tokens.add(token);
-        res.json({ token_type: 'bearer', access_token: token, refresh_token: refreshToken, expires_in: 1800 });
+        res.json({
+          token_type: 'bearer',
+          access_token: token,
+          refresh_token: refreshToken,
+          expires_in: 1800,
+        });
       });
 
       app.get('/crm/v3/objects/:objectType', (req, res) => {
         const type = typeOf(req);
         if (!type) return hubspotError(res, 400, 'VALIDATION_ERROR', 'Unable to infer object type');
         const pageSize = Math.min(Number(req.query['limit'] ?? 10), 100);
-        if (!Number.isInteger(pageSize) || pageSize < 1) return hubspotError(res, 400, 'VALIDATION_ERROR', 'limit');
+        if (!Number.isInteger(pageSize) || pageSize < 1)
+          return hubspotError(res, 400, 'VALIDATION_ERROR', 'limit');
         const archived = req.query['archived'] === 'true';
         const rows = stores[type]
           .list({ includeDeleted: true })
@@ -193,16 +213,27 @@ export async function startSimulator(options: HubspotSimulatorOptions): Promise<
         const page = rest.slice(0, pageSize);
         const nextRow = rest[pageSize];
         const props = propsOf(req.query['properties']);
-        const withContacts = String(req.query['associations'] ?? '').split(',').includes('contacts');
+        const withContacts = String(req.query['associations'] ?? '')
+          .split(',')
+          .includes('contacts');
         const results = page.map((r) => ({
           ...toApi(type, r, props),
           ...(withContacts && type !== 'contacts'
-            ? { associations: { contacts: { results: r.contacts.map((id) => ({ id, type: `${type.slice(0, -1)}_to_contact` })) } } }
+            ? {
+                associations: {
+                  contacts: {
+                    results: r.contacts.map((id) => ({ id, type: `${type.slice(0, -1)}_to_contact` })),
+                  },
+                },
+              }
             : {}),
         }));
         const url = new URL(`${server.url}${req.originalUrl}`);
         if (nextRow) url.searchParams.set('after', nextRow.id);
-        res.json({ results, ...(nextRow ? { paging: { next: { after: nextRow.id, link: url.toString() } } } : {}) });
+        res.json({
+          results,
+          ...(nextRow ? { paging: { next: { after: nextRow.id, link: url.toString() } } } : {}),
+        });
       });
 
       app.get('/crm/v3/objects/:objectType/:id', (req, res) => {
@@ -226,10 +257,17 @@ export async function startSimulator(options: HubspotSimulatorOptions): Promise<
         if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 200)
           return hubspotError(res, 400, 'VALIDATION_ERROR', 'limit must be between 1 and 200');
         const offset = body.after === undefined || body.after === '' ? 0 : Number(body.after);
-        if (!Number.isInteger(offset) || offset < 0) return hubspotError(res, 400, 'VALIDATION_ERROR', 'after');
+        if (!Number.isInteger(offset) || offset < 0)
+          return hubspotError(res, 400, 'VALIDATION_ERROR', 'after');
         if (offset >= cap)
-          return hubspotError(res, 400, 'VALIDATION_ERROR', `There was a problem with the request: paging beyond ${cap} results is not allowed`);
-        if ((body.sorts?.length ?? 0) > 1) return hubspotError(res, 400, 'VALIDATION_ERROR', 'only one sort is allowed');
+          return hubspotError(
+            res,
+            400,
+            'VALIDATION_ERROR',
+            `There was a problem with the request: paging beyond ${cap} results is not allowed`,
+          );
+        if ((body.sorts?.length ?? 0) > 1)
+          return hubspotError(res, 400, 'VALIDATION_ERROR', 'only one sort is allowed');
         const all = stores[type].list().map((r) => toApi(type, r));
         const value = (o: HubspotApiObject, p: string): string | null => o.properties[p] ?? null;
         const cmp = (a: string | null, b: string): number => {
@@ -239,27 +277,44 @@ export async function startSimulator(options: HubspotSimulatorOptions): Promise<
           if (!Number.isNaN(ta) && !Number.isNaN(tb)) return ta - tb;
           return a < b ? -1 : a > b ? 1 : 0;
         };
-        const test = (o: HubspotApiObject, f: { propertyName: string; operator: string; value?: string }): boolean => {
+        const test = (
+          o: HubspotApiObject,
+          f: { propertyName: string; operator: string; value?: string },
+        ): boolean => {
           const c = cmp(value(o, f.propertyName), String(f.value ?? ''));
           switch (f.operator) {
-            case 'EQ': return c === 0;
-            case 'NEQ': return c !== 0;
-            case 'GT': return c > 0;
-            case 'GTE': return c >= 0;
-            case 'LT': return c < 0;
-            case 'LTE': return c <= 0;
-            case 'HAS_PROPERTY': return value(o, f.propertyName) !== null;
-            default: throw new Error(`unsupported operator ${f.operator}`);
+            case 'EQ':
+              return c === 0;
+            case 'NEQ':
+              return c !== 0;
+            case 'GT':
+              return c > 0;
+            case 'GTE':
+              return c >= 0;
+            case 'LT':
+              return c < 0;
+            case 'LTE':
+              return c <= 0;
+            case 'HAS_PROPERTY':
+              return value(o, f.propertyName) !== null;
+            default:
+              throw new Error(`unsupported operator ${f.operator}`);
           }
         };
         const groups = body.filterGroups ?? [];
-        let hits = groups.length === 0 ? all : all.filter((o) => groups.some((g) => (g.filters ?? []).every((f) => test(o, f))));
+        let hits =
+          groups.length === 0
+            ? all
+            : all.filter((o) => groups.some((g) => (g.filters ?? []).every((f) => test(o, f))));
         const sort = body.sorts?.[0];
         if (sort) {
           const prop = typeof sort === 'string' ? sort.replace(/^-/, '') : sort.propertyName;
           const desc = typeof sort === 'string' ? sort.startsWith('-') : sort.direction === 'DESCENDING';
           // ties keep id order, as an index with a secondary key would
-          hits = [...hits].sort((a, b) => (cmp(value(a, prop), value(b, prop) ?? '') || Number(a.id) - Number(b.id)) * (desc ? -1 : 1));
+          hits = [...hits].sort(
+            (a, b) =>
+              (cmp(value(a, prop), value(b, prop) ?? '') || Number(a.id) - Number(b.id)) * (desc ? -1 : 1),
+          );
         } else hits = [...hits].sort((a, b) => Number(a.id) - Number(b.id));
         const end = Math.min(offset + pageSize, cap, hits.length);
         const props = body.properties && body.properties.length > 0 ? body.properties : undefined;
@@ -283,12 +338,21 @@ export async function startSimulator(options: HubspotSimulatorOptions): Promise<
               from: { id: row.id },
               to: row.contacts.map((c) => ({
                 toObjectId: Number(c),
-                associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId: from === 'calls' ? 194 : 16, label: null }],
+                associationTypes: [
+                  { category: 'HUBSPOT_DEFINED', typeId: from === 'calls' ? 194 : 16, label: null },
+                ],
               })),
             },
           ];
         });
-        res.status(results.length === inputs.length ? 200 : 207).json({ status: 'COMPLETE', results, startedAt: new Date().toISOString(), completedAt: new Date().toISOString() });
+        res
+          .status(results.length === inputs.length ? 200 : 207)
+          .json({
+            status: 'COMPLETE',
+            results,
+            startedAt: new Date().toISOString(),
+            completedAt: new Date().toISOString(),
+          });
       });
     },
   });
@@ -319,7 +383,11 @@ export async function startSimulator(options: HubspotSimulatorOptions): Promise<
       properties: {
         hs_timestamp: new Date(Date.UTC(2026, 0, 1) + rng.int(0, 300) * 86_400_000).toISOString(),
         hs_call_title: rng.pick(['Billing question', 'Follow-up', 'Renewal', 'Complaint']),
-        hs_call_body: rng.pick(['Customer asked about an invoice.', 'Left a voicemail.', 'Agreed next steps.']),
+        hs_call_body: rng.pick([
+          'Customer asked about an invoice.',
+          'Left a voicemail.',
+          'Agreed next steps.',
+        ]),
         hs_call_direction: rng.pick(directions),
         hs_call_duration: String(rng.int(20, 1800) * 1000),
         hs_call_status: 'COMPLETED',
@@ -349,7 +417,17 @@ export async function startSimulator(options: HubspotSimulatorOptions): Promise<
     ? setInterval(() => {
         const n = stores.contacts.size + 1;
         const c = stores.contacts.create({
-          properties: { email: `new.lead${n}@example.com`, firstname: 'New', lastname: `Lead ${n}`, phone: null, mobilephone: null, city: null, zip: null, company: null, twitterhandle: null },
+          properties: {
+            email: `new.lead${n}@example.com`,
+            firstname: 'New',
+            lastname: `Lead ${n}`,
+            phone: null,
+            mobilephone: null,
+            city: null,
+            zip: null,
+            company: null,
+            twitterhandle: null,
+          },
           contacts: [],
         });
         newCall(c.id);
@@ -377,7 +455,14 @@ export async function startSimulator(options: HubspotSimulatorOptions): Promise<
       sendWebhook({
         url,
         body: events,
-        sign: (raw) => signHubSpot({ payload: raw, secret: clientSecret, method: 'POST', uri: url, ...(opts?.timestampMs !== undefined ? { timestampMs: opts.timestampMs } : {}) }),
+        sign: (raw) =>
+          signHubSpot({
+            payload: raw,
+            secret: clientSecret,
+            method: 'POST',
+            uri: url,
+            ...(opts?.timestampMs !== undefined ? { timestampMs: opts.timestampMs } : {}),
+          }),
       }),
     async close() {
       if (trickle) clearInterval(trickle);

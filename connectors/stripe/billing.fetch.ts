@@ -1,4 +1,8 @@
-import { isUpstreamError, type ConnectorContext, type FetchDefinition } from '../../src/connector-kit/index.js';
+import {
+  isUpstreamError,
+  type ConnectorContext,
+  type FetchDefinition,
+} from '../../src/connector-kit/index.js';
 import { listPage, type StripeConfig, type StripeObject } from './client.js';
 
 export interface BillingSummary {
@@ -22,9 +26,15 @@ export const billingFetch: FetchDefinition<StripeConfig, BillingSummary> = {
     const open = new Map<string, StripeObject[]>();
     let after: string | undefined;
     for (;;) {
-      const page = await listPage<StripeObject>(ctx, '/v1/invoices', { status: 'open', ...(after ? { starting_after: after } : {}) });
+      const page = await listPage<StripeObject>(ctx, '/v1/invoices', {
+        status: 'open',
+        ...(after ? { starting_after: after } : {}),
+      });
       for (const inv of page.data) {
-        const customer = typeof inv['customer'] === 'string' ? inv['customer'] : (inv['customer'] as { id?: string } | null)?.id;
+        const customer =
+          typeof inv['customer'] === 'string'
+            ? inv['customer']
+            : (inv['customer'] as { id?: string } | null)?.id;
         if (customer && wanted.has(customer)) open.set(customer, [...(open.get(customer) ?? []), inv]);
       }
       after = page.data.at(-1)?.id;
@@ -34,9 +44,14 @@ export const billingFetch: FetchDefinition<StripeConfig, BillingSummary> = {
     const known = new Map<string, BillingSummary | Error>();
     for (const [customer, invoices] of open) {
       known.set(customer, {
-        openBalance: invoices.reduce((sum, i) => sum + (typeof i['amount_remaining'] === 'number' ? i['amount_remaining'] : 0), 0),
+        openBalance: invoices.reduce(
+          (sum, i) => sum + (typeof i['amount_remaining'] === 'number' ? i['amount_remaining'] : 0),
+          0,
+        ),
         currency: typeof invoices[0]?.['currency'] === 'string' ? invoices[0]['currency'] : null,
-        overdueInvoices: invoices.filter((i) => typeof i['due_date'] === 'number' && i['due_date'] < nowSeconds).length,
+        overdueInvoices: invoices.filter(
+          (i) => typeof i['due_date'] === 'number' && i['due_date'] < nowSeconds,
+        ).length,
       });
     }
     await Promise.all(
@@ -46,9 +61,15 @@ export const billingFetch: FetchDefinition<StripeConfig, BillingSummary> = {
           try {
             const res = await ctx.http.get<StripeObject>(`/v1/customers/${encodeURIComponent(id)}`);
             if (res.data.deleted === true) known.set(id, new Error(`stripe customer ${id} is deleted`));
-            else known.set(id, { openBalance: 0, currency: typeof res.data['currency'] === 'string' ? res.data['currency'] : null, overdueInvoices: 0 });
+            else
+              known.set(id, {
+                openBalance: 0,
+                currency: typeof res.data['currency'] === 'string' ? res.data['currency'] : null,
+                overdueInvoices: 0,
+              });
           } catch (err) {
-            if (isUpstreamError(err) && err.http?.status === 404) known.set(id, new Error(`no stripe customer ${id}`));
+            if (isUpstreamError(err) && err.http?.status === 404)
+              known.set(id, new Error(`no stripe customer ${id}`));
             else throw err;
           }
         }),

@@ -1,4 +1,9 @@
-import type { CanonicalBatch, ConnectorContext, StreamDefinition, StreamPage } from '../../src/connector-kit/index.js';
+import type {
+  CanonicalBatch,
+  ConnectorContext,
+  StreamDefinition,
+  StreamPage,
+} from '../../src/connector-kit/index.js';
 import { listPage, type StripeConfig, type StripeEvent, type StripeObject } from './client.js';
 
 /**
@@ -44,9 +49,18 @@ export function eventsStream(
       if (cursor === null || cursor.phase === 'backfill') {
         const eventsFrom = cursor === null ? await newestEventId(ctx) : cursor.eventsFrom;
         const startingAfter = cursor?.phase === 'backfill' ? cursor.startingAfter : null;
-        const page = await listPage<StripeObject>(ctx, path, startingAfter ? { starting_after: startingAfter } : {});
+        const page = await listPage<StripeObject>(
+          ctx,
+          path,
+          startingAfter ? { starting_after: startingAfter } : {},
+        );
         const last = page.data.at(-1)?.id ?? null;
-        if (page.has_more && last) return { items: page.data, nextCursor: { phase: 'backfill', startingAfter: last, eventsFrom }, done: false };
+        if (page.has_more && last)
+          return {
+            items: page.data,
+            nextCursor: { phase: 'backfill', startingAfter: last, eventsFrom },
+            done: false,
+          };
         return { items: page.data, nextCursor: { phase: 'events', endingBefore: eventsFrom }, done: true };
       }
       if (cursor.endingBefore === null) {
@@ -54,15 +68,25 @@ export function eventsStream(
         const all: StripeEvent[] = [];
         let after: string | undefined;
         for (;;) {
-          const page = await listPage<StripeEvent>(ctx, '/v1/events', { ...typeParams, ...(after ? { starting_after: after } : {}) });
+          const page = await listPage<StripeEvent>(ctx, '/v1/events', {
+            ...typeParams,
+            ...(after ? { starting_after: after } : {}),
+          });
           all.push(...page.data);
           after = page.data.at(-1)?.id;
           if (!page.has_more || !after) break;
         }
         const newest = all[0]?.id ?? null;
-        return { items: objectsOf(all.reverse(), objectName), nextCursor: { phase: 'events', endingBefore: newest }, done: true };
+        return {
+          items: objectsOf(all.reverse(), objectName),
+          nextCursor: { phase: 'events', endingBefore: newest },
+          done: true,
+        };
       }
-      const page = await listPage<StripeEvent>(ctx, '/v1/events', { ...typeParams, ending_before: cursor.endingBefore });
+      const page = await listPage<StripeEvent>(ctx, '/v1/events', {
+        ...typeParams,
+        ending_before: cursor.endingBefore,
+      });
       const newest = page.data[0]?.id ?? cursor.endingBefore;
       return {
         items: objectsOf([...page.data].reverse(), objectName),

@@ -24,7 +24,10 @@ export default defineConnector<StripeConfig>({
   },
   configSchema,
   credentials: {
-    secretKey: { description: 'Secret or restricted key (sk_live_... / rk_live_...), read access to customers, invoices, charges, events' },
+    secretKey: {
+      description:
+        'Secret or restricted key (sk_live_... / rk_live_...), read access to customers, invoices, charges, events',
+    },
     webhookSecret: { description: 'Signing secret of the webhook endpoint (whsec_...)', optional: true },
   },
   auth: ({ credentials }) => {
@@ -39,8 +42,12 @@ export default defineConnector<StripeConfig>({
     eventsStream('customers', '/v1/customers', 'customer', CUSTOMER_EVENTS, (o, ctx) => ({
       people: [mapCustomer(o, ctx.config.metadataIdentifiers)],
     })),
-    eventsStream('invoices', '/v1/invoices', 'invoice', INVOICE_EVENTS, (o) => ({ interactions: [mapInvoice(o)] })),
-    eventsStream('charges', '/v1/charges', 'charge', CHARGE_EVENTS, (o) => ({ interactions: [mapCharge(o)] })),
+    eventsStream('invoices', '/v1/invoices', 'invoice', INVOICE_EVENTS, (o) => ({
+      interactions: [mapInvoice(o)],
+    })),
+    eventsStream('charges', '/v1/charges', 'charge', CHARGE_EVENTS, (o) => ({
+      interactions: [mapCharge(o)],
+    })),
   ],
   webhooks: stripeWebhooks,
   fetch: [billingFetch],

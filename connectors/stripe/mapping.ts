@@ -16,13 +16,17 @@ export const DEFAULT_METADATA_IDENTIFIERS: Record<string, string> = {
   zendesk_user_id: 'zendesk:user',
 };
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
-const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {});
-const iso = (unix: unknown): string | null => (typeof unix === 'number' ? new Date(unix * 1000).toISOString() : null);
+const str = (v: unknown): string | undefined =>
+  typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+const obj = (v: unknown): Record<string, unknown> =>
+  typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
+const iso = (unix: unknown): string | null =>
+  typeof unix === 'number' ? new Date(unix * 1000).toISOString() : null;
 const idOf = (v: unknown): string | undefined => str(v) ?? str(obj(v)['id']);
 
 function push(list: CanonicalIdentifier[], id: CanonicalIdentifier): void {
-  if (!list.some((x) => x.kind === id.kind && x.namespace === id.namespace && x.value === id.value)) list.push(id);
+  if (!list.some((x) => x.kind === id.kind && x.namespace === id.namespace && x.value === id.value))
+    list.push(id);
 }
 
 function metadataIdentifiers(metadata: unknown, keys: Record<string, string>): CanonicalIdentifier[] {
@@ -38,13 +42,16 @@ function metadataIdentifiers(metadata: unknown, keys: Record<string, string>): C
 /** A customer → a person (`stripe:customer`), with email, phones, metadata cross-references. */
 export function mapCustomer(c: StripeObject, metadataKeys = DEFAULT_METADATA_IDENTIFIERS): CanonicalPerson {
   if (!str(c.id)) throw new MappingError('customer without id', 'id');
-  const identifiers: CanonicalIdentifier[] = [{ kind: 'external', namespace: 'stripe:customer', value: c.id }];
+  const identifiers: CanonicalIdentifier[] = [
+    { kind: 'external', namespace: 'stripe:customer', value: c.id },
+  ];
   if (c.deleted === true && c['email'] === undefined)
     return { objectType: 'customer', externalId: c.id, deleted: true, identifiers, payload: c };
   const email = str(c['email']);
   if (email) push(identifiers, { kind: 'email', value: email });
   const shipping = obj(c['shipping']);
-  for (const phone of [str(c['phone']), str(shipping['phone'])]) if (phone) push(identifiers, { kind: 'phone', value: phone });
+  for (const phone of [str(c['phone']), str(shipping['phone'])])
+    if (phone) push(identifiers, { kind: 'phone', value: phone });
   for (const id of metadataIdentifiers(c['metadata'], metadataKeys)) push(identifiers, id);
   const name = str(c['name']) ?? str(shipping['name']);
   const address = obj(c['address'] ?? shipping['address']);
@@ -85,7 +92,9 @@ function payer(customer: unknown, emails: unknown[], phones: unknown[]): PersonR
 }
 
 const money = (minor: unknown, currency: unknown) =>
-  typeof minor === 'number' && typeof currency === 'string' ? `${(minor / 100).toFixed(2)} ${currency.toUpperCase()}` : '';
+  typeof minor === 'number' && typeof currency === 'string'
+    ? `${(minor / 100).toFixed(2)} ${currency.toUpperCase()}`
+    : '';
 
 /** An invoice → a billing interaction (kind invoice). Amounts stay in minor units, as Stripe gives them. */
 export function mapInvoice(i: StripeObject): CanonicalInteraction {

@@ -52,17 +52,30 @@ export interface StripeSimulator {
 }
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-const OBJECT_NAME: Record<StripeResource, string> = { customers: 'customer', invoices: 'invoice', charges: 'charge' };
-const PREFIX: Record<StripeResource | 'events', string> = { customers: 'cus_', invoices: 'in_', charges: 'ch_', events: 'evt_' };
+const OBJECT_NAME: Record<StripeResource, string> = {
+  customers: 'customer',
+  invoices: 'invoice',
+  charges: 'charge',
+};
+const PREFIX: Record<StripeResource | 'events', string> = {
+  customers: 'cus_',
+  invoices: 'in_',
+  charges: 'ch_',
+  events: 'evt_',
+};
 
 function stripeError(res: Response, status: number, error: Obj): void {
-  res.status(status).set('Request-Id', `req_${crypto.randomUUID().replace(/-/g, '').slice(0, 14)}`).json({ error });
+  res
+    .status(status)
+    .set('Request-Id', `req_${crypto.randomUUID().replace(/-/g, '').slice(0, 14)}`)
+    .json({ error });
 }
 
 export async function startSimulator(options: StripeSimulatorOptions): Promise<StripeSimulator> {
   const rng = createRng(`${options.population.seed}:stripe`);
   const ids = rng.fork('ids');
-  const newId = (prefix: string) => prefix + Array.from({ length: 14 }, () => ids.pick([...ALPHABET])).join('');
+  const newId = (prefix: string) =>
+    prefix + Array.from({ length: 14 }, () => ids.pick([...ALPHABET])).join('');
   const secretKey = `sk_test_${Array.from({ length: 24 }, () => rng.pick([...ALPHABET])).join('')}`;
   const webhookSecret = `whsec_${Array.from({ length: 32 }, () => rng.pick([...ALPHABET])).join('')}`;
 
@@ -76,7 +89,13 @@ export async function startSimulator(options: StripeSimulatorOptions): Promise<S
   const apiOf = (resource: StripeResource | 'events', row: Stored<Row>): ApiObject =>
     resource === 'customers' && row.deletedAt
       ? { id: row.id, object: 'customer', deleted: true }
-      : { ...row.body, id: row.id, object: resource === 'events' ? 'event' : OBJECT_NAME[resource], created: seconds(row.createdAt), livemode: false };
+      : {
+          ...row.body,
+          id: row.id,
+          object: resource === 'events' ? 'event' : OBJECT_NAME[resource],
+          created: seconds(row.createdAt),
+          livemode: false,
+        };
 
   const emit = (type: string, object: Obj, previous?: Obj): void => {
     stores.events.create({
@@ -93,9 +112,23 @@ export async function startSimulator(options: StripeSimulatorOptions): Promise<S
   const createCustomer = (fields: Obj): ApiObject => {
     const row = stores.customers.create({
       body: {
-        address: null, balance: 0, currency: 'gbp', default_source: null, delinquent: false, description: null,
-        discount: null, email: null, invoice_prefix: newId('').slice(0, 7).toUpperCase(), metadata: {}, name: null,
-        next_invoice_sequence: 1, phone: null, preferred_locales: [], shipping: null, tax_exempt: 'none', test_clock: null,
+        address: null,
+        balance: 0,
+        currency: 'gbp',
+        default_source: null,
+        delinquent: false,
+        description: null,
+        discount: null,
+        email: null,
+        invoice_prefix: newId('').slice(0, 7).toUpperCase(),
+        metadata: {},
+        name: null,
+        next_invoice_sequence: 1,
+        phone: null,
+        preferred_locales: [],
+        shipping: null,
+        tax_exempt: 'none',
+        test_clock: null,
         ...fields,
       },
     });
@@ -125,12 +158,28 @@ export async function startSimulator(options: StripeSimulatorOptions): Promise<S
     const paid = status === 'paid' ? amount : 0;
     const row = stores.invoices.create({
       body: {
-        account_country: 'GB', amount_due: amount, amount_paid: paid, amount_remaining: status === 'open' ? amount : 0,
-        attempt_count: 0, attempted: status !== 'draft', billing_reason: 'manual', collection_method: 'send_invoice',
-        currency: 'gbp', customer, customer_email: c?.body['email'] ?? null, customer_name: c?.body['name'] ?? null,
-        customer_phone: c?.body['phone'] ?? null, description: null, due_date: null, hosted_invoice_url: null,
-        metadata: {}, number: `${String(c?.body['invoice_prefix'] ?? 'INV')}-${String(stores.invoices.size + 1).padStart(4, '0')}`,
-        paid: status === 'paid', status, subtotal: amount, total: amount,
+        account_country: 'GB',
+        amount_due: amount,
+        amount_paid: paid,
+        amount_remaining: status === 'open' ? amount : 0,
+        attempt_count: 0,
+        attempted: status !== 'draft',
+        billing_reason: 'manual',
+        collection_method: 'send_invoice',
+        currency: 'gbp',
+        customer,
+        customer_email: c?.body['email'] ?? null,
+        customer_name: c?.body['name'] ?? null,
+        customer_phone: c?.body['phone'] ?? null,
+        description: null,
+        due_date: null,
+        hosted_invoice_url: null,
+        metadata: {},
+        number: `${String(c?.body['invoice_prefix'] ?? 'INV')}-${String(stores.invoices.size + 1).padStart(4, '0')}`,
+        paid: status === 'paid',
+        status,
+        subtotal: amount,
+        total: amount,
         ...fields,
       },
     });
@@ -153,12 +202,32 @@ export async function startSimulator(options: StripeSimulatorOptions): Promise<S
     const amount = Number(fields['amount'] ?? rng.int(5, 400) * 100);
     const row = stores.charges.create({
       body: {
-        amount, amount_captured: amount, amount_refunded: 0, balance_transaction: newId('txn_'),
-        billing_details: { address: null, email: c?.body['email'] ?? null, name: c?.body['name'] ?? null, phone: null },
-        captured: true, currency: 'gbp', customer, description: null, disputed: false, failure_code: null,
-        failure_message: null, invoice: null, metadata: {}, outcome: { type: 'authorized', network_status: 'approved_by_network' },
-        paid: true, payment_intent: newId('pi_'), payment_method: newId('pm_'), receipt_email: c?.body['email'] ?? null,
-        refunded: false, status: 'succeeded',
+        amount,
+        amount_captured: amount,
+        amount_refunded: 0,
+        balance_transaction: newId('txn_'),
+        billing_details: {
+          address: null,
+          email: c?.body['email'] ?? null,
+          name: c?.body['name'] ?? null,
+          phone: null,
+        },
+        captured: true,
+        currency: 'gbp',
+        customer,
+        description: null,
+        disputed: false,
+        failure_code: null,
+        failure_message: null,
+        invoice: null,
+        metadata: {},
+        outcome: { type: 'authorized', network_status: 'approved_by_network' },
+        paid: true,
+        payment_intent: newId('pi_'),
+        payment_method: newId('pm_'),
+        receipt_email: c?.body['email'] ?? null,
+        refunded: false,
+        status: 'succeeded',
         ...fields,
       },
     });
@@ -168,25 +237,44 @@ export async function startSimulator(options: StripeSimulatorOptions): Promise<S
   };
 
   /** Stripe lists newest first; `starting_after` goes older, `ending_before` newer (the page adjacent to it). */
-  const list = (req: Request, res: Response, resource: StripeResource | 'events', filter: (o: Obj) => boolean): void => {
+  const list = (
+    req: Request,
+    res: Response,
+    resource: StripeResource | 'events',
+    filter: (o: Obj) => boolean,
+  ): void => {
     const q = req.query as Record<string, unknown>;
     const limit = q['limit'] === undefined ? 10 : Number(q['limit']);
     if (!Number.isInteger(limit) || limit < 1 || limit > 100)
-      return stripeError(res, 400, { type: 'invalid_request_error', code: 'parameter_invalid_integer', param: 'limit', message: 'Invalid integer: limit must be between 1 and 100' });
+      return stripeError(res, 400, {
+        type: 'invalid_request_error',
+        code: 'parameter_invalid_integer',
+        param: 'limit',
+        message: 'Invalid integer: limit must be between 1 and 100',
+      });
     const startingAfter = typeof q['starting_after'] === 'string' ? q['starting_after'] : undefined;
     const endingBefore = typeof q['ending_before'] === 'string' ? q['ending_before'] : undefined;
     if (startingAfter && endingBefore)
-      return stripeError(res, 400, { type: 'invalid_request_error', message: 'You may only specify one of these parameters: ending_before, starting_after.' });
+      return stripeError(res, 400, {
+        type: 'invalid_request_error',
+        message: 'You may only specify one of these parameters: ending_before, starting_after.',
+      });
     const created: [string, (a: number, b: number) => boolean][] = [
-      ['gt', (a, b) => a > b], ['gte', (a, b) => a >= b], ['lt', (a, b) => a < b], ['lte', (a, b) => a <= b],
+      ['gt', (a, b) => a > b],
+      ['gte', (a, b) => a >= b],
+      ['lt', (a, b) => a < b],
+      ['lte', (a, b) => a <= b],
     ];
     const rows = stores[resource].list().slice().reverse(); // newest first
-    let entries = rows.map((r) => ({ at: r.createdAt.getTime(), o: apiOf(resource, r) })).filter((e) => filter(e.o));
+    let entries = rows
+      .map((r) => ({ at: r.createdAt.getTime(), o: apiOf(resource, r) }))
+      .filter((e) => filter(e.o));
     for (const [op, test] of created) {
       const v = q[`created[${op}]`];
       if (v !== undefined) entries = entries.filter((e) => test(Number(e.o['created']), Number(v)));
     }
-    if (typeof q['created'] === 'string') entries = entries.filter((e) => Number(e.o['created']) === Number(q['created']));
+    if (typeof q['created'] === 'string')
+      entries = entries.filter((e) => Number(e.o['created']) === Number(q['created']));
     const cursor = startingAfter ?? endingBefore;
     let page: Obj[];
     let hasMore: boolean;
@@ -194,7 +282,12 @@ export async function startSimulator(options: StripeSimulatorOptions): Promise<S
       // the cursor object need not match the filters: only its position counts
       const anchor = stores[resource].get(cursor, { includeDeleted: true });
       if (!anchor)
-        return stripeError(res, 400, { type: 'invalid_request_error', code: 'resource_missing', param: startingAfter ? 'starting_after' : 'ending_before', message: `No such ${resource === 'events' ? 'event' : OBJECT_NAME[resource]}: '${cursor}'` });
+        return stripeError(res, 400, {
+          type: 'invalid_request_error',
+          code: 'resource_missing',
+          param: startingAfter ? 'starting_after' : 'ending_before',
+          message: `No such ${resource === 'events' ? 'event' : OBJECT_NAME[resource]}: '${cursor}'`,
+        });
       const at = anchor.createdAt.getTime();
       if (startingAfter) {
         const older = entries.filter((e) => e.at < at).map((e) => e.o);
@@ -212,7 +305,8 @@ export async function startSimulator(options: StripeSimulatorOptions): Promise<S
     res.json({ object: 'list', data: page, has_more: hasMore, url: req.path });
   };
 
-  const types = (q: unknown): string[] | undefined => (Array.isArray(q) ? q.map(String) : typeof q === 'string' ? [q] : undefined);
+  const types = (q: unknown): string[] | undefined =>
+    Array.isArray(q) ? q.map(String) : typeof q === 'string' ? [q] : undefined;
   const typeMatches = (pattern: string, type: string) =>
     pattern.endsWith('*') ? type.startsWith(pattern.slice(0, -1)) : pattern === type;
 
@@ -225,7 +319,10 @@ export async function startSimulator(options: StripeSimulatorOptions): Promise<S
       unauthorized: ({ res, reason }) =>
         stripeError(res, 401, {
           type: 'invalid_request_error',
-          message: reason === 'missing' ? "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY')." : 'Invalid API Key provided: sk_test_********',
+          message:
+            reason === 'missing'
+              ? "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY')."
+              : 'Invalid API Key provided: sk_test_********',
         }),
     },
     throttle: {
@@ -236,12 +333,17 @@ export async function startSimulator(options: StripeSimulatorOptions): Promise<S
         stripeError(res, 429, {
           type: 'invalid_request_error',
           code: 'rate_limit',
-          message: 'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.',
+          message:
+            'Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.',
           doc_url: 'https://stripe.com/docs/error-codes/rate-limit',
         });
       },
     },
-    notFound: (req, res) => stripeError(res, 404, { type: 'invalid_request_error', message: `Unrecognized request URL (${req.method}: ${req.path}).` }),
+    notFound: (req, res) =>
+      stripeError(res, 404, {
+        type: 'invalid_request_error',
+        message: `Unrecognized request URL (${req.method}: ${req.path}).`,
+      }),
     failureBody: (status) => ({ error: { type: 'api_error', message: `Simulated failure (${status})` } }),
     routes: (app) => {
       app.get('/v1/customers', (req, res) => {
@@ -250,14 +352,22 @@ export async function startSimulator(options: StripeSimulatorOptions): Promise<S
       });
       app.get('/v1/invoices', (req, res) => {
         const { customer, status } = req.query as Record<string, string | undefined>;
-        list(req, res, 'invoices', (o) => (!customer || o['customer'] === customer) && (!status || o['status'] === status));
+        list(
+          req,
+          res,
+          'invoices',
+          (o) => (!customer || o['customer'] === customer) && (!status || o['status'] === status),
+        );
       });
       app.get('/v1/charges', (req, res) => {
         const { customer } = req.query as Record<string, string | undefined>;
         list(req, res, 'charges', (o) => !customer || o['customer'] === customer);
       });
       app.get('/v1/events', (req, res) => {
-        const wanted = types(req.query['types']) ?? types(req.query['types[]']) ?? (typeof req.query['type'] === 'string' ? [req.query['type']] : undefined);
+        const wanted =
+          types(req.query['types']) ??
+          types(req.query['types[]']) ??
+          (typeof req.query['type'] === 'string' ? [req.query['type']] : undefined);
         list(req, res, 'events', (o) => !wanted || wanted.some((t) => typeMatches(t, String(o['type']))));
       });
       for (const resource of ['customers', 'invoices', 'charges', 'events'] as const) {
@@ -265,7 +375,13 @@ export async function startSimulator(options: StripeSimulatorOptions): Promise<S
           const id = String(req.params['id']);
           const row = stores[resource].get(id, { includeDeleted: resource === 'customers' });
           if (!row)
-            return stripeError(res, 404, { type: 'invalid_request_error', code: 'resource_missing', param: 'id', doc_url: 'https://stripe.com/docs/error-codes/resource-missing', message: `No such ${resource === 'events' ? 'event' : OBJECT_NAME[resource]}: '${id}'` });
+            return stripeError(res, 404, {
+              type: 'invalid_request_error',
+              code: 'resource_missing',
+              param: 'id',
+              doc_url: 'https://stripe.com/docs/error-codes/resource-missing',
+              message: `No such ${resource === 'events' ? 'event' : OBJECT_NAME[resource]}: '${id}'`,
+            });
           res.json(apiOf(resource, row));
         });
       }
@@ -279,12 +395,25 @@ export async function startSimulator(options: StripeSimulatorOptions): Promise<S
       email: v.email,
       name: `${v.firstName} ${v.lastName}`,
       phone: rng.chance(0.6) ? v.phone : null,
-      address: v.address ? { city: v.address.city, country: v.address.country, line1: v.address.line1 ?? null, line2: null, postal_code: v.address.postcode, state: v.address.region } : null,
+      address: v.address
+        ? {
+            city: v.address.city,
+            country: v.address.country,
+            line1: v.address.line1 ?? null,
+            line2: null,
+            postal_code: v.address.postcode,
+            state: v.address.region,
+          }
+        : null,
       metadata: v.company ? { company: v.company } : {},
     });
     const id = String(c['id']);
     for (let n = rng.int(0, 3); n > 0; n--) {
-      const status = rng.weighted([['paid', 5], ['open', 3], ['void', 1]] as const);
+      const status = rng.weighted([
+        ['paid', 5],
+        ['open', 3],
+        ['void', 1],
+      ] as const);
       const due = now + rng.int(-60, 30) * 86_400;
       const inv = createInvoice(id, { status, due_date: due });
       if (status === 'paid') createCharge(id, { amount: inv['amount_due'], invoice: inv['id'] });
@@ -305,16 +434,35 @@ export async function startSimulator(options: StripeSimulatorOptions): Promise<S
     credentials: { secretKey, webhookSecret },
     config: { baseUrl: server.url },
     server,
-    all: (resource) => stores[resource].list().slice().reverse().map((r) => apiOf(resource, r)),
+    all: (resource) =>
+      stores[resource]
+        .list()
+        .slice()
+        .reverse()
+        .map((r) => apiOf(resource, r)),
     createCustomer,
     updateCustomer,
     deleteCustomer,
     createInvoice,
     updateInvoice,
     createCharge,
-    events: () => stores.events.list().slice().reverse().map((r) => apiOf('events', r)),
+    events: () =>
+      stores.events
+        .list()
+        .slice()
+        .reverse()
+        .map((r) => apiOf('events', r)),
     sendWebhook: (url, event, opts) =>
-      sendWebhook({ url, body: event, sign: (raw) => signStripe({ payload: raw, secret: webhookSecret, ...(opts?.timestampSeconds !== undefined ? { timestampSeconds: opts.timestampSeconds } : {}) }) }),
+      sendWebhook({
+        url,
+        body: event,
+        sign: (raw) =>
+          signStripe({
+            payload: raw,
+            secret: webhookSecret,
+            ...(opts?.timestampSeconds !== undefined ? { timestampSeconds: opts.timestampSeconds } : {}),
+          }),
+      }),
     async close() {
       if (trickle) clearInterval(trickle);
       await server.close();

@@ -14,7 +14,10 @@ const log = createLogger('silent');
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  sim = await startSimulator({ population: generatePopulation({ seed: 'stripe-e2e', people: 150, employees: 5 }), ratePerSecond: 1000 });
+  sim = await startSimulator({
+    population: generatePopulation({ seed: 'stripe-e2e', people: 150, employees: 5 }),
+    ratePerSecond: 1000,
+  });
 });
 afterAll(async () => {
   await sim.close();
@@ -22,8 +25,14 @@ afterAll(async () => {
 });
 
 test('syncing Stripe into the hub stores every customer, invoice and charge, then follows events', async () => {
-  const apply = new ApplyService(db.dataSource, new IdentityResolver(db.dataSource, { defaultRegion: 'GB' }), log);
-  const env = Object.fromEntries(Object.entries(sim.credentials).map(([k, v]) => [`STRIPE_${k.toUpperCase()}`, v]));
+  const apply = new ApplyService(
+    db.dataSource,
+    new IdentityResolver(db.dataSource, { defaultRegion: 'GB' }),
+    log,
+  );
+  const env = Object.fromEntries(
+    Object.entries(sim.credentials).map(([k, v]) => [`STRIPE_${k.toUpperCase()}`, v]),
+  );
   const [instance] = parseInstances(
     [
       {
@@ -31,7 +40,9 @@ test('syncing Stripe into the hub stores every customer, invoice and charge, the
         connector: 'stripe',
         baseUrl: sim.url,
         config: sim.config,
-        credentials: Object.fromEntries(Object.keys(sim.credentials).map((k) => [k, { env: `STRIPE_${k.toUpperCase()}` }])),
+        credentials: Object.fromEntries(
+          Object.keys(sim.credentials).map((k) => [k, { env: `STRIPE_${k.toUpperCase()}` }]),
+        ),
       },
     ],
     { stripe },
@@ -48,17 +59,31 @@ test('syncing Stripe into the hub stores every customer, invoice and charge, the
     const people = (await db.dataSource.query(
       `SELECT external_id FROM source_record WHERE system = 'stripe-1' AND NOT deleted`,
     )) as { external_id: string }[];
-    expect(people.map((r) => r.external_id).sort()).toEqual(sim.all('customers').map((c) => c.id).sort());
+    expect(people.map((r) => r.external_id).sort()).toEqual(
+      sim
+        .all('customers')
+        .map((c) => c.id)
+        .sort(),
+    );
     const interactions = (await db.dataSource.query(
       `SELECT external_id FROM interaction WHERE system = 'stripe-1'`,
     )) as { external_id: string }[];
     expect(interactions.map((r) => r.external_id).sort()).toEqual(
-      [...sim.all('invoices').map((r) => `invoice:${r.id}`), ...sim.all('charges').map((r) => `charge:${r.id}`)].sort(),
+      [
+        ...sim.all('invoices').map((r) => `invoice:${r.id}`),
+        ...sim.all('charges').map((r) => `charge:${r.id}`),
+      ].sort(),
     );
 
     const gone = sim.all('customers')[0]!;
     sim.deleteCustomer(gone.id);
-    const again = await runSync({ ds: db.dataSource, apply, instance: instance!, ctx: rt.ctx, stream: 'customers' });
+    const again = await runSync({
+      ds: db.dataSource,
+      apply,
+      instance: instance!,
+      ctx: rt.ctx,
+      stream: 'customers',
+    });
     expect(again[0]).toMatchObject({ stream: 'customers', status: 'succeeded', records: 1 });
     const [row] = (await db.dataSource.query(
       `SELECT deleted FROM source_record WHERE system = 'stripe-1' AND external_id = $1`,

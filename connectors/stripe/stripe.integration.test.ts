@@ -27,7 +27,12 @@ function contextFor(sim: StripeSimulator): ConnectorContext<StripeConfig> {
     connectorId: 'stripe',
     instanceId,
     baseURL: sim.url,
-    auth: stripe.auth({ config, credentials: sim.credentials, tokenStore: new InMemoryTokenStore(), instanceId }),
+    auth: stripe.auth({
+      config,
+      credentials: sim.credentials,
+      tokenStore: new InMemoryTokenStore(),
+      instanceId,
+    }),
     classify: stripe.classify!,
     timeoutMs: 15_000,
     backoff: { baseMs: 10, capMs: 50 },
@@ -38,7 +43,11 @@ function contextFor(sim: StripeSimulator): ConnectorContext<StripeConfig> {
 const stream = (name: string) =>
   stripe.streams.find((s) => s.name === name) as StreamDefinition<StripeConfig, StripeObject, StripeCursor>;
 
-async function runStream(ctx: ConnectorContext<StripeConfig>, name: string, cursor: StripeCursor | null = null) {
+async function runStream(
+  ctx: ConnectorContext<StripeConfig>,
+  name: string,
+  cursor: StripeCursor | null = null,
+) {
   const s = stream(name);
   const items: StripeObject[] = [];
   let cur = cursor;
@@ -71,14 +80,20 @@ describe('stripe connector against its simulator', () => {
     expect(people.map((p) => p.externalId).sort()).toEqual(live.map((c) => c.id).sort());
     for (const p of people) {
       const c = live.find((x) => x.id === p.externalId)!;
-      if (typeof c['email'] === 'string') expect(p.identifiers).toContainEqual({ kind: 'email', value: c['email'] });
+      if (typeof c['email'] === 'string')
+        expect(p.identifiers).toContainEqual({ kind: 'email', value: c['email'] });
     }
-    for (const [name, kind] of [['invoices', 'invoice'], ['charges', 'payment']] as const) {
+    for (const [name, kind] of [
+      ['invoices', 'invoice'],
+      ['charges', 'payment'],
+    ] as const) {
       const run = await runStream(ctx, name);
       const interactions = run.batches.flatMap((b) => b.interactions ?? []);
       const rows = sim.all(name);
       expect(rows.length).toBeGreaterThan(0);
-      expect(interactions.map((i) => i.externalId).sort()).toEqual(rows.map((r) => `${kind === 'invoice' ? 'invoice' : 'charge'}:${r.id}`).sort());
+      expect(interactions.map((i) => i.externalId).sort()).toEqual(
+        rows.map((r) => `${kind === 'invoice' ? 'invoice' : 'charge'}:${r.id}`).sort(),
+      );
       expect(interactions.every((i) => i.channel === 'billing' && i.kind === kind)).toBe(true);
     }
   });
@@ -94,9 +109,16 @@ describe('stripe connector against its simulator', () => {
     const second = await runStream(ctx, 'customers', first.cursor);
     const people = second.batches.flatMap((x) => x.people ?? []);
     expect(people.map((p) => [p.externalId, p.deleted]).sort()).toEqual(
-      [[a!.id, false], [b!.id, true], [created.id, false]].sort(),
+      [
+        [a!.id, false],
+        [b!.id, true],
+        [created.id, false],
+      ].sort(),
     );
-    expect(people.find((p) => p.externalId === a!.id)!.identifiers).toContainEqual({ kind: 'email', value: 'changed@example.com' });
+    expect(people.find((p) => p.externalId === a!.id)!.identifiers).toContainEqual({
+      kind: 'email',
+      value: 'changed@example.com',
+    });
     const invoices = await runStream(ctx, 'invoices', invoicesFirst.cursor);
     expect(invoices.items.map((i) => i.id)).toEqual([invoice.id]);
     expect((await runStream(ctx, 'customers', second.cursor)).items).toHaveLength(0);
@@ -121,7 +143,12 @@ describe('stripe connector against its simulator', () => {
     sim.server.faults.throttleNext(2);
     const rest = await runStream(ctx, 'customers', page1.nextCursor);
     expect(sim.server.stats.count({ status: 429 })).toBe(2);
-    expect([...page1.items, ...rest.items].map((c) => c.id).sort()).toEqual(sim.all('customers').map((c) => c.id).sort());
+    expect([...page1.items, ...rest.items].map((c) => c.id).sort()).toEqual(
+      sim
+        .all('customers')
+        .map((c) => c.id)
+        .sort(),
+    );
   });
 
   it('does not retry when Stripe says Stripe-Should-Retry: false', async () => {
@@ -132,7 +159,9 @@ describe('stripe connector against its simulator', () => {
 
   it('live billing: one list of open invoices for the batch, a lookup only for customers without one, an Error for unknown ids', async () => {
     const invoices = sim.all('invoices');
-    const withOpen = [...new Set(invoices.filter((i) => i['status'] === 'open').map((i) => String(i['customer'])))].slice(0, 6);
+    const withOpen = [
+      ...new Set(invoices.filter((i) => i['status'] === 'open').map((i) => String(i['customer']))),
+    ].slice(0, 6);
     const owing = new Set(invoices.filter((i) => i['status'] !== 'void').map((i) => String(i['customer'])));
     const clear = sim.all('customers').find((c) => !owing.has(c.id))!;
     const gone = sim.all('customers').find((c) => !withOpen.includes(c.id) && c.id !== clear.id)!;
@@ -157,7 +186,11 @@ describe('stripe connector against its simulator', () => {
   });
 
   describe('webhooks', () => {
-    const cfg = () => ({ config: stripe.configSchema.parse(sim.config), credentials: sim.credentials, nowMs: Date.now() });
+    const cfg = () => ({
+      config: stripe.configSchema.parse(sim.config),
+      credentials: sim.credentials,
+      nowMs: Date.now(),
+    });
     const req = (raw: string, headers: Record<string, string>): WebhookRequest => ({
       method: 'POST',
       url: 'https://hub.example.com/webhooks/stripe/stripe-1',
@@ -173,10 +206,20 @@ describe('stripe connector against its simulator', () => {
       const secret = sim.credentials['webhookSecret']!;
       const good = req(raw, signStripe({ payload: raw, secret }));
       expect(() => stripe.webhooks!.verify(good, cfg())).not.toThrow();
-      expect(() => stripe.webhooks!.verify(req(raw.replace('"livemode":false', '"livemode":true'), good.headers as Record<string, string>), cfg())).toThrow(WebhookVerificationError);
-      const stale = req(raw, signStripe({ payload: raw, secret, timestampSeconds: Math.floor(Date.now() / 1000) - 301 }));
+      expect(() =>
+        stripe.webhooks!.verify(
+          req(raw.replace('"livemode":false', '"livemode":true'), good.headers as Record<string, string>),
+          cfg(),
+        ),
+      ).toThrow(WebhookVerificationError);
+      const stale = req(
+        raw,
+        signStripe({ payload: raw, secret, timestampSeconds: Math.floor(Date.now() / 1000) - 301 }),
+      );
       expect(() => stripe.webhooks!.verify(stale, cfg())).toThrow(WebhookVerificationError);
-      expect(() => stripe.webhooks!.verify(req(raw, signStripe({ payload: raw, secret: 'whsec_other' })), cfg())).toThrow(WebhookVerificationError);
+      expect(() =>
+        stripe.webhooks!.verify(req(raw, signStripe({ payload: raw, secret: 'whsec_other' })), cfg()),
+      ).toThrow(WebhookVerificationError);
       const parsed = stripe.webhooks!.parse(good, { config: cfg().config });
       expect(parsed).toEqual([{ id: event['id'], type: event['type'], payload: event }]);
     });
@@ -185,11 +228,17 @@ describe('stripe connector against its simulator', () => {
       const c = sim.all('customers')[0]!;
       sim.deleteCustomer(c.id);
       const [deleted] = sim.events();
-      const batch = await stripe.webhooks!.map({ id: String(deleted!['id']), type: 'customer.deleted', payload: deleted }, ctx);
+      const batch = await stripe.webhooks!.map(
+        { id: String(deleted!['id']), type: 'customer.deleted', payload: deleted },
+        ctx,
+      );
       expect(batch.people?.[0]).toMatchObject({ externalId: c.id, deleted: true });
       const inv = sim.createInvoice(sim.all('customers')[0]!.id, { status: 'open' });
       const invEvent = sim.events().find((e) => e['type'] === 'invoice.created')!;
-      const mapped = await stripe.webhooks!.map({ id: String(invEvent['id']), type: 'invoice.created', payload: invEvent }, ctx);
+      const mapped = await stripe.webhooks!.map(
+        { id: String(invEvent['id']), type: 'invoice.created', payload: invEvent },
+        ctx,
+      );
       expect(mapped.interactions?.[0]).toMatchObject({ externalId: `invoice:${inv['id']}`, kind: 'invoice' });
     });
 
@@ -200,12 +249,22 @@ describe('stripe connector against its simulator', () => {
         const chunks: Buffer[] = [];
         r.on('data', (c: Buffer) => chunks.push(c));
         r.on('end', () => {
-          got = { method: 'POST', url: '', path: r.url ?? '', headers: r.headers, query: {}, rawBody: Buffer.concat(chunks) };
+          got = {
+            method: 'POST',
+            url: '',
+            path: r.url ?? '',
+            headers: r.headers,
+            query: {},
+            rawBody: Buffer.concat(chunks),
+          };
           res.end();
         });
       });
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      await sim.sendWebhook(`http://127.0.0.1:${(server.address() as { port: number }).port}/hook`, sim.events()[0]!);
+      await sim.sendWebhook(
+        `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`,
+        sim.events()[0]!,
+      );
       await new Promise<void>((r) => server.close(() => r()));
       expect(() => stripe.webhooks!.verify(got!, cfg())).not.toThrow();
     });
@@ -215,15 +274,28 @@ describe('stripe connector against its simulator', () => {
 describe('stripe mapping of Stripe’s own example objects', () => {
   // Stripe's fixtures (stripe-mock) are read in place, never copied into the repo
   const resources = (
-    JSON.parse(readFileSync('/work/shared/specs/stripe/fixtures3.json', 'utf8')) as { resources: Record<string, StripeObject> }
+    JSON.parse(readFileSync('/work/shared/specs/stripe/fixtures3.json', 'utf8')) as {
+      resources: Record<string, StripeObject>;
+    }
   ).resources;
 
   it('maps the customer example without losing an identifier', () => {
     const p = mapCustomer(resources['customer']!);
-    expect(p).toMatchObject({ objectType: 'customer', externalId: resources['customer']!.id, deleted: false });
-    expect(p.identifiers).toEqual([{ kind: 'external', namespace: 'stripe:customer', value: resources['customer']!.id }]);
+    expect(p).toMatchObject({
+      objectType: 'customer',
+      externalId: resources['customer']!.id,
+      deleted: false,
+    });
+    expect(p.identifiers).toEqual([
+      { kind: 'external', namespace: 'stripe:customer', value: resources['customer']!.id },
+    ]);
     // the same example with contact details and a CRM cross-reference filled in
-    const filled = mapCustomer({ ...resources['customer']!, email: 'jenny@example.com', phone: '+15555550100', metadata: { hubspot_contact_id: '512' } });
+    const filled = mapCustomer({
+      ...resources['customer']!,
+      email: 'jenny@example.com',
+      phone: '+15555550100',
+      metadata: { hubspot_contact_id: '512' },
+    });
     expect(filled.identifiers).toEqual([
       { kind: 'external', namespace: 'stripe:customer', value: resources['customer']!.id },
       { kind: 'email', value: 'jenny@example.com' },
@@ -233,7 +305,9 @@ describe('stripe mapping of Stripe’s own example objects', () => {
   });
 
   it('maps a recorded customer with shipping phone, address and CRM id', () => {
-    const raw = JSON.parse(readFileSync(new URL('./fixtures/customer-with-crm-id.json', import.meta.url), 'utf8')) as StripeObject;
+    const raw = JSON.parse(
+      readFileSync(new URL('./fixtures/customer-with-crm-id.json', import.meta.url), 'utf8'),
+    ) as StripeObject;
     const p = mapCustomer(raw);
     expect(p.identifiers).toEqual([
       { kind: 'external', namespace: 'stripe:customer', value: 'cus_NffrFeUfNV2Hib' },
@@ -242,7 +316,13 @@ describe('stripe mapping of Stripe’s own example objects', () => {
       { kind: 'phone', value: '07700 900123' },
       { kind: 'external', namespace: 'hubspot:contact', value: '512' },
     ]);
-    expect(p.traits).toMatchObject({ firstName: 'Jenny', lastName: 'Rosen', city: 'London', postcode: 'EC3M 7AA', address: '12 Lime Street' });
+    expect(p.traits).toMatchObject({
+      firstName: 'Jenny',
+      lastName: 'Rosen',
+      city: 'London',
+      postcode: 'EC3M 7AA',
+      address: '12 Lime Street',
+    });
   });
 
   it('maps the invoice example to a billing interaction on its customer', () => {
@@ -254,16 +334,31 @@ describe('stripe mapping of Stripe’s own example objects', () => {
       kind: 'invoice',
       direction: 'outbound',
       person: { objectType: 'customer', externalId: inv['customer'] },
-      attributes: { amount_due: inv['amount_due'], amount_paid: inv['amount_paid'], currency: inv['currency'], status: inv['status'] ?? null, due_date: new Date(Number(inv['due_date']) * 1000).toISOString() },
+      attributes: {
+        amount_due: inv['amount_due'],
+        amount_paid: inv['amount_paid'],
+        currency: inv['currency'],
+        status: inv['status'] ?? null,
+        due_date: new Date(Number(inv['due_date']) * 1000).toISOString(),
+      },
     });
   });
 
   it('maps the charge example, keeping the payer’s billing identifiers when there is no customer', () => {
     const ch = resources['charge']!;
     const i = mapCharge(ch);
-    expect(i).toMatchObject({ externalId: `charge:${ch.id}`, channel: 'billing', kind: 'payment', attributes: { amount: ch['amount'], currency: ch['currency'] } });
+    expect(i).toMatchObject({
+      externalId: `charge:${ch.id}`,
+      channel: 'billing',
+      kind: 'payment',
+      attributes: { amount: ch['amount'], currency: ch['currency'] },
+    });
     expect(i.person).toBeUndefined(); // the example has no customer, email or phone
-    const withPayer = mapCharge({ ...ch, customer: 'cus_QXg1o8vcGmoR32', billing_details: { ...(ch['billing_details'] as object), email: 'jenny@example.com' } });
+    const withPayer = mapCharge({
+      ...ch,
+      customer: 'cus_QXg1o8vcGmoR32',
+      billing_details: { ...(ch['billing_details'] as object), email: 'jenny@example.com' },
+    });
     expect(withPayer.person).toEqual({
       objectType: 'customer',
       externalId: 'cus_QXg1o8vcGmoR32',
