@@ -108,6 +108,12 @@ interface ResolvedPerson {
   customerId: string | null;
 }
 
+interface ConversationRow {
+  id: string;
+  sourceRecordId: string | null;
+  customerId: string | null;
+}
+
 /**
  * The single write path from canonical records to the database, shared by pull sync, webhooks
  * and CSV import: people through the identity resolver, then employees, conversations and
@@ -251,11 +257,12 @@ export class ApplyService {
       );
       if (r) return r.id;
       if (!ref.system) {
-        // An HR id stated without its system: unique across HR systems, or not used.
-        const rows = await sql<{ id: string }>(`SELECT id FROM employee WHERE external_id = $1 LIMIT 2`, [
-          ref.externalId,
-        ]);
-        if (rows.length === 1) return rows[0]!.id;
+        // The agent's id in this system, as HR records it among the employee's handles (`{ zendesk: '998' }`).
+        const [h] = await sql<{ id: string }>(
+          `SELECT id FROM employee WHERE handles ->> $1 = $2 OR handles ->> split_part($1, '-', 1) = $2 ORDER BY created_at, id LIMIT 1`,
+          [system, ref.externalId],
+        );
+        if (h) return h.id;
       }
     }
     if (ref.email) {
@@ -341,12 +348,12 @@ export class ApplyService {
     person: ResolvedPerson | null,
     fallbackOpenedAt: Date,
     out: ApplyOutcome,
-  ): Promise<string> {
+  ): Promise<{ id: string; person: ResolvedPerson | null }> {
     requireText(c.externalId, 'conversation externalId');
     requireText(c.channel, `conversation ${c.externalId} channel`);
     const assignee = await this.resolveEmployee(sql, system, c.assignee);
     const what = `conversation ${c.externalId}`;
-    const rows = await sql<{ id: string }>(
+    const rows = await sql<ConversationRow>(
       `INSERT INTO conversation (system, external_id, customer_id, source_record_id, channel, status, subject, assignee_employee_id,
                                  opened_at, first_response_at, last_inbound_at, reply_window_ends_at, sla_due_at, source_updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
@@ -372,7 +379,7 @@ export class ApplyService {
                COALESCE(EXCLUDED.first_response_at, conversation.first_response_at), GREATEST(EXCLUDED.last_inbound_at, conversation.last_inbound_at),
                COALESCE(EXCLUDED.reply_window_ends_at, conversation.reply_window_ends_at), COALESCE(EXCLUDED.sla_due_at, conversation.sla_due_at),
                EXCLUDED.source_updated_at)
-       RETURNING id`,
+       RETURNING id, source_record_id AS "sourceRecordId", customer_id AS "customerId"`,
       [
         system,
         c.externalId,
@@ -390,16 +397,21 @@ export class ApplyService {
         toDate(c.updatedAt, `${what} updatedAt`),
       ],
     );
-    if (rows[0]) {
-      out.conversations.applied++;
-      return rows[0].id;
+    let row = rows[0];
+    if (row) out.conversations.applied++;
+    else {
+      out.conversations.unchanged++;
+      [row] = await sql<ConversationRow>(
+        `SELECT id, source_record_id AS "sourceRecordId", customer_id AS "customerId" FROM conversation WHERE system = $1 AND external_id = $2`,
+        [system, c.externalId],
+      );
     }
-    out.conversations.unchanged++;
-    const [existing] = await sql<{ id: string }>(
-      `SELECT id FROM conversation WHERE system = $1 AND external_id = $2`,
-      [system, c.externalId],
-    );
-    return existing!.id;
+    return {
+      id: row!.id,
+      person: row!.sourceRecordId
+        ? { sourceRecordId: row!.sourceRecordId, customerId: row!.customerId }
+        : null,
+    };
   }
 
   private async applyInteraction(
@@ -438,11 +450,14 @@ export class ApplyService {
       );
     }
 
-    const person = i.person ? await this.resolvePerson(sql, system, i.person, out) : null;
+    let person = i.person ? await this.resolvePerson(sql, system, i.person, out) : null;
     const handledBy = await this.resolveEmployee(sql, system, i.handledBy);
-    const conversationId = i.conversation
+    const conversation = i.conversation
       ? await this.applyConversation(sql, system, i.conversation, person, occurredAt, out)
       : null;
+    // An agent's reply names no person: it belongs to the conversation's customer.
+    person ??= conversation?.person ?? null;
+    const conversationId = conversation?.id ?? null;
     const rows = await sql<{ id: string; customerId: string | null }>(
       `INSERT INTO interaction (system, external_id, customer_id, source_record_id, occurred_at, channel, direction, kind, summary,
                                 sentiment, handled_by_employee_id, conversation_id, attributes, source_updated_at)

@@ -176,7 +176,7 @@ describe('ApplyService', () => {
           externalId: '42',
           displayName: 'Cy Agent',
           workEmails: ['cy@corp.test'],
-          handles: { x: 'cy_agent' },
+          handles: { x: 'cy_agent', zd: '998' },
         },
       ],
     });
@@ -228,6 +228,35 @@ describe('ApplyService', () => {
     expect(conv!.assignee_employee_id).toBe(emp!.id);
     expect(ints[0]!.conversation_id).toBe(conv!.id);
     expect(conv!.customer_id).toBe(ints[0]!.customer_id);
+
+    // The agent's reply names no person and the agent only by their Zendesk id: it joins the
+    // conversation's customer and the employee whose handles hold that id.
+    await apply.applyBatch('zd', {
+      interactions: [
+        {
+          externalId: 'cm-2',
+          occurredAt: '2026-01-03T01:00:00Z',
+          channel: 'email',
+          direction: 'outbound',
+          kind: 'comment',
+          handledBy: { externalId: '998' },
+          conversation: { externalId: 'ticket-1', channel: 'email', status: 'pending' },
+        },
+      ],
+    });
+    const [reply] = await q<{ handled_by_employee_id: string; customer_id: string; conversation_id: string }>(
+      `SELECT handled_by_employee_id, customer_id, conversation_id FROM interaction WHERE external_id = 'cm-2'`,
+    );
+    expect(reply).toEqual({
+      handled_by_employee_id: emp!.id,
+      customer_id: conv!.customer_id,
+      conversation_id: conv!.id,
+    });
+    const [after] = await q<{ status: string; assignee_employee_id: string }>(
+      `SELECT status, assignee_employee_id FROM conversation WHERE id = $1`,
+      [conv!.id],
+    );
+    expect(after).toEqual({ status: 'pending', assignee_employee_id: emp!.id });
   });
 
   it('dead-letters one bad object of a page and applies the rest', async () => {

@@ -6,10 +6,8 @@ import { Command } from 'commander';
 import csv from '../../connectors/csv/index.js';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 import { IdentityResolver } from '../../src/identity/identity-resolver.service.js';
-import { ApplyService } from '../../src/ingest/apply.service.js';
 import { registerIngestCommands } from '../../src/ingest/ingest.commands.js';
-import { createInstanceRuntime, parseInstances } from '../../src/ingest/instances.js';
-import { startScheduler } from '../../src/ingest/sync-runner.js';
+import { createIngest } from '../../src/ingest/ingest.runtime.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
@@ -113,21 +111,34 @@ describe('startScheduler', () => {
   it('runs each enabled instance on its schedule and stops cleanly', async () => {
     const file = path.join(dir, 'sched.csv');
     fs.writeFileSync(file, 'Id,E-mail\ns1,s1@example.com\n');
+    const configFile = path.join(dir, 'sched.json');
+    fs.writeFileSync(
+      configFile,
+      JSON.stringify({
+        connectors: [
+          {
+            id: 'sched-on',
+            connector: 'csv',
+            config: { path: file, map: MAP },
+            schedule: { everySeconds: 1 },
+          },
+          { id: 'sched-off', connector: 'csv', config: { path: file, map: MAP }, enabled: false },
+        ],
+      }),
+    );
     const log = createLogger('silent');
-    const apply = new ApplyService(
-      db.dataSource,
-      new IdentityResolver(db.dataSource, { defaultRegion: 'GB' }),
+    const ingest = createIngest({
+      ds: db.dataSource,
+      config: loadConfig({ env: { DATABASE_URL: db.url, TOUCHPOINT_CONFIG: configFile } }),
+      registry: { csv },
+      identity: new IdentityResolver(db.dataSource, { defaultRegion: 'GB' }),
       log,
-    );
-    const parsed = parseInstances(
-      [
-        { id: 'sched-on', connector: 'csv', config: { path: file, map: MAP }, schedule: { everySeconds: 1 } },
-        { id: 'sched-off', connector: 'csv', config: { path: file, map: MAP }, enabled: false },
-      ],
-      { csv },
-    );
-    const runtimes = parsed.map((i) => createInstanceRuntime(i, { ds: db.dataSource, log }));
-    const scheduler = startScheduler({ ds: db.dataSource, apply, runtimes, log });
+    });
+    expect(ingest.instances.map((i) => [i.id, i.enabled])).toEqual([
+      ['sched-on', true],
+      ['sched-off', false],
+    ]);
+    const scheduler = ingest.startScheduler();
     const count = async () =>
       (await db.dataSource.query(`SELECT count(*)::int AS n FROM source_record WHERE system = 'sched-on'`))[0]
         .n as number;
@@ -140,7 +151,7 @@ describe('startScheduler', () => {
       expect(await count()).toBe(2);
     } finally {
       await scheduler.stop();
-      for (const rt of runtimes) rt.close();
+      ingest.close();
     }
     expect(
       await db.dataSource.query(`SELECT 1 FROM sync_state WHERE connector_instance = 'sched-off'`),
