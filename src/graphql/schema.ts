@@ -1,21 +1,31 @@
 import 'reflect-metadata';
-import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
-import { buildSchema } from 'type-graphql';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { printSchemaWithDirectives } from '@graphql-tools/utils';
+import { lexicographicSortSchema, parse, type GraphQLSchema } from 'graphql';
+import { buildSchema, createResolversMap } from 'type-graphql';
+import type { RequestContext } from './context.js';
 import { CustomerResolver } from './resolvers/customer.resolver.js';
 import { HealthResolver } from './resolvers/health.resolver.js';
 import { IdentityResolverGql } from './resolvers/identity.resolver.js';
 import { SubscriptionResolver } from './resolvers/subscription.resolver.js';
 import { TouchResolver } from './resolvers/touch.resolver.js';
+import { AccessResolver } from '../security/access.resolver.js';
+import { fieldPolicyMiddleware } from '../security/field-policy.middleware.js';
+import { toCustomer } from './resolvers/customer.resolver.js';
 
-export const RESOLVERS = [HealthResolver, CustomerResolver, IdentityResolverGql, TouchResolver, SubscriptionResolver] as const;
+export const RESOLVERS = [HealthResolver, CustomerResolver, IdentityResolverGql, TouchResolver, SubscriptionResolver, AccessResolver] as const;
+
+/** Federation 2 directives this subgraph uses. */
+const FEDERATION_LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])';
 
 let cached: Promise<GraphQLSchema> | undefined;
 
-/** The executable schema (built once per process). */
-export function buildHubSchema(): Promise<GraphQLSchema> {
-  cached ??= buildSchema({
+function buildTypeGraphqlSchema(): Promise<GraphQLSchema> {
+  return buildSchema({
     resolvers: [...RESOLVERS],
     validate: false,
+    // Field-level access by role (src/security/policy.ts) on every field, present and future.
+    globalMiddlewares: [fieldPolicyMiddleware],
     emitSchemaFile: false,
     // Every subscription brings its own `subscribe` (events come from Postgres LISTEN through
     // PgEventHub); type-graphql still insists on a PubSub, so this one refuses to be used.
@@ -28,10 +38,34 @@ export function buildHubSchema(): Promise<GraphQLSchema> {
       },
     },
   });
+}
+
+/**
+ * The executable schema (built once per process): the type-graphql schema served as an Apollo
+ * Federation 2 subgraph, so `Customer @key(fields: "id")` can be joined into a supergraph;
+ * `_entities` loads customers through the same per-request DataLoader as `customer(id)`.
+ */
+export function buildHubSchema(): Promise<GraphQLSchema> {
+  cached ??= (async () => {
+    const schema = await buildTypeGraphqlSchema();
+    const resolvers = createResolversMap(schema) as Record<string, Record<string, unknown>>;
+    resolvers.Customer = {
+      ...(resolvers.Customer ?? {}),
+      async __resolveReference(ref: { id: string }, ctx: RequestContext) {
+        const row = await ctx.loaders.customer.load(ref.id);
+        return row ? toCustomer(row) : null;
+      },
+    };
+    return buildSubgraphSchema({
+      typeDefs: parse(`${FEDERATION_LINK}\n${printSchemaWithDirectives(schema)}`),
+      resolvers: resolvers as never,
+    });
+  })();
   return cached;
 }
 
-/** The SDL committed as schema.graphql: sorted so the file only changes when the schema does. */
+/** The subgraph SDL committed as schema.graphql: sorted so the file only changes when the schema does. */
 export async function printHubSchema(): Promise<string> {
-  return `${printSchema(lexicographicSortSchema(await buildHubSchema()))}\n`;
+  const schema = await buildTypeGraphqlSchema();
+  return `${FEDERATION_LINK}\n\n${printSchemaWithDirectives(lexicographicSortSchema(schema))}\n`;
 }

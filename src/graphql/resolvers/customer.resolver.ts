@@ -14,7 +14,7 @@ export function checkPageSize(first: number): void {
   }
 }
 
-function toCustomer(row: NonNullable<Awaited<ReturnType<RequestContext['loaders']['customer']['load']>>>): Customer {
+export function toCustomer(row: NonNullable<Awaited<ReturnType<RequestContext['loaders']['customer']['load']>>>): Customer {
   return {
     id: row.id,
     status: row.status,

@@ -1,5 +1,5 @@
 import { GraphQLJSON } from 'graphql-scalars';
-import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Directive, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 
 export enum IdentifierKind {
   EMAIL = 'email',
@@ -69,6 +69,7 @@ export class Identity {
   sourceRecord!: SourceRecordRef;
 }
 
+@Directive('@key(fields: "id")')
 @ObjectType({ description: 'One person as every connected system knows them' })
 export class Customer {
   @Field(() => ID, { description: 'Stable id; retired ids of merged customers redirect here' })
