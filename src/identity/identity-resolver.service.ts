@@ -403,9 +403,9 @@ export class IdentityResolver {
       const other = live?.customerId ?? c.customerId;
       if (other === current) continue;
       const evidence = { comparisons: s.comparisons, probability: s.probability };
-      // Different first names on a shared phone/surname are a household: the same guard as the exact-phone rule.
-      const veto =
-        s.score < this.config.autoAcceptWeight ? 'probabilistic' : namesConflict(person.traits?.firstName, c.traits.firstName) ? 'guard:name_conflict' : await this.mergeVeto(sql, current, other);
+      // Different first names on one phone are a household: the same guard as the exact-phone rule.
+      const household = features.phone !== undefined && (c.phones ?? []).includes(features.phone) && namesConflict(person.traits?.firstName, c.traits.firstName);
+      const veto = s.score < this.config.autoAcceptWeight ? 'probabilistic' : household ? 'guard:name_conflict' : await this.mergeVeto(sql, current, other);
       if (veto) {
         result.suggestions += await this.suggest(sql, recordId, c.recordId, veto === 'probabilistic' ? veto : `probabilistic+${veto}`, s.score, evidence);
         continue;
