@@ -15,9 +15,9 @@ import { principalOf, recordRead, registerOwner, requestSecurity } from './reque
 export const fieldPolicyMiddleware: MiddlewareFn<RequestContext> = async ({ root, args, context, info }, next) => {
   const type = info.parentType.name;
   const field = info.fieldName;
+  const state = requestSecurity(context);
   const principal = principalOf(context);
   const access = accessFor(type, field, principal);
-  const state = requestSecurity(context);
   const ownerOf = CUSTOMER_OF[type];
   if (ownerOf && root && typeof root === 'object') registerOwner(state, info.path.prev, ownerOf(root as Record<string, unknown>));
   if (access === 'deny') {

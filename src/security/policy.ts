@@ -73,6 +73,8 @@ export const POLICY: Record<string, PolicyRow> = {
   'Mutation.recordInteraction': row('D A A D A A', 'Record a touch (note, call outcome)'),
   'Mutation.triggerSync': row('D D D D A A', 'Start a connector sync now'),
   'Mutation.replayDeadLetter': row('D D D D A A', 'Replay a dead-lettered event'),
+  'Query._service': row('D A A A A A', 'Federation: the subgraph SDL for a gateway'),
+  'Query._entities': row('D A A A A A', 'Federation: customers by key for a gateway (fields below follow this table)'),
   'Subscription.customerTimeline': row('D A A D D A', 'Live interactions of a customer'),
   'Subscription.customerChanged': row('D A A D A A', 'Merges, splits, erasures'),
 

@@ -84,8 +84,10 @@ export function measureOperation(
   let maxDepth = 0;
   let visits = 0;
 
-  const multiplierOf = (def: GraphQLField<unknown, unknown> | undefined, node: FieldNode): number => {
+  const multiplierOf = (def: GraphQLField<unknown, unknown> | undefined, node: FieldNode, paged: boolean): number => {
     if (!def) return 1;
+    // A connection's edges/nodes are the page itself: its size was already counted by first/last.
+    if (paged && (node.name.value === 'edges' || node.name.value === 'nodes')) return 1;
     for (const name of ['first', 'last']) {
       const argNode = node.arguments?.find((a) => a.name.value === name)?.value;
       const given = intValue(argNode, variables, op, limits.maxPageSize);
@@ -96,7 +98,10 @@ export function measureOperation(
     return isList(def.type) ? limits.defaultListSize : 1;
   };
 
-  const walk = (set: SelectionSetNode, type: GraphQLNamedType | undefined, depth: number, multiplier: number, seen: ReadonlySet<string>): number => {
+  const hasPageArgs = (node: FieldNode): boolean =>
+    Boolean(node.arguments?.some((a) => a.name.value === 'first' || a.name.value === 'last'));
+
+  const walk = (set: SelectionSetNode, type: GraphQLNamedType | undefined, depth: number, multiplier: number, seen: ReadonlySet<string>, paged = false): number => {
     let cost = 0;
     for (const sel of set.selections) {
       if (++visits > MAX_VISITS) return Number.POSITIVE_INFINITY;
@@ -109,16 +114,17 @@ export function measureOperation(
         const def = type && (isObjectType(type) || isInterfaceType(type)) ? type.getFields()[name] : undefined;
         cost += multiplier;
         if (sel.selectionSet) {
-          cost += walk(sel.selectionSet, def ? getNamedType(def.type) : undefined, d, multiplier * multiplierOf(def, sel), seen);
+          const isPaged = hasPageArgs(sel) || Boolean(def?.args.some((a) => a.name === 'first' || a.name === 'last'));
+          cost += walk(sel.selectionSet, def ? getNamedType(def.type) : undefined, d, multiplier * multiplierOf(def, sel, paged), seen, isPaged);
         }
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
         const t = sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : type;
-        cost += walk(sel.selectionSet, t ?? undefined, depth, multiplier, seen);
+        cost += walk(sel.selectionSet, t ?? undefined, depth, multiplier, seen, paged);
       } else {
         const name = sel.name.value;
         const frag = fragments.get(name);
         if (!frag || seen.has(name)) continue;
-        cost += walk(frag.selectionSet, schema.getType(frag.typeCondition.name.value) ?? undefined, depth, multiplier, new Set([...seen, name]));
+        cost += walk(frag.selectionSet, schema.getType(frag.typeCondition.name.value) ?? undefined, depth, multiplier, new Set([...seen, name]), paged);
       }
     }
     return cost;

@@ -10,24 +10,50 @@ export interface RequestSecurity {
   purpose: string | null;
   /** How the caller authenticated: api-key, oidc, demo or anonymous. */
   method: 'api-key' | 'oidc' | 'demo' | 'anonymous' | 'open';
+  /** Whose token bucket pays for this request's cost (the key or user; the address when anonymous). */
+  rateKey: string | null;
   /** Customer id → personal fields read (and which of them were masked). */
   reads: Map<string, { fields: Set<string>; masked: Set<string> }>;
   /** Response path of an object → the customers it belongs to (filled as resolvers run). */
   owners: Map<string, string[]>;
 }
 
-const STATES = new WeakMap<object, RequestSecurity>();
+/**
+ * Kept on the context under a symbol, not in a WeakMap keyed by it: Apollo Server hands resolvers a
+ * shallow copy of the context object, and a copy keeps its symbol properties.
+ */
+const STATE = Symbol.for('touchpoint.requestSecurity');
+type WithState = { [STATE]?: RequestSecurity };
 
-export function attachRequestSecurity(ctx: object, init: Pick<RequestSecurity, 'purpose' | 'method'>): RequestSecurity {
-  const state: RequestSecurity = { ...init, reads: new Map(), owners: new Map() };
-  STATES.set(ctx, state);
+export function attachRequestSecurity(ctx: object, init: Pick<RequestSecurity, 'purpose' | 'method'> & { rateKey?: string }): RequestSecurity {
+  const state: RequestSecurity = { purpose: init.purpose, method: init.method, rateKey: init.rateKey ?? null, reads: new Map(), owners: new Map() };
+  Object.defineProperty(ctx, STATE, { value: state, enumerable: true, configurable: true, writable: true });
   return state;
 }
 
-/** The request's security state; a context nobody attached one to (a subscription) gets an empty one. */
+const MODES = new WeakMap<object, 'open' | 'secured'>();
+
+/** Remembers whether the hub serving these services is open (the demo) or secured. */
+export function bindSecurityMode(services: object, mode: 'open' | 'secured'): void {
+  MODES.set(services, mode);
+}
+
+/**
+ * The request's security state. A context that did not come through the HTTP security handlers
+ * (a graphql-ws connection, a script) is anonymous, unless the hub is open (the demo), where every
+ * caller acts as admin.
+ */
 export function requestSecurity(ctx: object): RequestSecurity {
-  let state = STATES.get(ctx);
-  if (!state) state = attachRequestSecurity(ctx, { purpose: null, method: 'anonymous' });
+  let state = (ctx as WithState)[STATE];
+  if (!state) {
+    const c = ctx as { services?: object; role?: string | null; actor?: string };
+    const open = c.services !== undefined && MODES.get(c.services) === 'open' && !isRole(c.role);
+    if (open) {
+      c.role = 'admin';
+      c.actor = 'demo';
+    }
+    state = attachRequestSecurity(ctx, { purpose: null, method: open ? 'open' : 'anonymous' });
+  }
   return state;
 }
 
@@ -67,7 +93,7 @@ export function recordRead(state: RequestSecurity, path: Path, field: string, ma
  * role, purpose, customer, fields (and which were masked), time. One transaction for the request.
  */
 export async function flushReadAudit(ctx: RequestContext, operationName: string | null): Promise<number> {
-  const state = STATES.get(ctx);
+  const state = (ctx as WithState)[STATE];
   if (!state || !state.reads.size) return 0;
   const reads = [...state.reads.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
   state.reads = new Map();

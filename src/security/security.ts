@@ -10,10 +10,17 @@ import { createOidcVerifier, type OidcOptions } from './oidc.js';
 import { accessFor, type Principal, type Role } from './policy.js';
 import { DEFAULT_QUERY_LIMITS, measureOperation, queryLimitsRule, type QueryLimits } from './query-limits.js';
 import { PgRateLimiter, type RateLimitOptions } from './rate-limit.js';
-import { attachRequestSecurity, flushReadAudit, principalOf, type RequestSecurity } from './request-security.js';
+import { attachRequestSecurity, bindSecurityMode, flushReadAudit, principalOf, requestSecurity, type RequestSecurity } from './request-security.js';
+import { loadTrustedDocuments } from './trusted-documents.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../version.js';
+import { ConfigError, type LoadedConfig } from '../config/config.js';
 import { trustedDocumentsMiddleware, type TrustedDocuments } from './trusted-documents.js';
 
 export interface SecurityOptions {
+  /** The services of the hub this layer guards (its request contexts point at them). */
+  services: object;
   dataSource: DataSource;
   log: Logger;
   production: boolean;
@@ -160,6 +167,7 @@ export function createSecurity(options: SecurityOptions): HubSecurity {
     async requestDidStart() {
       return {
         async didResolveOperation(rc) {
+          requestSecurity(rc.contextValue);
           const principal = principalOf(rc.contextValue);
           if (!rc.operation) return;
           const refusal = operationRefusal(rc.document, rc.operation, principal);
@@ -171,7 +179,7 @@ export function createSecurity(options: SecurityOptions): HubSecurity {
               extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'cost', value: cost, max: limits.maxCost, http: { status: 400 } },
             });
           }
-          const key = rateKeys.get(rc.contextValue) ?? rc.contextValue.actor;
+          const key = requestSecurity(rc.contextValue).rateKey ?? rc.contextValue.actor;
           const decision = await limiter.take(key, Math.max(1, cost));
           if (!decision.ok) {
             throw new GraphQLError(`Rate limit: this key may spend ${limiter.options.capacity} cost units at once, refilled at ${limiter.options.refillPerSecond} a second; retry in ${decision.retryAfterSeconds} s`, {
@@ -191,7 +199,7 @@ export function createSecurity(options: SecurityOptions): HubSecurity {
     },
   };
 
-  const rateKeys = new WeakMap<object, string>();
+  bindSecurityMode(options.services, options.demo ? 'open' : 'secured');
   return {
     mode: options.demo ? 'open' : 'secured',
     limits,
@@ -211,10 +219,62 @@ export function createSecurity(options: SecurityOptions): HubSecurity {
       const principal = p ?? { actor: 'anonymous', role: null, method: 'anonymous' as const };
       ctx.actor = principal.actor;
       ctx.role = principal.role;
-      attachRequestSecurity(ctx, { purpose: (res.locals.touchpointPurpose as string | null | undefined) ?? null, method: principal.method });
-      rateKeys.set(ctx, (res.locals.touchpointRateKey as string | undefined) ?? principal.actor);
+      attachRequestSecurity(ctx, {
+        purpose: (res.locals.touchpointPurpose as string | null | undefined) ?? null,
+        method: principal.method,
+        rateKey: (res.locals.touchpointRateKey as string | undefined) ?? principal.actor,
+      });
     },
     authenticate,
   };
 }
 
+
+/**
+ * What `startHttpServer` uses when the caller passes no security layer: the demo (open) outside
+ * production; in production, secured with the trusted documents in trusted-documents.json (none:
+ * every document refused). `touchpoint serve` passes its own, built from the settings.
+ */
+export function defaultSecurity(services: { dataSource: DataSource; log: Logger }, production: boolean): HubSecurity {
+  const file = path.join(PROJECT_ROOT, 'trusted-documents.json');
+  return createSecurity({
+    services,
+    dataSource: services.dataSource,
+    log: services.log,
+    production,
+    demo: !production,
+    rateLimit: false,
+    trustedDocuments: production ? (fs.existsSync(file) ? loadTrustedDocuments(file) : new Map()) : undefined,
+  });
+}
+
+/** The security layer of `touchpoint serve`, from the settings (call in src/app/hub.ts). */
+export function securityFromConfig(
+  config: Pick<LoadedConfig, 'environment' | 'demo' | 'oidcIssuer' | 'oidcAudience' | 'oidcJwksUrl' | 'oidcRoleClaim' | 'trustedDocuments' | 'rateLimitCapacity' | 'rateLimitRefillPerSecond'>,
+  services: { dataSource: DataSource; log: Logger },
+): HubSecurity {
+  const production = config.environment === 'production';
+  let trustedDocuments: TrustedDocuments | undefined;
+  if (production) {
+    const file = path.resolve(config.trustedDocuments);
+    if (!fs.existsSync(file)) throw new ConfigError(`TRUSTED_DOCUMENTS: ${file} does not exist (production serves only trusted documents: run \`touchpoint trusted-documents --write\`)`);
+    try {
+      trustedDocuments = loadTrustedDocuments(file);
+    } catch (err) {
+      throw new ConfigError(`TRUSTED_DOCUMENTS: ${(err as Error).message}`);
+    }
+  }
+  if (production && config.demo) throw new ConfigError('DEMO cannot be on with TOUCHPOINT_ENV=production: the demo has no authentication');
+  return createSecurity({
+    services,
+    dataSource: services.dataSource,
+    log: services.log,
+    production,
+    demo: config.demo,
+    oidc: config.oidcIssuer
+      ? { issuer: config.oidcIssuer, audience: config.oidcAudience, roleClaim: config.oidcRoleClaim, ...(config.oidcJwksUrl ? { jwksUrl: config.oidcJwksUrl } : {}) }
+      : undefined,
+    trustedDocuments,
+    rateLimit: { capacity: config.rateLimitCapacity, refillPerSecond: config.rateLimitRefillPerSecond },
+  });
+}
