@@ -19,9 +19,68 @@ import { IdentityResolver } from '../src/identity/identity-resolver.service.js';
 import { createLogger } from '../src/log/logger.js';
 
 const SYSTEMS = ['hubspot', 'salesforce', 'stripe', 'zendesk', 'twilio'] as const;
-const FIRST = ['Olivia', 'Liam', 'Amara', 'Noah', 'Sofia', 'Mateo', 'Aisha', 'Lucas', 'Mei', 'Omar', 'Freya', 'Ivan', 'Zara', 'Kofi', 'Elena', 'Raj'];
-const LAST_HEAD = ['Ash', 'Brad', 'Carl', 'Dun', 'Ell', 'Fair', 'Gold', 'Hart', 'Ing', 'Kings', 'Lang', 'Mar', 'Nor', 'Oak', 'Pen', 'Rad', 'Stan', 'Thorn', 'Wood', 'Whit'];
-const LAST_TAIL = ['ford', 'ley', 'ton', 'well', 'by', 'field', 'ham', 'wick', 'more', 'stead', 'ridge', 'worth', 'dale', 'bury', 'combe', 'hurst', 'wood', 'brook', 'shaw', 'low'];
+const FIRST = [
+  'Olivia',
+  'Liam',
+  'Amara',
+  'Noah',
+  'Sofia',
+  'Mateo',
+  'Aisha',
+  'Lucas',
+  'Mei',
+  'Omar',
+  'Freya',
+  'Ivan',
+  'Zara',
+  'Kofi',
+  'Elena',
+  'Raj',
+];
+const LAST_HEAD = [
+  'Ash',
+  'Brad',
+  'Carl',
+  'Dun',
+  'Ell',
+  'Fair',
+  'Gold',
+  'Hart',
+  'Ing',
+  'Kings',
+  'Lang',
+  'Mar',
+  'Nor',
+  'Oak',
+  'Pen',
+  'Rad',
+  'Stan',
+  'Thorn',
+  'Wood',
+  'Whit',
+];
+const LAST_TAIL = [
+  'ford',
+  'ley',
+  'ton',
+  'well',
+  'by',
+  'field',
+  'ham',
+  'wick',
+  'more',
+  'stead',
+  'ridge',
+  'worth',
+  'dale',
+  'bury',
+  'combe',
+  'hurst',
+  'wood',
+  'brook',
+  'shaw',
+  'low',
+];
 
 /** Deterministic PRNG so runs compare. */
 function rng(seed: number): () => number {
@@ -62,7 +121,12 @@ export function generateRecords(count: number, seed = 42): { system: string; per
           objectType: 'contact',
           externalId: `c${p}`,
           updatedAt: new Date(Date.UTC(2026, 0, 1) + p * 1000),
-          traits: { firstName: rand() < 0.1 ? first.slice(0, 3) : first, lastName: last, ...(rand() < 0.6 ? { dob } : {}), city: pick(['Leeds', 'York', 'Bristol', 'Cardiff']) },
+          traits: {
+            firstName: rand() < 0.1 ? first.slice(0, 3) : first,
+            lastName: last,
+            ...(rand() < 0.6 ? { dob } : {}),
+            city: pick(['Leeds', 'York', 'Bristol', 'Cardiff']),
+          },
           identifiers: ids,
         },
       });
@@ -76,7 +140,8 @@ export function generateRecords(count: number, seed = 42): { system: string; per
   return out;
 }
 
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
 async function main(): Promise<void> {
   const [records = 5000, streamed = 300, concurrency = 8] = process.argv.slice(2).map(Number);
@@ -116,7 +181,9 @@ async function main(): Promise<void> {
           latencies.push(Number(process.hrtime.bigint() - s) / 1e6);
         }
         latencies.sort((a, b) => a - b);
-        const [{ customers }] = (await ds.query(`SELECT count(*)::int AS customers FROM customer WHERE status = 'active'`)) as [{ customers: number }];
+        const [{ customers }] = (await ds.query(
+          `SELECT count(*)::int AS customers FROM customer WHERE status = 'active'`,
+        )) as [{ customers: number }];
         const result = {
           records,
           concurrency,
@@ -130,8 +197,12 @@ async function main(): Promise<void> {
           node: process.version,
           date: new Date().toISOString(),
         };
-        process.stdout.write(`bulk import: ${records} records in ${result.bulkSeconds}s = ${result.bulkRecordsPerSecond} records/s (concurrency ${concurrency})\n`);
-        process.stdout.write(`streamed apply (one at a time, on top): p50 ${result.streamedP50Ms} ms, p99 ${result.streamedP99Ms} ms over ${streamed}\n`);
+        process.stdout.write(
+          `bulk import: ${records} records in ${result.bulkSeconds}s = ${result.bulkRecordsPerSecond} records/s (concurrency ${concurrency})\n`,
+        );
+        process.stdout.write(
+          `streamed apply (one at a time, on top): p50 ${result.streamedP50Ms} ms, p99 ${result.streamedP99Ms} ms over ${streamed}\n`,
+        );
         process.stdout.write(`${JSON.stringify(result)}\n`);
       },
       { poolMax: concurrency },
@@ -142,6 +213,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`identity-resolve bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `identity-resolve bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });

@@ -17,10 +17,17 @@ interface GenRecord {
 const recordsArb = fc
   .record({
     people: fc.integer({ min: 4, max: 12 }),
-    picks: fc.array(fc.record({ person: fc.nat(), mask: fc.integer({ min: 1, max: 7 }), cross: fc.option(fc.record({ person: fc.nat(), which: fc.nat(2) }), { freq: 15 }) }), {
-      minLength: 20,
-      maxLength: 40,
-    }),
+    picks: fc.array(
+      fc.record({
+        person: fc.nat(),
+        mask: fc.integer({ min: 1, max: 7 }),
+        cross: fc.option(fc.record({ person: fc.nat(), which: fc.nat(2) }), { freq: 15 }),
+      }),
+      {
+        minLength: 20,
+        maxLength: 40,
+      },
+    ),
   })
   .map(({ people, picks }): GenRecord[] => {
     const valuesOf = (p: number): CanonicalIdentifier[] => [
@@ -49,11 +56,14 @@ function expectedPartition(records: GenRecord[]): string[][] {
   );
   const comp = connectedComponents(records.length, links);
   const groups = new Map<number, string[]>();
-  records.forEach((r, i) => groups.set(comp[i]!, [...(groups.get(comp[i]!) ?? []), `${r.system}:${r.externalId}`]));
+  records.forEach((r, i) =>
+    groups.set(comp[i]!, [...(groups.get(comp[i]!) ?? []), `${r.system}:${r.externalId}`]),
+  );
   return canonical([...groups.values()]);
 }
 
-const canonical = (groups: string[][]): string[][] => groups.map((g) => [...g].sort()).sort((a, b) => a[0]!.localeCompare(b[0]!));
+const canonical = (groups: string[][]): string[][] =>
+  groups.map((g) => [...g].sort()).sort((a, b) => a[0]!.localeCompare(b[0]!));
 
 let db: TestDatabase;
 
@@ -77,7 +87,11 @@ function world(records: GenRecord[]): { prefix: string; records: GenRecord[] } {
     records: records.map((r) => ({
       ...r,
       externalId: prefix + r.externalId,
-      identifiers: r.identifiers.map((i) => (i.kind === 'email' ? { ...i, value: prefix + i.value } : { ...i, value: i.value.replace('+447911', `+4479${String(n % 100).padStart(2, '0')}`) })),
+      identifiers: r.identifiers.map((i) =>
+        i.kind === 'email'
+          ? { ...i, value: prefix + i.value }
+          : { ...i, value: i.value.replace('+447911', `+4479${String(n % 100).padStart(2, '0')}`) },
+      ),
     })),
   };
 }
@@ -93,11 +107,20 @@ async function partition(prefix: string): Promise<string[][]> {
 describe('identity resolution under concurrency', () => {
   it('any order and any concurrency give the serial partition', async () => {
     const resolver = new IdentityResolver(db.dataSource);
-    const apply = (r: GenRecord) => resolver.applyPerson(r.system, { objectType: 'contact', externalId: r.externalId, identifiers: r.identifiers });
+    const apply = (r: GenRecord) =>
+      resolver.applyPerson(r.system, {
+        objectType: 'contact',
+        externalId: r.externalId,
+        identifiers: r.identifiers,
+      });
     await fc.assert(
       fc.asyncProperty(
         recordsArb.chain((records) =>
-          fc.record({ records: fc.constant(records), order: fc.shuffledSubarray(records, { minLength: records.length, maxLength: records.length }), chunk: fc.integer({ min: 2, max: 40 }) }),
+          fc.record({
+            records: fc.constant(records),
+            order: fc.shuffledSubarray(records, { minLength: records.length, maxLength: records.length }),
+            chunk: fc.integer({ min: 2, max: 40 }),
+          }),
         ),
         async ({ records, order, chunk }) => {
           const serialWorld = world(records);
@@ -106,7 +129,8 @@ describe('identity resolution under concurrency', () => {
           expect(serial).toEqual(expectedPartition(records));
 
           const concurrent = world(order);
-          for (let i = 0; i < order.length; i += chunk) await Promise.all(concurrent.records.slice(i, i + chunk).map(apply));
+          for (let i = 0; i < order.length; i += chunk)
+            await Promise.all(concurrent.records.slice(i, i + chunk).map(apply));
           expect(await partition(concurrent.prefix)).toEqual(serial);
           // Every customer that holds records is live, and every live link joins records of one customer.
           const [bad] = await db.dataSource.query(

@@ -17,30 +17,60 @@ afterEach(async () => {
 
 const email = (value: string): CanonicalIdentifier => ({ kind: 'email', value });
 const phone = (value: string): CanonicalIdentifier => ({ kind: 'phone', value });
-const hrId = (value: string): CanonicalIdentifier => ({ kind: 'external', namespace: 'bamboohr:employee', value });
+const hrId = (value: string): CanonicalIdentifier => ({
+  kind: 'external',
+  namespace: 'bamboohr:employee',
+  value,
+});
 
-function apply(system: string, externalId: string, identifiers: CanonicalIdentifier[], traits: PersonTraits = {}, updatedAt?: string) {
-  return resolver.applyPerson(system, { objectType: 'contact', externalId, identifiers, traits, ...(updatedAt ? { updatedAt } : {}) });
+function apply(
+  system: string,
+  externalId: string,
+  identifiers: CanonicalIdentifier[],
+  traits: PersonTraits = {},
+  updatedAt?: string,
+) {
+  return resolver.applyPerson(system, {
+    objectType: 'contact',
+    externalId,
+    identifiers,
+    traits,
+    ...(updatedAt ? { updatedAt } : {}),
+  });
 }
 
 async function customerOf(system: string, externalId: string): Promise<string> {
-  const rows: { customerId: string }[] = await db.dataSource.query(`SELECT customer_id AS "customerId" FROM source_record WHERE system = $1 AND external_id = $2`, [system, externalId]);
+  const rows: { customerId: string }[] = await db.dataSource.query(
+    `SELECT customer_id AS "customerId" FROM source_record WHERE system = $1 AND external_id = $2`,
+    [system, externalId],
+  );
   return rows[0]!.customerId;
 }
 
 async function suggestions(): Promise<{ reason: string; a: string; b: string }[]> {
-  return db.dataSource.query(`SELECT reason, record_a AS a, record_b AS b FROM match_suggestion WHERE status = 'pending' ORDER BY id`);
+  return db.dataSource.query(
+    `SELECT reason, record_a AS a, record_b AS b FROM match_suggestion WHERE status = 'pending' ORDER BY id`,
+  );
 }
 
 async function count(table: string, where = 'true', params: unknown[] = []): Promise<number> {
-  const rows: { n: string }[] = await db.dataSource.query(`SELECT count(*)::text AS n FROM ${table} WHERE ${where}`, params);
+  const rows: { n: string }[] = await db.dataSource.query(
+    `SELECT count(*)::text AS n FROM ${table} WHERE ${where}`,
+    params,
+  );
   return Number(rows[0]!.n);
 }
 
 describe('guards against over-merging', () => {
   it('does not merge unrelated people who share a support@ address: a suggestion instead', async () => {
-    const a = await apply('zendesk', 'u1', [email('support@acme.com')], { firstName: 'Alice', lastName: 'Moreau' });
-    const b = await apply('hubspot', 'c1', [email('Support@Acme.com')], { firstName: 'Dmitri', lastName: 'Okafor' });
+    const a = await apply('zendesk', 'u1', [email('support@acme.com')], {
+      firstName: 'Alice',
+      lastName: 'Moreau',
+    });
+    const b = await apply('hubspot', 'c1', [email('Support@Acme.com')], {
+      firstName: 'Dmitri',
+      lastName: 'Okafor',
+    });
     expect(b.customerId).not.toBe(a.customerId);
     const s = await suggestions();
     expect(s).toHaveLength(1);
@@ -49,28 +79,83 @@ describe('guards against over-merging', () => {
   });
 
   it('does not merge 40 people on one household phone, and the trip-wire quarantines the number', async () => {
-    const names = ['Amelia', 'Boris', 'Chloe', 'Dario', 'Eunice', 'Farid', 'Greta', 'Hamish', 'Ingrid', 'Jasper', 'Keiko', 'Lorenzo', 'Maeve', 'Nikolai', 'Odette', 'Pavel',
-      'Quentin', 'Rosalind', 'Soren', 'Tamsin', 'Ulrich', 'Vesna', 'Wilbur', 'Xiomara', 'Yusuf', 'Zelda', 'Anders', 'Bettina', 'Cosmo', 'Delphine', 'Emrys', 'Flavia',
-      'Gideon', 'Hortense', 'Ignatius', 'Juno', 'Kasimir', 'Leocadia', 'Magnus', 'Noor'];
+    const names = [
+      'Amelia',
+      'Boris',
+      'Chloe',
+      'Dario',
+      'Eunice',
+      'Farid',
+      'Greta',
+      'Hamish',
+      'Ingrid',
+      'Jasper',
+      'Keiko',
+      'Lorenzo',
+      'Maeve',
+      'Nikolai',
+      'Odette',
+      'Pavel',
+      'Quentin',
+      'Rosalind',
+      'Soren',
+      'Tamsin',
+      'Ulrich',
+      'Vesna',
+      'Wilbur',
+      'Xiomara',
+      'Yusuf',
+      'Zelda',
+      'Anders',
+      'Bettina',
+      'Cosmo',
+      'Delphine',
+      'Emrys',
+      'Flavia',
+      'Gideon',
+      'Hortense',
+      'Ignatius',
+      'Juno',
+      'Kasimir',
+      'Leocadia',
+      'Magnus',
+      'Noor',
+    ];
     expect(new Set(names).size).toBe(40);
     const customers = new Set<string>();
     for (const [i, firstName] of names.entries()) {
-      const r = await apply('twilio', `caller-${i}`, [phone('+44 20 7946 0018')], { firstName, lastName: 'Whitfield' });
+      const r = await apply('twilio', `caller-${i}`, [phone('+44 20 7946 0018')], {
+        firstName,
+        lastName: 'Whitfield',
+      });
       customers.add(r.customerId!);
     }
     expect(customers.size).toBe(40);
     expect(await count('identity_link')).toBe(0);
-    const [idf] = await db.dataSource.query(`SELECT status FROM identifier WHERE kind = 'phone' AND value = '+442079460018'`);
+    const [idf] = await db.dataSource.query(
+      `SELECT status FROM identifier WHERE kind = 'phone' AND value = '+442079460018'`,
+    );
     expect(idf.status).toBe('quarantined');
   });
 
   it('does not join two different HR ids through a record that shares an email with each: a suggestion instead', async () => {
-    const e1 = await apply('bamboohr', 'e1', [hrId('1001'), email('sam.lee@corp.example')], { firstName: 'Sam', lastName: 'Lee' });
-    const e2 = await apply('bamboohr', 'e2', [hrId('2002'), email('s.lee@corp.example')], { firstName: 'Sam', lastName: 'Lee' });
+    const e1 = await apply('bamboohr', 'e1', [hrId('1001'), email('sam.lee@corp.example')], {
+      firstName: 'Sam',
+      lastName: 'Lee',
+    });
+    const e2 = await apply('bamboohr', 'e2', [hrId('2002'), email('s.lee@corp.example')], {
+      firstName: 'Sam',
+      lastName: 'Lee',
+    });
     expect(e2.customerId).not.toBe(e1.customerId);
-    const crm = await apply('hubspot', 'c9', [email('sam.lee@corp.example'), email('s.lee@corp.example')], { firstName: 'Sam', lastName: 'Lee' });
+    const crm = await apply('hubspot', 'c9', [email('sam.lee@corp.example'), email('s.lee@corp.example')], {
+      firstName: 'Sam',
+      lastName: 'Lee',
+    });
     expect(await customerOf('bamboohr', 'e1')).not.toBe(await customerOf('bamboohr', 'e2'));
-    expect([await customerOf('bamboohr', 'e1'), await customerOf('bamboohr', 'e2')]).toContain(crm.customerId);
+    expect([await customerOf('bamboohr', 'e1'), await customerOf('bamboohr', 'e2')]).toContain(
+      crm.customerId,
+    );
     const reasons = (await suggestions()).map((s) => s.reason);
     expect(reasons.some((r) => r.endsWith('guard:cardinality'))).toBe(true);
   });
@@ -81,7 +166,10 @@ describe('merge, unmerge and retired ids', () => {
     const a = await apply('hubspot', 'a', [email('kim@example.org')], { firstName: 'Kim' });
     const b = await apply('stripe', 'b', [email('kim@example.org')], { firstName: 'Kim' });
     // B's record was born in its own customer, then merged into A's.
-    const [born] = await db.dataSource.query(`SELECT origin_customer_id AS o FROM source_record WHERE id = $1`, [b.sourceRecordId]);
+    const [born] = await db.dataSource.query(
+      `SELECT origin_customer_id AS o FROM source_record WHERE id = $1`,
+      [b.sourceRecordId],
+    );
     expect(b.customerId).toBe(a.customerId);
     expect(b.retiredIds).toEqual([born.o]);
 
@@ -101,8 +189,13 @@ describe('merge, unmerge and retired ids', () => {
     expect(b.customerId).not.toBe(a.customerId);
     const merged = await resolver.manualMerge(a.customerId!, b.customerId!, 'person:ops');
     expect(merged).toEqual({ survivor: a.customerId, retired: [b.customerId] });
-    expect(await count('customer_redirect', 'retired_id = $1 AND customer_id = $2', [b.customerId, a.customerId])).toBe(1);
-    const resolved = await resolver.resolveId(db.dataSource.manager.query.bind(db.dataSource.manager) as never, b.customerId!);
+    expect(
+      await count('customer_redirect', 'retired_id = $1 AND customer_id = $2', [b.customerId, a.customerId]),
+    ).toBe(1);
+    const resolved = await resolver.resolveId(
+      db.dataSource.manager.query.bind(db.dataSource.manager) as never,
+      b.customerId!,
+    );
     expect(resolved).toBe(a.customerId);
   });
 });
@@ -110,13 +203,18 @@ describe('merge, unmerge and retired ids', () => {
 describe('explain', () => {
   it('returns the path A–B (email) and B–C (phone) with rule and matched values', async () => {
     const a = await apply('hubspot', 'a', [email('noor@example.org')]);
-    const b = await apply('stripe', 'b', [email('noor@example.org'), phone('+447911123555')], { firstName: 'Noor' });
+    const b = await apply('stripe', 'b', [email('noor@example.org'), phone('+447911123555')], {
+      firstName: 'Noor',
+    });
     const c = await apply('twilio', 'c', [phone('07911 123555')], { firstName: 'Noor' });
     expect(new Set([a.customerId, b.customerId, c.customerId]).size).toBe(1);
     const path = await resolver.explain(a.sourceRecordId!, c.sourceRecordId!);
     expect(path).toHaveLength(2);
     expect(path!.map((l) => l.rule)).toEqual(['exact_email', 'exact_phone']);
-    expect(path!.map((l) => l.evidence.matched)).toEqual([['email::noor@example.org'], ['phone::+447911123555']]);
+    expect(path!.map((l) => l.evidence.matched)).toEqual([
+      ['email::noor@example.org'],
+      ['phone::+447911123555'],
+    ]);
     // The path is connected from A to C.
     expect([path![0]!.fromRecordId, path![0]!.toRecordId]).toContain(a.sourceRecordId);
     expect([path![1]!.fromRecordId, path![1]!.toRecordId]).toContain(c.sourceRecordId);
@@ -125,11 +223,20 @@ describe('explain', () => {
 
 describe('erasure', () => {
   it('leaves no row of the person and blocks re-ingestion, but not of other people sharing a role address', async () => {
-    const a = await apply('hubspot', 'a', [email('erin@example.org'), email('info@shop.example')], { firstName: 'Erin' });
-    const b = await apply('stripe', 'b', [email('erin@example.org'), phone('+447911123777')], { firstName: 'Erin' });
+    const a = await apply('hubspot', 'a', [email('erin@example.org'), email('info@shop.example')], {
+      firstName: 'Erin',
+    });
+    const b = await apply('stripe', 'b', [email('erin@example.org'), phone('+447911123777')], {
+      firstName: 'Erin',
+    });
     const other = await apply('zendesk', 'z', [email('info@shop.example')], { firstName: 'Walter' });
     expect(b.customerId).toBe(a.customerId);
-    await createInteraction(db.dataSource, { customerId: a.customerId!, system: 'twilio', externalId: 'call-1', occurredAt: new Date() });
+    await createInteraction(db.dataSource, {
+      customerId: a.customerId!,
+      system: 'twilio',
+      externalId: 'call-1',
+      occurredAt: new Date(),
+    });
     const retired = b.retiredIds[0]!;
 
     const res = await resolver.erase(b.retiredIds[0]!, 'person:dpo');
@@ -147,7 +254,9 @@ describe('erasure', () => {
     expect(await count('identifier', `value = 'info@shop.example'`)).toBe(1);
     expect(await customerOf('zendesk', 'z')).toBe(other.customerId);
 
-    expect((await apply('hubspot', 'a', [email('erin@example.org')], { firstName: 'Erin' })).skipped).toBe('suppressed');
+    expect((await apply('hubspot', 'a', [email('erin@example.org')], { firstName: 'Erin' })).skipped).toBe(
+      'suppressed',
+    );
     expect((await apply('stripe', 'b', [])).skipped).toBe('suppressed');
     expect((await apply('salesforce', 'lead-7', [email('ERIN@example.org')])).skipped).toBe('suppressed');
     expect(await count('source_record', `system <> 'zendesk'`)).toBe(0);
@@ -159,19 +268,55 @@ describe('erasure', () => {
 
 describe('golden record and updates', () => {
   it('applies survivorship: source priority for names, most recent for the rest, never overwriting with empty', async () => {
-    await apply('hubspot', 'h', [email('rob@example.org')], { firstName: 'Bob', city: 'Leeds' }, '2026-01-01T00:00:00Z');
-    const r = await apply('salesforce', 's', [email('rob@example.org')], { firstName: 'Robert', city: 'York' }, '2025-01-01T00:00:00Z');
-    await apply('zendesk', 'z', [email('rob@example.org')], { firstName: 'Robbie', city: '' }, '2026-06-01T00:00:00Z');
+    await apply(
+      'hubspot',
+      'h',
+      [email('rob@example.org')],
+      { firstName: 'Bob', city: 'Leeds' },
+      '2026-01-01T00:00:00Z',
+    );
+    const r = await apply(
+      'salesforce',
+      's',
+      [email('rob@example.org')],
+      { firstName: 'Robert', city: 'York' },
+      '2025-01-01T00:00:00Z',
+    );
+    await apply(
+      'zendesk',
+      'z',
+      [email('rob@example.org')],
+      { firstName: 'Robbie', city: '' },
+      '2026-06-01T00:00:00Z',
+    );
     const [c] = await db.dataSource.query(`SELECT traits FROM customer WHERE id = $1`, [r.customerId]);
-    expect(c.traits.firstName).toMatchObject({ value: 'Robert', source: 'salesforce', rule: 'source_priority' });
+    expect(c.traits.firstName).toMatchObject({
+      value: 'Robert',
+      source: 'salesforce',
+      rule: 'source_priority',
+    });
     expect(c.traits.city).toMatchObject({ value: 'Leeds', source: 'hubspot', rule: 'most_recent' });
   });
 
   it('an update older than the stored version is skipped as stale and does not overwrite it', async () => {
-    const r = await apply('hubspot', 'h', [email('ana@example.org')], { city: 'Porto' }, '2026-03-01T00:00:00Z');
-    const old = await apply('hubspot', 'h', [email('ana@example.org')], { city: 'Lisbon' }, '2026-02-01T00:00:00Z');
+    const r = await apply(
+      'hubspot',
+      'h',
+      [email('ana@example.org')],
+      { city: 'Porto' },
+      '2026-03-01T00:00:00Z',
+    );
+    const old = await apply(
+      'hubspot',
+      'h',
+      [email('ana@example.org')],
+      { city: 'Lisbon' },
+      '2026-02-01T00:00:00Z',
+    );
     expect(old.skipped).toBe('stale');
-    const [rec] = await db.dataSource.query(`SELECT traits FROM source_record WHERE id = $1`, [r.sourceRecordId]);
+    const [rec] = await db.dataSource.query(`SELECT traits FROM source_record WHERE id = $1`, [
+      r.sourceRecordId,
+    ]);
     expect(rec.traits.city).toBe('Porto');
     const [c] = await db.dataSource.query(`SELECT traits FROM customer WHERE id = $1`, [r.customerId]);
     expect(c.traits.city.value).toBe('Porto');

@@ -14,7 +14,9 @@ describe('identity evaluation on fake_1000 through the database path', () => {
       map: parseFieldMap('first_name=firstName,surname=lastName,dob=dob,city=city,email=email'),
     });
     expect(records).toHaveLength(1000);
-    const report = await withScratchDatabase(process.env.TEST_ADMIN_DATABASE_URL!, (ds) => evaluateLinkage(ds, records));
+    const report = await withScratchDatabase(process.env.TEST_ADMIN_DATABASE_URL!, (ds) =>
+      evaluateLinkage(ds, records),
+    );
     process.stdout.write(`${JSON.stringify(report)}\n`);
     expect(report.trueClusters).toBe(251);
     expect(report.skipped).toBe(0);

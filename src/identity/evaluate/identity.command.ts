@@ -26,10 +26,15 @@ export function registerIdentityCommands(program: Command): void {
   const identity = program.command('identity').description('Identity graph tools');
   identity
     .command('evaluate')
-    .description('Measure identity resolution on a labelled CSV (scratch database, dropped afterwards); last line is JSON')
+    .description(
+      'Measure identity resolution on a labelled CSV (scratch database, dropped afterwards); last line is JSON',
+    )
     .argument('<file>', 'CSV file with a header row')
     .requiredOption('--truth <column>', 'column holding the true cluster label')
-    .requiredOption('--map <column=field,...>', 'columns to canonical fields: firstName, lastName, dob, city, address, postcode, email, phone...')
+    .requiredOption(
+      '--map <column=field,...>',
+      'columns to canonical fields: firstName, lastName, dob, city, address, postcode, email, phone...',
+    )
     .option('--id <column>', 'column holding the record id (default: the row number)')
     .action(async (file: string, opts: { truth: string; map: string; id?: string }) => {
       let text: string;
@@ -42,16 +47,31 @@ export function registerIdentityCommands(program: Command): void {
       }
       let records;
       try {
-        records = readLabelledCsv(text, { truthColumn: opts.truth, map: parseFieldMap(opts.map), ...(opts.id ? { idColumn: opts.id } : {}) });
+        records = readLabelledCsv(text, {
+          truthColumn: opts.truth,
+          map: parseFieldMap(opts.map),
+          ...(opts.id ? { idColumn: opts.id } : {}),
+        });
       } catch (err) {
-        if (!(err instanceof LabelledCsvError) && !(err instanceof Error && 'code' in err && String((err as { code: unknown }).code).startsWith('CSV_'))) throw err;
+        if (
+          !(err instanceof LabelledCsvError) &&
+          !(
+            err instanceof Error &&
+            'code' in err &&
+            String((err as { code: unknown }).code).startsWith('CSV_')
+          )
+        )
+          throw err;
         process.stderr.write(`touchpoint: ${file}: ${err.message}\n`);
         process.exitCode = 1;
         return;
       }
       const cfg = loadConfig();
       const log = createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel);
-      const db = await openDatabase(cfg, log, { migrate: false, applicationName: 'touchpoint-identity-evaluate' });
+      const db = await openDatabase(cfg, log, {
+        migrate: false,
+        applicationName: 'touchpoint-identity-evaluate',
+      });
       try {
         const report = await withScratchDatabase(db.url, (ds) => evaluateLinkage(ds, records));
         process.stdout.write(`${formatLinkageReport(file, report)}\n${JSON.stringify(report)}\n`);

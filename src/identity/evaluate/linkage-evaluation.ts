@@ -31,7 +31,11 @@ export interface LinkageReport {
  * Applies labelled records through IdentityResolver.applyPerson (the production write path) on
  * an empty, migrated database and compares the resulting customers with the truth.
  */
-export async function evaluateLinkage(ds: DataSource, records: readonly LabelledRecord[], config: Partial<IdentityConfig> = {}): Promise<LinkageReport> {
+export async function evaluateLinkage(
+  ds: DataSource,
+  records: readonly LabelledRecord[],
+  config: Partial<IdentityConfig> = {},
+): Promise<LinkageReport> {
   const started = process.hrtime.bigint();
   const resolver = new IdentityResolver(ds, config);
   let skipped = 0;
@@ -43,7 +47,9 @@ export async function evaluateLinkage(ds: DataSource, records: readonly Labelled
     `SELECT id, external_id AS "externalId", customer_id AS "customerId" FROM source_record WHERE system = $1`,
     [EVALUATION_SYSTEM],
   );
-  const suggestions: { a: string; b: string }[] = await ds.query(`SELECT record_a AS a, record_b AS b FROM match_suggestion WHERE status = 'pending'`);
+  const suggestions: { a: string; b: string }[] = await ds.query(
+    `SELECT record_a AS a, record_b AS b FROM match_suggestion WHERE status = 'pending'`,
+  );
   const truth = new Map(records.map((r) => [r.person.externalId, r.truth]));
   const auto = evaluateClusters(new Map(rows.map((r) => [r.externalId, r.customerId])), truth);
 
@@ -63,10 +69,22 @@ export async function evaluateLinkage(ds: DataSource, records: readonly Labelled
   }
   const comp = connectedComponents(rows.length, edges);
   const withSuggestions = evaluateClusters(new Map(rows.map((r, i) => [r.externalId, comp[i]])), truth);
-  return report(auto, withSuggestions, suggestions.length, skipped, Number(process.hrtime.bigint() - started) / 1e9);
+  return report(
+    auto,
+    withSuggestions,
+    suggestions.length,
+    skipped,
+    Number(process.hrtime.bigint() - started) / 1e9,
+  );
 }
 
-function report(auto: ClusterEvaluation, all: ClusterEvaluation, pending: number, skipped: number, seconds: number): LinkageReport {
+function report(
+  auto: ClusterEvaluation,
+  all: ClusterEvaluation,
+  pending: number,
+  skipped: number,
+  seconds: number,
+): LinkageReport {
   const r4 = (x: number) => Math.round(x * 10000) / 10000;
   return {
     records: auto.records,
@@ -89,7 +107,11 @@ function report(auto: ClusterEvaluation, all: ClusterEvaluation, pending: number
  * Runs `work` on a new database created on the server of `serverUrl`, with the real migrations,
  * and drops it afterwards (also on failure).
  */
-export async function withScratchDatabase<T>(serverUrl: string, work: (ds: DataSource) => Promise<T>, options: { poolMax?: number } = {}): Promise<T> {
+export async function withScratchDatabase<T>(
+  serverUrl: string,
+  work: (ds: DataSource) => Promise<T>,
+  options: { poolMax?: number } = {},
+): Promise<T> {
   const name = `tp_scratch_${crypto.randomBytes(6).toString('hex')}`;
   const admin = async (text: string) => {
     const c = new pg.Client({ connectionString: serverUrl });
@@ -103,7 +125,11 @@ export async function withScratchDatabase<T>(serverUrl: string, work: (ds: DataS
   await admin(`CREATE DATABASE ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  const ds = createDataSource({ url: url.toString(), poolMax: options.poolMax ?? 4, applicationName: 'touchpoint-scratch' });
+  const ds = createDataSource({
+    url: url.toString(),
+    poolMax: options.poolMax ?? 4,
+    applicationName: 'touchpoint-scratch',
+  });
   try {
     await ds.initialize();
     await ds.runMigrations({ transaction: 'each' });
