@@ -27,11 +27,15 @@ const total = rate * seconds;
 const SECRET = 'whsec_bench';
 const log = createLogger('silent');
 const db = await benchDatabase(log);
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 
 try {
-  const instances = instanceLookupOf([echoInstance('bench-a', SECRET, log), echoInstance('bench-b', SECRET, log)]);
+  const instances = instanceLookupOf([
+    echoInstance('bench-a', SECRET, log),
+    echoInstance('bench-b', SECRET, log),
+  ]);
   const app = express();
   app.use(createWebhookRouter({ dataSource: db.dataSource, instances, log }));
   const server = http.createServer(app);
@@ -41,11 +45,31 @@ try {
 
   const send = (instance: string, i: number) =>
     new Promise<number>((resolve) => {
-      const { body, headers } = signedEchoDelivery([{ id: `ev-${i}`, text: `bench ${i}`, email: `person${i % 2000}@example.org`, occurredAt: new Date(1_700_000_000_000 + i).toISOString() }], SECRET);
-      const req = http.request({ host: '127.0.0.1', port, path: `/webhooks/${instance}`, method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, agent }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
+      const { body, headers } = signedEchoDelivery(
+        [
+          {
+            id: `ev-${i}`,
+            text: `bench ${i}`,
+            email: `person${i % 2000}@example.org`,
+            occurredAt: new Date(1_700_000_000_000 + i).toISOString(),
+          },
+        ],
+        SECRET,
+      );
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: `/webhooks/${instance}`,
+          method: 'POST',
+          headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+          agent,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('error', () => resolve(0));
       req.end(body);
     });
@@ -80,12 +104,26 @@ try {
   await new Promise((r) => server.close(r));
   agent.destroy();
 
-  async function applyRun(instanceId: string, apply: InboxApply): Promise<{ eventsPerSecond: number; applied: number; ms: number }> {
+  async function applyRun(
+    instanceId: string,
+    apply: InboxApply,
+  ): Promise<{ eventsPerSecond: number; applied: number; ms: number }> {
     const start = performance.now();
     const only = instanceLookupOf([echoInstance(instanceId, SECRET, log)]);
-    const worker = startInboxWorker({ ds: db.dataSource, apply, instances: (id) => (id === instanceId ? only(id) : undefined), log, concurrency: 1, batchSize: 100, pollIntervalMs: 20 });
+    const worker = startInboxWorker({
+      ds: db.dataSource,
+      apply,
+      instances: (id) => (id === instanceId ? only(id) : undefined),
+      log,
+      concurrency: 1,
+      batchSize: 100,
+      pollIntervalMs: 20,
+    });
     for (;;) {
-      const [r] = await db.dataSource.query(`SELECT count(*)::int AS n FROM inbox_event WHERE connector_instance = $1 AND status = 'pending'`, [instanceId]);
+      const [r] = await db.dataSource.query(
+        `SELECT count(*)::int AS n FROM inbox_event WHERE connector_instance = $1 AND status = 'pending'`,
+        [instanceId],
+      );
       if (r.n === 0) break;
       await new Promise((res) => setTimeout(res, 20));
     }
@@ -95,13 +133,21 @@ try {
     return { eventsPerSecond: applied / (elapsed / 1000), applied, ms: elapsed };
   }
   // Only one instance's rows are pending per run: park bench-b's until its run.
-  await db.dataSource.query(`UPDATE inbox_event SET status = 'failed', attempts = 0 WHERE connector_instance = 'bench-b'`);
+  await db.dataSource.query(
+    `UPDATE inbox_event SET status = 'failed', attempts = 0 WHERE connector_instance = 'bench-b'`,
+  );
   const minimal = await applyRun('bench-a', recordingApply());
   await db.dataSource.query(`UPDATE inbox_event SET status = 'pending' WHERE connector_instance = 'bench-b'`);
-  const full = await applyRun('bench-b', inboxApplyOf(new ApplyService(db.dataSource, new IdentityResolver(db.dataSource), log)));
+  const full = await applyRun(
+    'bench-b',
+    inboxApplyOf(new ApplyService(db.dataSource, new IdentityResolver(db.dataSource), log)),
+  );
 
   const lines = [
-    `webhook-ack bench ${new Date().toISOString()} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+    `webhook-ack bench ${new Date().toISOString()} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
     `  ack at ${rate}/s for ${seconds}s: ${ack.ok}/${total} acknowledged (200) in ${(ack.wallMs / 1000).toFixed(1)} s`,
     `    p50 ${ms(pct(ack.latencies, 50))}  p95 ${ms(pct(ack.latencies, 95))}  p99 ${ms(pct(ack.latencies, 99))}  max ${ms(ack.latencies.at(-1) ?? NaN)}  (target p99 <= 20 ms)`,
     `  apply, 1 worker, batch 100, recording apply path: ${minimal.applied} events in ${(minimal.ms / 1000).toFixed(1)} s = ${minimal.eventsPerSecond.toFixed(0)} events/s (target >= 1000)`,

@@ -7,7 +7,10 @@ import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
 import type { Logger } from '../src/log/logger.js';
 
 /** A migrated database for a bench: DATABASE_URL's, or an embedded Postgres removed afterwards. */
-export async function benchDatabase(log: Logger, poolMax = 20): Promise<{ dataSource: DataSource; url: string; close(): Promise<void> }> {
+export async function benchDatabase(
+  log: Logger,
+  poolMax = 20,
+): Promise<{ dataSource: DataSource; url: string; close(): Promise<void> }> {
   let url = process.env.DATABASE_URL;
   let stopEmbedded: (() => Promise<void>) | undefined;
   let dir: string | undefined;

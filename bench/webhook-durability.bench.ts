@@ -12,8 +12,20 @@ const events = Number(process.argv[2] ?? 10000);
 const log = createLogger('silent');
 const db = await benchDatabase(log);
 try {
-  const r = await runKillDurability({ ds: db.dataSource, databaseUrl: db.url, log, events, timeoutMs: 600000 });
-  const ok = r.killSignal === 'SIGKILL' && r.appliedAtKill < r.acknowledged && r.applied === r.acknowledged && r.inboxRows === r.acknowledged && r.interactions === r.acknowledged && r.appliedTwice === 0;
+  const r = await runKillDurability({
+    ds: db.dataSource,
+    databaseUrl: db.url,
+    log,
+    events,
+    timeoutMs: 600000,
+  });
+  const ok =
+    r.killSignal === 'SIGKILL' &&
+    r.appliedAtKill < r.acknowledged &&
+    r.applied === r.acknowledged &&
+    r.inboxRows === r.acknowledged &&
+    r.interactions === r.acknowledged &&
+    r.appliedTwice === 0;
   process.stdout.write(
     [
       `webhook durability: ${events} sent, ${r.acknowledged} acknowledged`,

@@ -36,7 +36,10 @@ export class DeadLetterService {
         LIMIT $2`,
       [options.instance ?? null, Math.min(Math.max(options.limit ?? 100, 1), 1000)],
     );
-    return rows.map((r) => ({ ...r, origin: r.eventType?.startsWith(PULL_PATH_PREFIX) ? 'pull' : 'webhook' }));
+    return rows.map((r) => ({
+      ...r,
+      origin: r.eventType?.startsWith(PULL_PATH_PREFIX) ? 'pull' : 'webhook',
+    }));
   }
 
   /**
@@ -59,7 +62,10 @@ export class DeadLetterService {
       await sql(`SELECT pg_notify('touchpoint_inbox', 'replay')`);
       return { replayed: true, id };
     }
-    const [row] = await sql<{ status: string; eventType: string | null }>(`SELECT status, event_type AS "eventType" FROM inbox_event WHERE id = $1`, [id]);
+    const [row] = await sql<{ status: string; eventType: string | null }>(
+      `SELECT status, event_type AS "eventType" FROM inbox_event WHERE id = $1`,
+      [id],
+    );
     if (!row) return { replayed: false, id, reason: 'not_found' };
     if (row.status !== 'dead') return { replayed: false, id, reason: 'not_dead' };
     return { replayed: false, id, reason: 'pull_path' };

@@ -23,7 +23,9 @@ export function registerDeadLetterCommands(program: Command, deps: DeadLetterCom
   const write = deps.write ?? ((line: string) => void process.stdout.write(`${line}\n`));
   return program
     .command('dead-letters')
-    .description('List dead-lettered events (webhooks that failed every retry, objects a sync could not map), or replay one')
+    .description(
+      'List dead-lettered events (webhooks that failed every retry, objects a sync could not map), or replay one',
+    )
     .option('--instance <id>', 'only this connector instance')
     .option('--limit <n>', 'how many to list (newest first)', '50')
     .option('--json', 'print JSON')
@@ -34,12 +36,20 @@ export function registerDeadLetterCommands(program: Command, deps: DeadLetterCom
         if (opts.replay !== undefined) {
           const outcome = await service.replayDeadLetter(opts.replay);
           if (opts.json) write(JSON.stringify(outcome));
-          else write(outcome.replayed ? `replayed ${outcome.id}: pending again` : `not replayed ${outcome.id}: ${REASONS[outcome.reason]}`);
+          else
+            write(
+              outcome.replayed
+                ? `replayed ${outcome.id}: pending again`
+                : `not replayed ${outcome.id}: ${REASONS[outcome.reason]}`,
+            );
           if (!outcome.replayed) process.exitCode = 1;
           return;
         }
         const limit = Number.parseInt(opts.limit, 10);
-        const list = await service.listDeadLetters({ ...(opts.instance ? { instance: opts.instance } : {}), limit: Number.isFinite(limit) ? limit : 50 });
+        const list = await service.listDeadLetters({
+          ...(opts.instance ? { instance: opts.instance } : {}),
+          limit: Number.isFinite(limit) ? limit : 50,
+        });
         if (opts.json) {
           write(JSON.stringify(list.map(({ payload: _p, ...rest }) => rest)));
           return;
@@ -49,7 +59,9 @@ export function registerDeadLetterCommands(program: Command, deps: DeadLetterCom
           return;
         }
         for (const d of list) {
-          write(`${d.id}\t${d.instance}\t${d.origin}\t${d.eventType ?? ''}\t${d.eventId}\tattempts=${d.attempts}\t${d.receivedAt.toISOString()}\t${(d.lastError ?? '').replace(/\s+/g, ' ').slice(0, 200)}`);
+          write(
+            `${d.id}\t${d.instance}\t${d.origin}\t${d.eventType ?? ''}\t${d.eventId}\tattempts=${d.attempts}\t${d.receivedAt.toISOString()}\t${(d.lastError ?? '').replace(/\s+/g, ' ').slice(0, 200)}`,
+          );
         }
       });
     });

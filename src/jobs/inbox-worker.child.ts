@@ -20,7 +20,9 @@ const base = recordingApply();
 const worker = startInboxWorker({
   ds,
   log,
-  instances: instanceLookupOf([echoInstance(process.env.ECHO_INSTANCE ?? 'echo-1', process.env.ECHO_SECRET ?? 'secret', log)]),
+  instances: instanceLookupOf([
+    echoInstance(process.env.ECHO_INSTANCE ?? 'echo-1', process.env.ECHO_SECRET ?? 'secret', log),
+  ]),
   apply: async (sql, system, batch) => {
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     return base(sql, system, batch);

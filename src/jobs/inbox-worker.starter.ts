@@ -3,7 +3,12 @@ import type { ApplyService } from '../ingest/apply.service.js';
 import type { ConnectorInstance } from '../ingest/instances.js';
 import type { Logger } from '../log/logger.js';
 import { webhookInstancesFrom } from '../webhooks/ingest-instances.adapter.js';
-import { startInboxWorker, type InboxApply, type InboxWorker, type InboxWorkerOptions } from './inbox.worker.js';
+import {
+  startInboxWorker,
+  type InboxApply,
+  type InboxWorker,
+  type InboxWorkerOptions,
+} from './inbox.worker.js';
 
 /**
  * The inbox worker's apply on the shared ApplyService, inside the worker's transaction. An event
@@ -30,7 +35,12 @@ export type InboxWorkerTuning = Omit<InboxWorkerOptions, 'ds' | 'apply' | 'insta
  * (`touchpoint worker`) as is, and `startHub` can call it for the in-process worker.
  */
 export function webhookWorkerStarter(tuning: InboxWorkerTuning = {}) {
-  return async (ctx: { database: Database; apply: ApplyService; instances: ConnectorInstance[]; log: Logger }): Promise<(() => Promise<void>) & { worker: InboxWorker }> => {
+  return async (ctx: {
+    database: Database;
+    apply: ApplyService;
+    instances: ConnectorInstance[];
+    log: Logger;
+  }): Promise<(() => Promise<void>) & { worker: InboxWorker }> => {
     const instances = webhookInstancesFrom(ctx.instances, { ds: ctx.database.dataSource, log: ctx.log });
     const worker = startInboxWorker({
       ds: ctx.database.dataSource,

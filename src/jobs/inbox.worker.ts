@@ -17,7 +17,11 @@ export interface InboxApplyOutcome {
  * the same one: that is what makes the effect exactly-once). Wire it to
  * `ApplyService.applyBatch` run on `sql`.
  */
-export type InboxApply = (sql: Sql, system: string, batch: CanonicalBatch) => Promise<InboxApplyOutcome | void>;
+export type InboxApply = (
+  sql: Sql,
+  system: string,
+  batch: CanonicalBatch,
+) => Promise<InboxApplyOutcome | void>;
 
 export interface InboxWorkerOptions {
   ds: DataSource;
@@ -116,7 +120,11 @@ export function startInboxWorker(options: InboxWorkerOptions): InboxWorker {
    * savepoint per event, so only the bad event is marked failed.
    */
   async function runBatch(careful = false): Promise<number> {
-    let settled: { claimed: number; done: { id: string; status: 'applied' | 'suppressed' }[]; failed: { id: string; status: 'failed' | 'dead'; error: string }[] };
+    let settled: {
+      claimed: number;
+      done: { id: string; status: 'applied' | 'suppressed' }[];
+      failed: { id: string; status: 'failed' | 'dead'; error: string }[];
+    };
     try {
       settled = await claimAndApply(careful);
     } catch (err) {
@@ -159,7 +167,16 @@ export function startInboxWorker(options: InboxWorkerOptions): InboxWorker {
           await sql('ROLLBACK TO SAVEPOINT inbox_event');
           const dead = row.attempts + 1 >= maxAttempts || isPermanent(err);
           failed.push({ id: row.id, status: dead ? 'dead' : 'failed', error: errorText(err) });
-          log.warn({ inboxId: row.id, instance: row.instance, attempts: row.attempts + 1, dead, err: errorText(err) }, 'inbox event failed');
+          log.warn(
+            {
+              inboxId: row.id,
+              instance: row.instance,
+              attempts: row.attempts + 1,
+              dead,
+              err: errorText(err),
+            },
+            'inbox event failed',
+          );
         }
       }
       if (done.length) {
@@ -197,10 +214,15 @@ export function startInboxWorker(options: InboxWorkerOptions): InboxWorker {
 
   let listener: pg.Client | undefined;
   if (options.listenUrl) {
-    const client = new pg.Client({ connectionString: options.listenUrl, application_name: 'touchpoint-inbox-listen' });
+    const client = new pg.Client({
+      connectionString: options.listenUrl,
+      application_name: 'touchpoint-inbox-listen',
+    });
     listener = client;
     client.on('notification', wake);
-    client.on('error', (err) => log.warn({ err: errorText(err) }, 'inbox LISTEN connection lost; polling only'));
+    client.on('error', (err) =>
+      log.warn({ err: errorText(err) }, 'inbox LISTEN connection lost; polling only'),
+    );
     client
       .connect()
       .then(() => client.query(`LISTEN ${INBOX_CHANNEL}`))

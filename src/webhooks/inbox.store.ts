@@ -18,7 +18,11 @@ export interface StoreResult {
  * one transaction" holds by construction: there is no second queue that could disagree.
  * Duplicates by (instance, event id) are skipped by the unique key, never stored twice.
  */
-export async function storeInboxEvents(ds: DataSource, instanceId: string, events: readonly WebhookEvent[]): Promise<StoreResult> {
+export async function storeInboxEvents(
+  ds: DataSource,
+  instanceId: string,
+  events: readonly WebhookEvent[],
+): Promise<StoreResult> {
   if (events.length === 0) return { stored: 0, duplicates: 0 };
   // The same id twice in one delivery counts once.
   const unique = new Map<string, WebhookEvent>();
@@ -35,7 +39,13 @@ export async function storeInboxEvents(ds: DataSource, instanceId: string, event
        RETURNING id),
      n AS (SELECT count(*)::int AS stored FROM ins)
      SELECT stored, CASE WHEN stored > 0 THEN pg_notify($5, $1) END AS notified FROM n`,
-    [instanceId, list.map((e) => e.id), list.map((e) => e.type), list.map((e) => JSON.stringify(e.payload ?? null)), INBOX_CHANNEL],
+    [
+      instanceId,
+      list.map((e) => e.id),
+      list.map((e) => e.type),
+      list.map((e) => JSON.stringify(e.payload ?? null)),
+      INBOX_CHANNEL,
+    ],
   );
   const inserted = row?.stored ?? 0;
   return { stored: inserted, duplicates: events.length - inserted };

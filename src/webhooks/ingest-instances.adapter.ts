@@ -8,7 +8,10 @@ import type { WebhookInstance, WebhookInstanceLookup } from './webhook-instance.
  * instances whose connector has webhooks. The runtime (HTTP client for `map`) is made on first use
  * and kept. `system` is the instance id, as the apply path expects.
  */
-export function webhookInstancesFrom(instances: readonly ConnectorInstance[], deps: { ds: DataSource; log: Logger }): WebhookInstanceLookup & { close(): void } {
+export function webhookInstancesFrom(
+  instances: readonly ConnectorInstance[],
+  deps: { ds: DataSource; log: Logger },
+): WebhookInstanceLookup & { close(): void } {
   const byId = new Map<string, WebhookInstance>();
   const runtimes: InstanceRuntime[] = [];
   for (const instance of instances) {

@@ -10,7 +10,6 @@ export interface WebhookInstance {
   id: string;
   /** The `system` passed to the apply path (source_record.system, interaction.system). */
   system: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   connector: ConnectorDefinition<any>;
   /** The instance's validated config block. */
   config: unknown;

@@ -35,7 +35,9 @@ function queryOf(req: Request): Record<string, string | undefined> {
 }
 
 function toWebhookRequest(req: Request, publicUrl: string | undefined): WebhookRequest {
-  const base = publicUrl ? publicUrl.replace(/\/+$/, '') : `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+  const base = publicUrl
+    ? publicUrl.replace(/\/+$/, '')
+    : `${req.protocol}://${req.get('host') ?? 'localhost'}`;
   return {
     method: req.method,
     url: `${base}${req.originalUrl}`,
@@ -49,7 +51,14 @@ function toWebhookRequest(req: Request, publicUrl: string | undefined): WebhookR
 function validEvents(events: unknown): events is WebhookEvent[] {
   return (
     Array.isArray(events) &&
-    events.every((e: unknown) => typeof e === 'object' && e !== null && typeof (e as WebhookEvent).id === 'string' && (e as WebhookEvent).id !== '' && typeof (e as WebhookEvent).type === 'string')
+    events.every(
+      (e: unknown) =>
+        typeof e === 'object' &&
+        e !== null &&
+        typeof (e as WebhookEvent).id === 'string' &&
+        (e as WebhookEvent).id !== '' &&
+        typeof (e as WebhookEvent).type === 'string',
+    )
   );
 }
 
@@ -66,7 +75,12 @@ export function createWebhookRouter(deps: WebhookRouterDeps): express.Router {
   const locate = (req: Request<{ instance: string }>, res: Located, next: NextFunction) => {
     const instance = deps.instances(req.params.instance);
     if (!instance?.connector.webhooks) {
-      res.status(404).json({ error: 'unknown_instance', message: `no webhook endpoint for instance "${req.params.instance}"` });
+      res
+        .status(404)
+        .json({
+          error: 'unknown_instance',
+          message: `no webhook endpoint for instance "${req.params.instance}"`,
+        });
       return;
     }
     res.locals.instance = instance;
@@ -76,9 +90,15 @@ export function createWebhookRouter(deps: WebhookRouterDeps): express.Router {
   router.get('/webhooks/:instance', locate, (req: Request<{ instance: string }>, res: Located) => {
     const instance = res.locals.instance;
     const handshake = instance.connector.webhooks?.handshake;
-    const answer = handshake?.(toWebhookRequest(req, deps.publicUrl), { config: instance.config, credentials: instance.credentials }) ?? null;
+    const answer =
+      handshake?.(toWebhookRequest(req, deps.publicUrl), {
+        config: instance.config,
+        credentials: instance.credentials,
+      }) ?? null;
     if (!answer) {
-      res.status(404).json({ error: 'no_handshake', message: `instance "${instance.id}" answers no GET handshake` });
+      res
+        .status(404)
+        .json({ error: 'no_handshake', message: `instance "${instance.id}" answers no GET handshake` });
       return;
     }
     res.status(answer.status);
@@ -100,7 +120,10 @@ export function createWebhookRouter(deps: WebhookRouterDeps): express.Router {
         hooks.verify(wreq, { config: instance.config, credentials: instance.credentials, nowMs: now() });
       } catch (err) {
         if (err instanceof WebhookVerificationError) {
-          deps.log.warn({ instance: instance.id, reason: err.reason }, 'webhook refused: verification failed');
+          deps.log.warn(
+            { instance: instance.id, reason: err.reason },
+            'webhook refused: verification failed',
+          );
           res.status(401).json({ error: 'verification_failed', reason: err.reason });
           return;
         }
@@ -111,7 +134,10 @@ export function createWebhookRouter(deps: WebhookRouterDeps): express.Router {
         events = hooks.parse(wreq, { config: instance.config });
         if (!validEvents(events)) throw new Error('parse returned events without a string id and type');
       } catch (err) {
-        deps.log.warn({ instance: instance.id, err: (err as Error).message }, 'webhook refused: malformed content');
+        deps.log.warn(
+          { instance: instance.id, err: (err as Error).message },
+          'webhook refused: malformed content',
+        );
         res.status(400).json({ error: 'malformed', message: (err as Error).message });
         return;
       }

@@ -27,7 +27,10 @@ const instance: ConnectorInstance = {
 async function settled(eventId: string, timeoutMs = 20000) {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const [row] = (await db.dataSource.query(`SELECT id, status, attempts, last_error AS "lastError" FROM inbox_event WHERE event_id = $1`, [eventId])) as {
+    const [row] = (await db.dataSource.query(
+      `SELECT id, status, attempts, last_error AS "lastError" FROM inbox_event WHERE event_id = $1`,
+      [eventId],
+    )) as {
       id: string;
       status: string;
       attempts: number;
@@ -58,7 +61,17 @@ afterAll(async () => {
 describe('inbox worker on ApplyService', () => {
   it('applies a stored event into the canonical tables, linked to the person by email', async () => {
     await storeInboxEvents(db.dataSource, 'echo-live', [
-      { id: 'a1', type: 'message.created', payload: { id: 'a1', type: 'message.created', text: 'hello', email: 'Ann@Example.org', occurredAt: '2026-01-02T03:04:05Z' } },
+      {
+        id: 'a1',
+        type: 'message.created',
+        payload: {
+          id: 'a1',
+          type: 'message.created',
+          text: 'hello',
+          email: 'Ann@Example.org',
+          occurredAt: '2026-01-02T03:04:05Z',
+        },
+      },
     ]);
     expect(await settled('a1')).toMatchObject({ status: 'applied', attempts: 1, lastError: null });
     const [row] = await db.dataSource.query(
@@ -69,25 +82,51 @@ describe('inbox worker on ApplyService', () => {
   });
 
   it('dead-letters at once an event whose data no retry can fix, with the reason', async () => {
-    await storeInboxEvents(db.dataSource, 'echo-live', [{ id: 'bad1', type: 'message.created', payload: { id: 'bad1', text: 'x', occurredAt: 'not a date' } }]);
+    await storeInboxEvents(db.dataSource, 'echo-live', [
+      { id: 'bad1', type: 'message.created', payload: { id: 'bad1', text: 'x', occurredAt: 'not a date' } },
+    ]);
     const row = await settled('bad1');
     expect(row).toMatchObject({ status: 'dead', attempts: 1 });
     expect(row?.lastError).toMatch(/ApplyValidationError: .*not a valid date/);
-    expect((await db.dataSource.query(`SELECT count(*)::int AS n FROM interaction WHERE external_id = 'bad1'`))[0].n).toBe(0);
+    expect(
+      (await db.dataSource.query(`SELECT count(*)::int AS n FROM interaction WHERE external_id = 'bad1'`))[0]
+        .n,
+    ).toBe(0);
   });
 
   it('does not fail an event about an erased person and does not bring the person back', async () => {
     const identity = new IdentityResolver(db.dataSource);
-    const p = await identity.applyPerson('crm', { objectType: 'contact', externalId: 'c9', identifiers: [{ kind: 'email', value: 'erased@example.org' }] });
+    const p = await identity.applyPerson('crm', {
+      objectType: 'contact',
+      externalId: 'c9',
+      identifiers: [{ kind: 'email', value: 'erased@example.org' }],
+    });
     await identity.erase(p.customerId!, 'test');
     await storeInboxEvents(db.dataSource, 'echo-live', [
-      { id: 'e1', type: 'message.created', payload: { id: 'e1', text: 'back again', email: 'erased@example.org', occurredAt: '2026-01-03T00:00:00Z' } },
+      {
+        id: 'e1',
+        type: 'message.created',
+        payload: {
+          id: 'e1',
+          text: 'back again',
+          email: 'erased@example.org',
+          occurredAt: '2026-01-03T00:00:00Z',
+        },
+      },
     ]);
     const row = await settled('e1');
     expect(['applied', 'suppressed']).toContain(row?.status);
     expect(row?.lastError).toBeNull();
-    expect((await db.dataSource.query(`SELECT count(*)::int AS n FROM source_record WHERE system = 'echo-live' AND external_id = 'u:erased@example.org'`))[0].n).toBe(0);
-    const touches = await db.dataSource.query(`SELECT customer_id AS "customerId" FROM interaction WHERE external_id = 'e1'`);
+    expect(
+      (
+        await db.dataSource.query(
+          `SELECT count(*)::int AS n FROM source_record WHERE system = 'echo-live' AND external_id = 'u:erased@example.org'`,
+        )
+      )[0].n,
+    ).toBe(0);
+    const touches = await db.dataSource.query(
+      `SELECT customer_id AS "customerId" FROM interaction WHERE external_id = 'e1'`,
+    );
     expect(touches.every((t: { customerId: string | null }) => t.customerId === null)).toBe(true);
   });
 });

@@ -17,7 +17,13 @@ afterAll(async () => {
 
 describe('inbox durability', () => {
   it('applies every acknowledged webhook exactly once across a SIGKILL of the worker', async () => {
-    const r = await runKillDurability({ ds: db.dataSource, databaseUrl: db.url, log: createLogger('silent'), events: 1000, timeoutMs: 90000 });
+    const r = await runKillDurability({
+      ds: db.dataSource,
+      databaseUrl: db.url,
+      log: createLogger('silent'),
+      events: 1000,
+      timeoutMs: 90000,
+    });
     expect(r.killSignal).toBe('SIGKILL');
     // The kill really happened mid-run.
     expect(r.appliedAtKill).toBeGreaterThan(0);

@@ -35,12 +35,18 @@ export const echoConnector = defineConnector<Record<string, never>>({
   streams: [],
   webhooks: {
     verify(req, ctx) {
-      verifyStripe({ payload: req.rawBody, headers: req.headers, secret: ctx.credentials.webhookSecret ?? '', nowMs: ctx.nowMs });
+      verifyStripe({
+        payload: req.rawBody,
+        headers: req.headers,
+        secret: ctx.credentials.webhookSecret ?? '',
+        nowMs: ctx.nowMs,
+      });
     },
     // Meta-style: echo hub.challenge when hub.verify_token is the secret.
     handshake(req, ctx) {
       if (req.query['hub.mode'] !== 'subscribe') return null;
-      if (req.query['hub.verify_token'] !== ctx.credentials.webhookSecret) return { status: 403, body: { error: 'bad verify token' } };
+      if (req.query['hub.verify_token'] !== ctx.credentials.webhookSecret)
+        return { status: 403, body: { error: 'bad verify token' } };
       return { status: 200, body: req.query['hub.challenge'] ?? '', contentType: 'text/plain' };
     },
     parse(req) {
@@ -49,7 +55,13 @@ export const echoConnector = defineConnector<Record<string, never>>({
     },
     map(event: WebhookEvent): CanonicalBatch {
       const e = echoEvent.parse(event.payload);
-      const person = e.email ? { objectType: 'user', externalId: `u:${e.email}`, identifiers: [{ kind: 'email' as const, value: e.email }] } : undefined;
+      const person = e.email
+        ? {
+            objectType: 'user',
+            externalId: `u:${e.email}`,
+            identifiers: [{ kind: 'email' as const, value: e.email }],
+          }
+        : undefined;
       return {
         ...(person ? { people: [person] } : {}),
         interactions: [
@@ -60,7 +72,15 @@ export const echoConnector = defineConnector<Record<string, never>>({
             direction: 'inbound',
             kind: 'message',
             summary: e.text,
-            ...(person ? { person: { objectType: person.objectType, externalId: person.externalId, identifiers: person.identifiers } } : {}),
+            ...(person
+              ? {
+                  person: {
+                    objectType: person.objectType,
+                    externalId: person.externalId,
+                    identifiers: person.identifiers,
+                  },
+                }
+              : {}),
           },
         ],
       };
@@ -69,9 +89,23 @@ export const echoConnector = defineConnector<Record<string, never>>({
 });
 
 /** Body and headers of a signed echo delivery. */
-export function signedEchoDelivery(events: EchoEvent[], secret: string, timestampSeconds?: number): { body: string; headers: Record<string, string> } {
+export function signedEchoDelivery(
+  events: EchoEvent[],
+  secret: string,
+  timestampSeconds?: number,
+): { body: string; headers: Record<string, string> } {
   const body = JSON.stringify({ events });
-  return { body, headers: { 'content-type': 'application/json', ...signStripe({ payload: body, secret, ...(timestampSeconds !== undefined ? { timestampSeconds } : {}) }) } };
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      ...signStripe({
+        payload: body,
+        secret,
+        ...(timestampSeconds !== undefined ? { timestampSeconds } : {}),
+      }),
+    },
+  };
 }
 
 const noHttp = new Proxy({} as HttpClient, {
@@ -82,6 +116,19 @@ const noHttp = new Proxy({} as HttpClient, {
 
 /** A configured echo instance. */
 export function echoInstance(id: string, secret: string, log: Logger): WebhookInstance {
-  const context: ConnectorContext<unknown> = { instanceId: id, http: noHttp, log, config: {}, credentials: { webhookSecret: secret } };
-  return { id, system: ECHO_SYSTEM, connector: echoConnector, config: {}, credentials: { webhookSecret: secret }, context: () => context };
+  const context: ConnectorContext<unknown> = {
+    instanceId: id,
+    http: noHttp,
+    log,
+    config: {},
+    credentials: { webhookSecret: secret },
+  };
+  return {
+    id,
+    system: ECHO_SYSTEM,
+    connector: echoConnector,
+    config: {},
+    credentials: { webhookSecret: secret },
+    context: () => context,
+  };
 }

@@ -54,12 +54,21 @@ const CHILD = path.join(PROJECT_ROOT, 'dist', 'src', 'jobs', 'inbox-worker.child
 
 function startChild(databaseUrl: string, applyDelayMs: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, [CHILD], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, ECHO_INSTANCE: INSTANCE, ECHO_SECRET: SECRET, APPLY_DELAY_MS: String(applyDelayMs), WORKER_BATCH_SIZE: '50' },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      ECHO_INSTANCE: INSTANCE,
+      ECHO_SECRET: SECRET,
+      APPLY_DELAY_MS: String(applyDelayMs),
+      WORKER_BATCH_SIZE: '50',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.once('exit', (code, signal) => reject(new Error(`worker child exited before ready (code ${code}, signal ${signal})`)));
+    child.once('exit', (code, signal) =>
+      reject(new Error(`worker child exited before ready (code ${code}, signal ${signal})`)),
+    );
     child.stdout!.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('ready')) {
         child.removeAllListeners('exit');
@@ -79,10 +88,24 @@ export async function runKillDurability(options: KillRunOptions): Promise<KillRu
   const started = Date.now();
   const { ds, events } = options;
   const timeoutMs = options.timeoutMs ?? 120000;
-  const count = async (where: string) => Number((await ds.query(`SELECT count(*)::int AS n FROM inbox_event WHERE connector_instance = $1 AND ${where}`, [INSTANCE]))[0].n);
+  const count = async (where: string) =>
+    Number(
+      (
+        await ds.query(
+          `SELECT count(*)::int AS n FROM inbox_event WHERE connector_instance = $1 AND ${where}`,
+          [INSTANCE],
+        )
+      )[0].n,
+    );
 
   const app = express();
-  app.use(createWebhookRouter({ dataSource: ds, instances: instanceLookupOf([echoInstance(INSTANCE, SECRET, options.log)]), log: options.log }));
+  app.use(
+    createWebhookRouter({
+      dataSource: ds,
+      instances: instanceLookupOf([echoInstance(INSTANCE, SECRET, options.log)]),
+      log: options.log,
+    }),
+  );
   const server = http.createServer(app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
@@ -90,11 +113,24 @@ export async function runKillDurability(options: KillRunOptions): Promise<KillRu
 
   const post = (i: number) =>
     new Promise<boolean>((resolve) => {
-      const { body, headers } = signedEchoDelivery([{ id: `ev-${i}`, text: `event ${i}`, occurredAt: new Date(1_700_000_000_000 + i).toISOString() }], SECRET);
-      const req = http.request({ host: '127.0.0.1', port, path: `/webhooks/${INSTANCE}`, method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, agent }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode === 200));
-      });
+      const { body, headers } = signedEchoDelivery(
+        [{ id: `ev-${i}`, text: `event ${i}`, occurredAt: new Date(1_700_000_000_000 + i).toISOString() }],
+        SECRET,
+      );
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: `/webhooks/${INSTANCE}`,
+          method: 'POST',
+          headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+          agent,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode === 200));
+        },
+      );
       req.on('error', () => resolve(false));
       req.end(body);
     });

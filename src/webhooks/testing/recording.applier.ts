@@ -18,13 +18,25 @@ export function recordingApply(resolver?: IdentityResolver) {
       customerOf.set(`${person.objectType}:${person.externalId}`, r.customerId);
     }
     for (const i of batch.interactions ?? []) {
-      const ref = i.person && 'externalId' in i.person && i.person.objectType ? `${i.person.objectType}:${i.person.externalId}` : undefined;
+      const ref =
+        i.person && 'externalId' in i.person && i.person.objectType
+          ? `${i.person.objectType}:${i.person.externalId}`
+          : undefined;
       await sql(
         `INSERT INTO interaction (system, external_id, customer_id, occurred_at, channel, direction, kind, summary, attributes)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '{"applyCount": 1}')
          ON CONFLICT (system, external_id) DO UPDATE
            SET attributes = jsonb_set(interaction.attributes, '{applyCount}', to_jsonb(COALESCE((interaction.attributes->>'applyCount')::int, 0) + 1))`,
-        [system, i.externalId, (ref && customerOf.get(ref)) ?? null, i.occurredAt, i.channel, i.direction, i.kind, i.summary ?? null],
+        [
+          system,
+          i.externalId,
+          (ref && customerOf.get(ref)) ?? null,
+          i.occurredAt,
+          i.channel,
+          i.direction,
+          i.kind,
+          i.summary ?? null,
+        ],
       );
     }
     return {};
