@@ -424,8 +424,22 @@ export class IdentityResolver {
    * Their records, interactions and conversations move to the survivor.
    */
   async mergeCustomers(sql: Sql, ids: string[], why: { actor: string; recordId?: string; role?: string | null }): Promise<{ survivor: string; retired: string[] }> {
-    const distinct = [...new Set(ids)];
+    let distinct = [...new Set(ids)];
     await this.lockCustomers(sql, distinct);
+    // A concurrent merge may have retired one of these while we waited for its lock: follow the
+    // redirects (and lock what they lead to), or the link just made would join two live customers.
+    const locked = new Set(distinct);
+    for (let round = 0; round < 5; round++) {
+      const live = await sql<{ id: string }>(
+        `SELECT DISTINCT COALESCE(r.customer_id, x) AS id FROM unnest($1::uuid[]) AS x LEFT JOIN customer_redirect r ON r.retired_id = x`,
+        [distinct],
+      );
+      distinct = live.map((r) => r.id);
+      const fresh = distinct.filter((id) => !locked.has(id));
+      if (!fresh.length) break;
+      await this.lockCustomers(sql, fresh);
+      fresh.forEach((id) => locked.add(id));
+    }
     const rows = await sql<{ id: string }>(`SELECT id FROM customer WHERE id = ANY($1::uuid[]) AND status = 'active' ORDER BY created_at, id`, [distinct]);
     if (rows.length < 2) return { survivor: rows[0]?.id ?? distinct[0]!, retired: [] };
     const survivor = rows[0]!.id;
