@@ -96,6 +96,18 @@ export const SETTINGS = {
   defaultPhoneRegion: { env: 'DEFAULT_PHONE_REGION', schema: region.default('GB' as CountryCode) },
   worker: { env: 'WORKER', schema: bool('WORKER').default(true) },
   demo: { env: 'DEMO', schema: bool('DEMO').default(false) },
+  publicUrl: {
+    env: 'PUBLIC_URL',
+    schema: z.url({ error: 'PUBLIC_URL must be the public base URL of the hub, like https://hub.example.com' }).optional(),
+  },
+  oidcIssuer: { env: 'OIDC_ISSUER', schema: z.url({ error: 'OIDC_ISSUER must be the issuer URL of the identity provider' }).optional() },
+  oidcAudience: { env: 'OIDC_AUDIENCE', schema: z.string().min(1).default('touchpoint') },
+  oidcJwksUrl: { env: 'OIDC_JWKS_URL', schema: z.url({ error: 'OIDC_JWKS_URL must be a URL' }).optional() },
+  oidcRoleClaim: { env: 'OIDC_ROLE_CLAIM', schema: z.string().min(1).default('roles') },
+  trustedDocuments: { env: 'TRUSTED_DOCUMENTS', schema: z.string().min(1).default('trusted-documents.json') },
+  rateLimitCapacity: { env: 'RATE_LIMIT_CAPACITY', schema: int('RATE_LIMIT_CAPACITY', 1, 100_000_000).default(20000) },
+  rateLimitRefillPerSecond: { env: 'RATE_LIMIT_REFILL_PER_SECOND', schema: int('RATE_LIMIT_REFILL_PER_SECOND', 1, 10_000_000).default(200) },
+  secretsFile: { env: 'SECRETS_FILE', schema: z.string().min(1).optional() },
 } as const;
 
 type Settings = typeof SETTINGS;

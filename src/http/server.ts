@@ -11,6 +11,7 @@ import { databaseReady } from '../db/database.js';
 import { createRequestContext, type AppServices, type RequestContext } from '../graphql/context.js';
 import { ERROR_CODES } from '../graphql/errors.js';
 import { buildHubSchema } from '../graphql/schema.js';
+import { defaultSecurity, type HubSecurity } from '../security/security.js';
 
 export interface HttpServerOptions {
   services: AppServices;
@@ -19,6 +20,8 @@ export interface HttpServerOptions {
   production: boolean;
   /** Extra routes mounted before /graphql (webhooks, demo pages...). */
   mount?: (app: express.Express) => void;
+  /** Authentication, field policy, read audit, query limits (src/security). Default: the demo (open) outside production. */
+  security?: HubSecurity;
 }
 
 export interface RunningHttpServer {
@@ -60,6 +63,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   app.disable('x-powered-by');
   const server = http.createServer(app);
   const schema = await buildHubSchema();
+  const security = options.security ?? defaultSecurity(services, options.production);
   // Subscriptions (graphql-ws) on the same port and path as queries.
   const wsServer = new WebSocketServer({ server, path: '/graphql' });
   const wsCleanup = useServer(
@@ -71,11 +75,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   );
   const apollo = new ApolloServer<RequestContext>({
     schema,
-    introspection: !options.production,
-    includeStacktraceInErrorResponses: false,
+    // introspection, stack traces, CSRF, batching, limits: src/security decides.
+    ...security.apolloConfig,
     formatError: formatError(services),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      security.plugin,
       {
         async serverWillStart() {
           return {
@@ -105,11 +110,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),
+    ...security.httpHandlers,
     expressMiddleware(apollo, {
-      context: async ({ req }) => {
+      context: async ({ req, res }) => {
         const header = req.headers['x-request-id'];
         const requestId = typeof header === 'string' && header.length <= 128 ? header : crypto.randomUUID();
-        return createRequestContext(services, requestId);
+        const ctx = createRequestContext(services, requestId);
+        security.applyToContext(ctx, res);
+        return ctx;
       },
     }),
   );
