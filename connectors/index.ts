@@ -4,6 +4,7 @@ import x from './x/index.js';
 import zendesk from './zendesk/index.js';
 import twilio from './twilio/index.js';
 import bamboohr from './bamboohr/index.js';
+import csv from './csv/index.js';
 import salesforce from './salesforce/index.js';
 import hubspot from './hubspot/index.js';
 import stripe from './stripe/index.js';
@@ -18,4 +19,5 @@ export const connectors = {
   x,
   twilio,
   zendesk,
+  csv,
 } as const satisfies Record<string, ConnectorDefinition<any>>;

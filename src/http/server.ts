@@ -11,6 +11,7 @@ import { databaseReady } from '../db/database.js';
 import { createRequestContext, type AppServices, type RequestContext } from '../graphql/context.js';
 import { ERROR_CODES } from '../graphql/errors.js';
 import { buildHubSchema } from '../graphql/schema.js';
+import { liveReportPlugin } from '../live/live-report.plugin.js';
 import { defaultSecurity, type HubSecurity } from '../security/security.js';
 
 export interface HttpServerOptions {
@@ -79,6 +80,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     ...security.apolloConfig,
     formatError: formatError(services),
     plugins: [
+      liveReportPlugin<RequestContext>(),
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       security.plugin,
       {

@@ -40,6 +40,9 @@ export interface ErasureResult {
   removed: { sourceRecords: number; interactions: number; identifiers: number; conversations: number };
 }
 
+/** Fields whose agreement says more than a shared name (namesakes share names and towns). */
+const CORROBORATING_FIELDS = new Set(['dob', 'email', 'phone', 'address', 'postcode']);
+
 const keyOf = (i: { kind: string; namespace: string; value: string }) => `${i.kind}:${i.namespace}:${i.value}`;
 
 /** A stable 64-bit advisory-lock key for a string. */
@@ -405,7 +408,17 @@ export class IdentityResolver {
       const evidence = { comparisons: s.comparisons, probability: s.probability };
       // Different first names on one phone are a household: the same guard as the exact-phone rule.
       const household = features.phone !== undefined && (c.phones ?? []).includes(features.phone) && namesConflict(person.traits?.firstName, c.traits.firstName);
-      const veto = s.score < this.config.autoAcceptWeight ? 'probabilistic' : household ? 'guard:name_conflict' : await this.mergeVeto(sql, current, other);
+      // Names and a town alone are not enough to merge on their own (namesakes): something
+      // personal (date of birth, email, phone, address) must agree too.
+      const corroborated = s.comparisons.some((x) => CORROBORATING_FIELDS.has(x.field) && x.weight > 0);
+      const veto =
+        s.score < this.config.autoAcceptWeight
+          ? 'probabilistic'
+          : household
+            ? 'guard:name_conflict'
+            : !corroborated
+              ? 'guard:names_only'
+              : await this.mergeVeto(sql, current, other);
       if (veto) {
         result.suggestions += await this.suggest(sql, recordId, c.recordId, veto === 'probabilistic' ? veto : `probabilistic+${veto}`, s.score, evidence);
         continue;

@@ -35,8 +35,10 @@ export function createIngest(deps: {
   registry: ConnectorRegistry;
   identity: IdentityResolver;
   log: Logger;
+  /** Where credentials' `env` references are read (default: process.env). */
+  env?: NodeJS.ProcessEnv;
 }): Ingest {
-  const instances = parseInstances(deps.config.file.connectors, deps.registry);
+  const instances = parseInstances(deps.config.file.connectors, deps.registry, deps.env ? { env: deps.env } : {});
   const apply = new ApplyService(deps.ds, deps.identity, deps.log);
   const runtimes = new Map<string, InstanceRuntime>();
   const runtime = (id: string) => {

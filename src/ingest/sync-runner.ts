@@ -183,23 +183,42 @@ export function startScheduler(options: {
   runtimes: InstanceRuntime[];
   log: Logger;
   initialDelayMs?: number;
+  /**
+   * Stream runs at once in this process. Each run holds a pooled connection for its advisory
+   * lock and takes another per page, so this must stay below half the pool (DB_POOL_MAX).
+   */
+  maxConcurrent?: number;
 }): Scheduler {
   const timers = new Set<NodeJS.Timeout>();
   const running = new Set<Promise<unknown>>();
   let stopped = false;
+  const limit = Math.max(1, options.maxConcurrent ?? 2);
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  const acquire = () =>
+    active < limit ? (active++, Promise.resolve()) : new Promise<void>((resolve) => waiting.push(() => (active++, resolve())));
+  const release = () => {
+    active--;
+    waiting.shift()?.();
+  };
   const schedule = (rt: InstanceRuntime, stream: StreamDefinition<any>, delayMs: number) => {
     if (stopped) return;
     const t = setTimeout(() => {
       timers.delete(t);
-      const run = runSync({
-        ds: options.ds,
-        apply: options.apply,
-        instance: rt.instance,
-        ctx: rt.ctx,
-        stream: stream.name,
-        log: options.log,
-        shouldStop: () => stopped,
-      })
+      const run = acquire()
+        .then(() =>
+          stopped
+            ? undefined
+            : runSync({
+                ds: options.ds,
+                apply: options.apply,
+                instance: rt.instance,
+                ctx: rt.ctx,
+                stream: stream.name,
+                log: options.log,
+                shouldStop: () => stopped,
+              }).finally(release),
+        )
         .catch((err: unknown) =>
           options.log.error(
             { instance: rt.instance.id, stream: stream.name, err: reasonOf(err) },
@@ -223,6 +242,8 @@ export function startScheduler(options: {
       stopped = true;
       for (const t of timers) clearTimeout(t);
       timers.clear();
+      // Runs still waiting for a slot see `stopped` and end without syncing.
+      while (waiting.length) waiting.shift()!();
       await Promise.allSettled([...running]);
     },
   };

@@ -7,6 +7,7 @@ import { IdentitySeparationEntity, MatchSuggestionEntity, RecordBlockKeyEntity }
 import { IdentityLinkEntity } from './identity-link.entity.js';
 import { ConnectorTokenEntity, InboxEventEntity, SyncStateEntity } from './ingest.entity.js';
 import { InteractionEntity } from './interaction.entity.js';
+import { LiveFieldCacheEntity } from './live-field.entity.js';
 import { SourceRecordEntity } from './source-record.entity.js';
 
 export * from './audit.entity.js';
@@ -18,6 +19,7 @@ export * from './identity-graph.entity.js';
 export * from './identity-link.entity.js';
 export * from './ingest.entity.js';
 export * from './interaction.entity.js';
+export * from './live-field.entity.js';
 export * from './source-record.entity.js';
 
 export const ENTITIES = [
@@ -38,4 +40,5 @@ export const ENTITIES = [
   IdentitySeparationEntity,
   MatchSuggestionEntity,
   RecordBlockKeyEntity,
+  LiveFieldCacheEntity,
 ];

@@ -4,7 +4,8 @@ import { normaliseLookup } from '../../identity/lookup.js';
 import type { RequestContext } from '../context.js';
 import { BadUserInputError } from '../errors.js';
 import { Customer, IdentifierKind, Identity, Trait } from '../types/customer.type.js';
-import { InteractionConnection, TimelineOrder } from '../types/interaction.type.js';
+import { InteractionConnection, TimelineFilter, TimelineOrder } from '../types/interaction.type.js';
+import type { TimelineFilter as TimelineFilterInput } from '../../customers/customer-read.service.js';
 
 export const MAX_PAGE_SIZE = 100;
 
@@ -91,26 +92,61 @@ export class CustomerResolver {
     @Arg('first', () => Int, { defaultValue: 20 }) first: number,
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Arg('order', () => TimelineOrder, { defaultValue: TimelineOrder.NEWEST_FIRST }) order: TimelineOrder,
+    @Arg('filter', () => TimelineFilter, { nullable: true }) filter: TimelineFilter | null,
     @Ctx() ctx: RequestContext,
   ): Promise<InteractionConnection> {
-    checkPageSize(first);
-    if (after && !decodeTimelineCursor(after)) {
-      throw new BadUserInputError('after', 'after must be a cursor returned by an earlier page of this timeline');
-    }
-    const page = await ctx.services.customers.timeline(customer.id, {
-      first,
-      after,
-      newestFirst: order === TimelineOrder.NEWEST_FIRST,
-    });
-    const edges = page.rows.map((row) => ({ cursor: encodeTimelineCursor(row), node: row }));
-    return {
-      edges,
-      pageInfo: {
-        hasNextPage: page.hasNextPage,
-        hasPreviousPage: Boolean(after),
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
-      },
-    };
+    return timelinePage(ctx, customer.id, first, after, order, filter);
   }
+
+  @Query(() => InteractionConnection, {
+    name: 'timeline',
+    nullable: true,
+    description: "A customer's timeline (null for an unknown customer); a retired id answers with the survivor's",
+  })
+  async timelineByCustomerId(
+    @Arg('customerId', () => ID) customerId: string,
+    @Arg('first', () => Int, { defaultValue: 20 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('order', () => TimelineOrder, { defaultValue: TimelineOrder.NEWEST_FIRST }) order: TimelineOrder,
+    @Arg('filter', () => TimelineFilter, { nullable: true }) filter: TimelineFilter | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<InteractionConnection | null> {
+    checkPageSize(first);
+    const row = await ctx.loaders.customer.load(customerId);
+    return row ? timelinePage(ctx, row.id, first, after, order, filter) : null;
+  }
+}
+
+async function timelinePage(
+  ctx: RequestContext,
+  customerId: string,
+  first: number,
+  after: string | null,
+  order: TimelineOrder,
+  filter: TimelineFilter | null,
+): Promise<InteractionConnection> {
+  checkPageSize(first);
+  if (after && !decodeTimelineCursor(after)) {
+    throw new BadUserInputError('after', 'after must be a cursor returned by an earlier page of this timeline');
+  }
+  if (filter?.from && filter.to && filter.from >= filter.to) {
+    throw new BadUserInputError('filter', 'filter.from must be earlier than filter.to');
+  }
+  const f: TimelineFilterInput = {};
+  if (filter?.channels?.length) f.channels = filter.channels;
+  if (filter?.systems?.length) f.systems = filter.systems;
+  if (filter?.kinds?.length) f.kinds = filter.kinds;
+  if (filter?.from) f.from = filter.from;
+  if (filter?.to) f.to = filter.to;
+  const page = await ctx.services.customers.timeline(customerId, { first, after, newestFirst: order === TimelineOrder.NEWEST_FIRST, filter: f });
+  const edges = page.rows.map((row) => ({ cursor: encodeTimelineCursor(row), node: row }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      hasPreviousPage: Boolean(after),
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
 }

@@ -3,7 +3,7 @@ import { normaliseLookup } from '../../identity/lookup.js';
 import type { RequestContext } from '../context.js';
 import { BadUserInputError } from '../errors.js';
 import { Customer } from '../types/customer.type.js';
-import { Conversation, EmployeeRef, ScreenPop, TouchPoint } from '../types/screen-pop.type.js';
+import { BillingStatus, Conversation, EmployeeRef, ScreenPop, TouchPoint } from '../types/screen-pop.type.js';
 import { checkPageSize } from './customer.resolver.js';
 
 const CONVERSATION_SQL = `SELECT c.id, c.system, c.external_id AS "externalId", c.channel, c.status, c.subject, c.opened_at AS "openedAt",
@@ -93,5 +93,34 @@ export class TouchResolver {
       [customer.id],
     );
     return rows.map((r) => ({ employee: { id: r.id, displayName: r.displayName, department: r.department, title: r.title }, channels: r.channels, lastAt: r.lastAt, interactions: r.n }));
+  }
+
+  @FieldResolver(() => BillingStatus, {
+    nullable: true,
+    description: 'Open balance and overdue invoices, live from the billing systems (one batched call per source per request)',
+  })
+  async billing(@Root() customer: Customer, @Ctx() ctx: RequestContext): Promise<BillingStatus | null> {
+    if (!ctx.live.instancesWith('billing').length) return null;
+    const records = await ctx.live.recordsOf(customer.id, 'billing');
+    if (!records.length) return null;
+    const values = (await Promise.all(records.map((r) => ctx.live.load(r.system, 'billing', r.externalId)))).filter((v) => v !== null);
+    if (!values.length) return null;
+    let openBalance = 0;
+    let overdueInvoices = 0;
+    let currency: string | null = null;
+    for (const v of values) {
+      const b = v.value as { openBalance?: number; currency?: string | null; overdueInvoices?: number };
+      openBalance += b.openBalance ?? 0;
+      overdueInvoices += b.overdueInvoices ?? 0;
+      currency ??= b.currency ?? null;
+    }
+    return {
+      openBalance,
+      currency,
+      overdueInvoices,
+      sources: [...new Set(values.map((v) => v.source))],
+      asOf: new Date(Math.min(...values.map((v) => v.asOf.getTime()))),
+      stale: values.some((v) => v.stale),
+    };
   }
 }

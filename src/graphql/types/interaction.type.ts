@@ -1,5 +1,5 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Field, Float, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, Float, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { PageInfo } from './connection.type.js';
 
 export enum TimelineOrder {
@@ -62,4 +62,22 @@ export class InteractionConnection {
 
   @Field(() => PageInfo)
   pageInfo!: PageInfo;
+}
+
+@InputType({ description: 'Narrows a timeline; every list is an OR within itself, the parts are ANDed' })
+export class TimelineFilter {
+  @Field(() => [String], { nullable: true, description: 'voice, email, chat, sms, social_public, social_private, web, billing, crm' })
+  channels?: string[] | null;
+
+  @Field(() => [String], { nullable: true, description: 'Connector instances, e.g. zendesk, twilio' })
+  systems?: string[] | null;
+
+  @Field(() => [String], { nullable: true, description: 'call, ticket, comment, post, message, invoice, payment...' })
+  kinds?: string[] | null;
+
+  @Field(() => Date, { nullable: true, description: 'From this time (inclusive)' })
+  from?: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'Up to this time (exclusive)' })
+  to?: Date | null;
 }

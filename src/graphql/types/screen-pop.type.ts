@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { Customer } from './customer.type.js';
 import { Interaction } from './interaction.type.js';
 
@@ -81,4 +81,25 @@ export class ScreenPop {
 
   @Field(() => EmployeeRef, { nullable: true, description: 'The last employee who dealt with this customer' })
   lastEmployee!: EmployeeRef | null;
+}
+
+@ObjectType({ description: 'Billing status from the billing systems, fetched live (stored value when a source fails)' })
+export class BillingStatus {
+  @Field(() => Float, { description: 'Open balance in the currency’s minor unit (e.g. pence, cents)' })
+  openBalance!: number;
+
+  @Field(() => String, { nullable: true })
+  currency!: string | null;
+
+  @Field(() => Int)
+  overdueInvoices!: number;
+
+  @Field(() => [String], { description: 'Connector instances the figures came from' })
+  sources!: string[];
+
+  @Field({ description: 'When the oldest figure was fetched' })
+  asOf!: Date;
+
+  @Field({ description: 'True when a source failed or was late and its stored value is shown (see extensions.stale)' })
+  stale!: boolean;
 }

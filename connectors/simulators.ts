@@ -1,0 +1,34 @@
+import type { Population } from '../src/simulator-kit/index.js';
+import { startSimulator as bamboohr } from './bamboohr/simulator.js';
+import { startSimulator as hubspot } from './hubspot/simulator.js';
+import { startSimulator as meta } from './meta/simulator.js';
+import { startSimulator as salesforce } from './salesforce/simulator.js';
+import { startSimulator as stripe } from './stripe/simulator.js';
+import { startSimulator as twilio } from './twilio/simulator.js';
+import { startSimulator as x } from './x/simulator.js';
+import { startSimulator as zendesk } from './zendesk/simulator.js';
+
+/** What every vendor simulator gives the demo: where it is and how to talk to it. */
+export interface RunningVendorSimulator {
+  url: string;
+  credentials: Record<string, string>;
+  config: Record<string, unknown>;
+  close(): Promise<void>;
+}
+
+export type StartVendorSimulator = (options: { population: Population; port?: number; trickleEveryMs?: number }) => Promise<RunningVendorSimulator>;
+
+/**
+ * The vendor simulators, by connector id: used by `npm start`'s demo (and available to tests).
+ * Each speaks its vendor's protocol; only the base URL differs from the real API.
+ */
+export const simulators = {
+  hubspot,
+  stripe,
+  salesforce,
+  bamboohr,
+  twilio,
+  zendesk,
+  x,
+  meta,
+} satisfies Record<string, StartVendorSimulator>;

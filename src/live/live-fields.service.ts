@@ -1,0 +1,126 @@
+import DataLoader from 'dataloader';
+import type { DataSource } from 'typeorm';
+import { isUpstreamError } from '../connector-kit/http/index.js';
+import type { Ingest } from '../ingest/ingest.runtime.js';
+import type { Logger } from '../log/logger.js';
+
+export interface LiveValue {
+  value: unknown;
+  source: string;
+  asOf: Date;
+  /** True when the source failed or was late and the stored value is served instead. */
+  stale: boolean;
+}
+
+/** What a request learnt about its live fields: served stale values and the source errors behind them. */
+export interface LiveReport {
+  stale: { source: string; field: string; asOf: string | null }[];
+  errors: { message: string; code: string; connector: string; field: string }[];
+}
+
+export const DEFAULT_LIVE_DEADLINE_MS = 1000;
+
+class DeadlineError extends Error {
+  override name = 'DeadlineError';
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Live fields of one request: one DataLoader per connector instance and field, so every customer
+ * in the request costs one batched call per source, all sources in parallel, each under its
+ * deadline. A failed or late source serves the last stored value, marked stale in the report.
+ */
+export class LiveFields {
+  readonly report: LiveReport = { stale: [], errors: [] };
+  private readonly loaders = new Map<string, DataLoader<string, LiveValue | null>>();
+  private readonly records = new Map<string, DataLoader<string, { system: string; externalId: string }[]>>();
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly ingest: Ingest | undefined,
+    private readonly log: Logger,
+  ) {}
+
+  /** Connector instances offering a live field by this name. */
+  instancesWith(field: string): string[] {
+    return (this.ingest?.instances ?? []).filter((i) => i.enabled && i.connector.fetch?.some((f) => f.name === field)).map((i) => i.id);
+  }
+
+  /**
+   * The source records of customers in the instances offering `field`, batched across the request,
+   * so every resolver asks its sources in the same tick and each source gets one batched call.
+   */
+  recordsOf(customerId: string, field: string): Promise<{ system: string; externalId: string }[]> {
+    let loader = this.records.get(field);
+    if (!loader) {
+      const instances = this.instancesWith(field);
+      loader = new DataLoader(async (ids: readonly string[]) => {
+        const rows: { customerId: string; system: string; externalId: string }[] = await this.ds.query(
+          `SELECT customer_id AS "customerId", system, external_id AS "externalId" FROM source_record
+            WHERE customer_id = ANY($1::uuid[]) AND system = ANY($2::text[]) AND NOT deleted`,
+          [ids, instances],
+        );
+        return ids.map((id) => rows.filter((r) => r.customerId === id).map(({ system, externalId }) => ({ system, externalId })));
+      });
+      this.records.set(field, loader);
+    }
+    return loader.load(customerId);
+  }
+
+  load(instanceId: string, field: string, externalId: string): Promise<LiveValue | null> {
+    const key = `${instanceId}\u0000${field}`;
+    let loader = this.loaders.get(key);
+    if (!loader) {
+      loader = new DataLoader((ids) => this.batch(instanceId, field, ids), { cache: true });
+      this.loaders.set(key, loader);
+    }
+    return loader.load(externalId);
+  }
+
+  private async batch(instanceId: string, field: string, ids: readonly string[]): Promise<(LiveValue | null)[]> {
+    const rt = this.ingest?.runtime(instanceId);
+    const def = rt?.instance.connector.fetch?.find((f) => f.name === field);
+    if (!rt || !def) return ids.map(() => null);
+    try {
+      const values = await withDeadline(def.fetchMany(rt.ctx, ids), def.deadlineMs ?? DEFAULT_LIVE_DEADLINE_MS, `${instanceId} (${field})`);
+      const asOf = new Date();
+      const fresh = ids.map((id, i) => ({ id, v: values[i] })).filter((x) => x.v !== undefined && !(x.v instanceof Error));
+      if (fresh.length) {
+        await this.ds.query(
+          `INSERT INTO live_field_cache (connector_instance, field, external_id, value, fetched_at)
+           SELECT $1, $2, unnest($3::text[]), unnest($4::jsonb[]), $5
+           ON CONFLICT (connector_instance, field, external_id) DO UPDATE SET value = EXCLUDED.value, fetched_at = EXCLUDED.fetched_at`,
+          [instanceId, field, fresh.map((x) => x.id), fresh.map((x) => JSON.stringify(x.v)), asOf],
+        );
+      }
+      return ids.map((_, i) => {
+        const v = values[i];
+        return v === undefined || v instanceof Error ? null : { value: v, source: instanceId, asOf, stale: false };
+      });
+    } catch (err) {
+      const code = err instanceof DeadlineError ? 'UPSTREAM_TIMEOUT' : isUpstreamError(err) ? err.code : 'UPSTREAM_UNAVAILABLE';
+      const message = `live field ${field} from connector ${instanceId} failed (${code}): ${(err as Error).message || 'no message'}; the stored value is served`;
+      this.log.warn({ connector: instanceId, field, code }, 'live field source failed; serving the stored value');
+      this.report.errors.push({ message, code, connector: instanceId, field });
+      const rows: { externalId: string; value: unknown; fetchedAt: Date }[] = await this.ds.query(
+        `SELECT external_id AS "externalId", value, fetched_at AS "fetchedAt" FROM live_field_cache
+          WHERE connector_instance = $1 AND field = $2 AND external_id = ANY($3::text[])`,
+        [instanceId, field, ids],
+      );
+      const byId = new Map(rows.map((r) => [r.externalId, r]));
+      const asOfs = rows.map((r) => r.fetchedAt.getTime());
+      this.report.stale.push({ source: instanceId, field, asOf: asOfs.length ? new Date(Math.min(...asOfs)).toISOString() : null });
+      return ids.map((id) => {
+        const r = byId.get(id);
+        return r ? { value: r.value, source: instanceId, asOf: r.fetchedAt, stale: true } : null;
+      });
+    }
+  }
+}
