@@ -27,7 +27,10 @@ export function hashApiKey(key: string): string {
 const SELECT = `SELECT id, name, role, key_hint AS hint, created_at AS "createdAt", last_used_at AS "lastUsedAt", revoked_at AS "revokedAt" FROM api_key`;
 
 /** Creates a key; the plain key is returned once and only its hash is stored. */
-export async function createApiKey(ds: DataSource, input: { name: string; role: string; actor?: string }): Promise<{ key: string; info: ApiKeyInfo }> {
+export async function createApiKey(
+  ds: DataSource,
+  input: { name: string; role: string; actor?: string },
+): Promise<{ key: string; info: ApiKeyInfo }> {
   if (!isRole(input.role)) throw new Error(`role must be one of ${ROLES.join(', ')} (got "${input.role}")`);
   const name = input.name.trim();
   if (!name || name.length > 100) throw new Error('name must be 1 to 100 characters');
@@ -39,7 +42,12 @@ export async function createApiKey(ds: DataSource, input: { name: string; role: 
        RETURNING id, name, role, key_hint AS hint, created_at AS "createdAt", last_used_at AS "lastUsedAt", revoked_at AS "revokedAt"`,
       [name, input.role, hashApiKey(key), hint],
     );
-    await appendAudit(sql, { actor: input.actor ?? 'cli', role: 'admin', action: 'api_key.created', details: { keyId: row!.id, name, keyRole: input.role } });
+    await appendAudit(sql, {
+      actor: input.actor ?? 'cli',
+      role: 'admin',
+      action: 'api_key.created',
+      details: { keyId: row!.id, name, keyRole: input.role },
+    });
     return row!;
   });
   return { key, info };
@@ -49,7 +57,11 @@ export async function createApiKey(ds: DataSource, input: { name: string; role: 
 export async function revokeApiKey(ds: DataSource, id: string, actor = 'cli'): Promise<boolean> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) return false;
   return inTransaction(ds, async (sql) => {
-    const rows = rowsOf(await sql(`UPDATE api_key SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id`, [id]));
+    const rows = rowsOf(
+      await sql(`UPDATE api_key SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id`, [
+        id,
+      ]),
+    );
     if (!rows.length) return false;
     await appendAudit(sql, { actor, role: 'admin', action: 'api_key.revoked', details: { keyId: id } });
     return true;
@@ -61,7 +73,10 @@ export async function listApiKeys(ds: DataSource): Promise<ApiKeyInfo[]> {
 }
 
 /** The live key matching `key`, or null (unknown and revoked keys look the same to the caller). */
-export async function verifyApiKey(ds: DataSource, key: string): Promise<{ id: string; name: string; role: Role } | null> {
+export async function verifyApiKey(
+  ds: DataSource,
+  key: string,
+): Promise<{ id: string; name: string; role: Role } | null> {
   if (!key.startsWith(API_KEY_PREFIX) || key.length > 200) return null;
   const rows: { id: string; name: string; role: string; stale: boolean }[] = await ds.query(
     `SELECT id, name, role, (last_used_at IS NULL OR last_used_at < now() - interval '1 minute') AS stale

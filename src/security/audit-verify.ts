@@ -38,7 +38,14 @@ export async function verifyAuditChain(ds: DataSource, pageSize = 1000): Promise
     );
     for (const row of rows) {
       if (row.prevHash !== prevHash) {
-        return { ok: false, checked, firstBad: { seq: row.seq, reason: 'prev_hash does not match the hash of the row before it (a row was removed or inserted)' } };
+        return {
+          ok: false,
+          checked,
+          firstBad: {
+            seq: row.seq,
+            reason: 'prev_hash does not match the hash of the row before it (a row was removed or inserted)',
+          },
+        };
       }
       const expected = auditHash(prevHash, {
         seq: row.seq,
@@ -51,7 +58,11 @@ export async function verifyAuditChain(ds: DataSource, pageSize = 1000): Promise
         details: row.details,
       });
       if (expected !== row.hash) {
-        return { ok: false, checked, firstBad: { seq: row.seq, reason: 'content does not match its hash (the row was altered)' } };
+        return {
+          ok: false,
+          checked,
+          firstBad: { seq: row.seq, reason: 'content does not match its hash (the row was altered)' },
+        };
       }
       prevHash = row.hash;
       checked += 1;

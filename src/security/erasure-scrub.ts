@@ -32,7 +32,7 @@ export async function scrubErasedPayloads(ds: DataSource, terms: string[]): Prom
   const patterns = terms.map((t) => `%${t.toLowerCase().replace(/[%_\\]/g, (m) => `\\${m}`)}%`);
   const rows = rowsOf(
     await ds.query(
-    `UPDATE inbox_event SET payload = jsonb_build_object('erased', true), last_error = CASE WHEN last_error IS NULL THEN NULL ELSE 'scrubbed: the person was erased' END
+      `UPDATE inbox_event SET payload = jsonb_build_object('erased', true), last_error = CASE WHEN last_error IS NULL THEN NULL ELSE 'scrubbed: the person was erased' END
       WHERE lower(payload::text) LIKE ANY($1::text[]) OR lower(coalesce(last_error, '')) LIKE ANY($1::text[])
       RETURNING id`,
       [patterns],

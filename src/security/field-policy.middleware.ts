@@ -12,19 +12,27 @@ import { principalOf, recordRead, registerOwner, requestSecurity } from './reque
  * FORBIDDEN on that field only (the rest of the query answers), mask replaces the value, and a
  * personal value that is returned is recorded for the read audit of its customer.
  */
-export const fieldPolicyMiddleware: MiddlewareFn<RequestContext> = async ({ root, args, context, info }, next) => {
+export const fieldPolicyMiddleware: MiddlewareFn<RequestContext> = async (
+  { root, args, context, info },
+  next,
+) => {
   const type = info.parentType.name;
   const field = info.fieldName;
   const state = requestSecurity(context);
   const principal = principalOf(context);
   const access = accessFor(type, field, principal);
   const ownerOf = CUSTOMER_OF[type];
-  if (ownerOf && root && typeof root === 'object') registerOwner(state, info.path.prev, ownerOf(root as Record<string, unknown>));
+  if (ownerOf && root && typeof root === 'object')
+    registerOwner(state, info.path.prev, ownerOf(root as Record<string, unknown>));
   if (access === 'deny') {
-    if (principal === 'anonymous') throw new HubError('UNAUTHENTICATED', `Authentication is required to read ${type}.${field}`);
-    throw new HubError('FORBIDDEN', `The ${principal} role may not read ${type}.${field}`, { field: `${type}.${field}` });
+    if (principal === 'anonymous')
+      throw new HubError('UNAUTHENTICATED', `Authentication is required to read ${type}.${field}`);
+    throw new HubError('FORBIDDEN', `The ${principal} role may not read ${type}.${field}`, {
+      field: `${type}.${field}`,
+    });
   }
-  if (type === 'Mutation' && field === 'eraseCustomer') return eraseAndScrub(context, String(args.customerId), next);
+  if (type === 'Mutation' && field === 'eraseCustomer')
+    return eraseAndScrub(context, String(args.customerId), next);
   const value: unknown = await next();
   const row = POLICY[`${type}.${field}`];
   if (!row?.personal || value === null || value === undefined) return value;
@@ -37,7 +45,11 @@ export const fieldPolicyMiddleware: MiddlewareFn<RequestContext> = async ({ root
  * Erasure also scrubs the person's identifiers out of inbox and dead-letter payloads. The terms are
  * read before the erasure runs, because it deletes the identifiers they come from.
  */
-async function eraseAndScrub(ctx: RequestContext, customerId: string, next: () => Promise<unknown>): Promise<unknown> {
+async function eraseAndScrub(
+  ctx: RequestContext,
+  customerId: string,
+  next: () => Promise<unknown>,
+): Promise<unknown> {
   const terms = await erasureTerms(ctx.services.dataSource, customerId);
   const result = await next();
   const scrubbed = await scrubErasedPayloads(ctx.services.dataSource, terms);

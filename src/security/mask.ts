@@ -52,7 +52,12 @@ export function maskScalar(value: unknown, hint?: MaskHint): unknown {
 export function maskJson(value: unknown, hint?: MaskHint): unknown {
   if (Array.isArray(value)) return value.map((v) => maskJson(v, hint));
   if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, maskJson(v, hintForKey(k) ?? hint)]));
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [
+        k,
+        maskJson(v, hintForKey(k) ?? hint),
+      ]),
+    );
   }
   if (value instanceof Date) return DOTS;
   return maskScalar(value, hint);

@@ -21,7 +21,8 @@ const ROLE_ORDER: Role[] = ['admin', 'supervisor', 'agent', 'analyst', 'integrat
 
 function claimAt(payload: JWTPayload, path: string): unknown {
   let v: unknown = payload;
-  for (const part of path.split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[part] : undefined;
+  for (const part of path.split('.'))
+    v = v && typeof v === 'object' ? (v as Record<string, unknown>)[part] : undefined;
   return v;
 }
 

@@ -30,17 +30,31 @@ export interface PolicyRow {
 const LETTER: Record<string, Access> = { A: 'allow', M: 'mask', D: 'deny' };
 
 /** `row('D A A M D A', ...)`: columns anonymous agent supervisor analyst integrator admin. */
-function row(letters: string, note: string, extra: Partial<Omit<PolicyRow, 'access' | 'note'>> = {}): PolicyRow {
+function row(
+  letters: string,
+  note: string,
+  extra: Partial<Omit<PolicyRow, 'access' | 'note'>> = {},
+): PolicyRow {
   const parts = letters.split(/\s+/);
-  if (parts.length !== PRINCIPALS.length || parts.some((p) => !LETTER[p])) throw new Error(`bad policy row "${letters}"`);
-  const access = Object.fromEntries(PRINCIPALS.map((p, i) => [p, LETTER[parts[i]!]!])) as Record<Principal, Access>;
+  if (parts.length !== PRINCIPALS.length || parts.some((p) => !LETTER[p]))
+    throw new Error(`bad policy row "${letters}"`);
+  const access = Object.fromEntries(PRINCIPALS.map((p, i) => [p, LETTER[parts[i]!]!])) as Record<
+    Principal,
+    Access
+  >;
   return { access, personal: false, note, ...extra };
 }
 
 const personalScalar = (letters: string, note: string, hintFrom?: string) =>
-  row(letters, note, { personal: true, mask: (v, root) => maskScalar(v, hintFrom ? hintFor(root[hintFrom]) : undefined) });
+  row(letters, note, {
+    personal: true,
+    mask: (v, root) => maskScalar(v, hintFrom ? hintFor(root[hintFrom]) : undefined),
+  });
 const personalJson = (letters: string, note: string, hintFrom?: string) =>
-  row(letters, note, { personal: true, mask: (v, root) => maskJson(v, hintFrom ? hintFor(root[hintFrom]) : undefined) });
+  row(letters, note, {
+    personal: true,
+    mask: (v, root) => maskJson(v, hintFrom ? hintFor(root[hintFrom]) : undefined),
+  });
 const personalText = (letters: string, note: string) =>
   row(letters, note, { personal: true, mask: (v) => (typeof v === 'string' ? maskText(v) : v) });
 
@@ -74,7 +88,10 @@ export const POLICY: Record<string, PolicyRow> = {
   'Mutation.triggerSync': row('D D D D A A', 'Start a connector sync now'),
   'Mutation.replayDeadLetter': row('D D D D A A', 'Replay a dead-lettered event'),
   'Query._service': row('D A A A A A', 'Federation: the subgraph SDL for a gateway'),
-  'Query._entities': row('D A A A A A', 'Federation: customers by key for a gateway (fields below follow this table)'),
+  'Query._entities': row(
+    'D A A A A A',
+    'Federation: customers by key for a gateway (fields below follow this table)',
+  ),
   'Subscription.customerTimeline': row('D A A D D A', 'Live interactions of a customer'),
   'Subscription.customerChanged': row('D A A D A A', 'Merges, splits, erasures'),
 
@@ -119,7 +136,8 @@ export function policyMarkdown(): string {
     `| Type.field | ${PRINCIPALS.join(' | ')} | personal | what |`,
     `|${' --- |'.repeat(PRINCIPALS.length + 3)}`,
     ...Object.entries(POLICY).map(
-      ([key, r]) => `| \`${key}\` | ${PRINCIPALS.map((p) => word[r.access[p]]).join(' | ')} | ${r.personal ? 'yes' : ''} | ${r.note} |`,
+      ([key, r]) =>
+        `| \`${key}\` | ${PRINCIPALS.map((p) => word[r.access[p]]).join(' | ')} | ${r.personal ? 'yes' : ''} | ${r.note} |`,
     ),
   ];
   return lines.join('\n');

@@ -51,7 +51,12 @@ export interface QueryMetrics {
 /** Stops pathological fragment fan-out from making the measurement itself expensive. */
 const MAX_VISITS = 100_000;
 
-function intValue(node: ValueNode | undefined, variables: Record<string, unknown> | undefined, op: OperationDefinitionNode, fallback: number): number | null {
+function intValue(
+  node: ValueNode | undefined,
+  variables: Record<string, unknown> | undefined,
+  op: OperationDefinitionNode,
+  fallback: number,
+): number | null {
   if (!node) return null;
   if (node.kind === Kind.INT) return Number(node.value);
   if (node.kind === Kind.VARIABLE) {
@@ -79,12 +84,17 @@ export function measureOperation(
   variables?: Record<string, unknown>,
 ): QueryMetrics {
   const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  for (const d of document.definitions)
+    if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   let aliases = 0;
   let maxDepth = 0;
   let visits = 0;
 
-  const multiplierOf = (def: GraphQLField<unknown, unknown> | undefined, node: FieldNode, paged: boolean): number => {
+  const multiplierOf = (
+    def: GraphQLField<unknown, unknown> | undefined,
+    node: FieldNode,
+    paged: boolean,
+  ): number => {
     if (!def) return 1;
     // A connection's edges/nodes are the page itself: its size was already counted by first/last.
     if (paged && (node.name.value === 'edges' || node.name.value === 'nodes')) return 1;
@@ -101,7 +111,14 @@ export function measureOperation(
   const hasPageArgs = (node: FieldNode): boolean =>
     Boolean(node.arguments?.some((a) => a.name.value === 'first' || a.name.value === 'last'));
 
-  const walk = (set: SelectionSetNode, type: GraphQLNamedType | undefined, depth: number, multiplier: number, seen: ReadonlySet<string>, paged = false): number => {
+  const walk = (
+    set: SelectionSetNode,
+    type: GraphQLNamedType | undefined,
+    depth: number,
+    multiplier: number,
+    seen: ReadonlySet<string>,
+    paged = false,
+  ): number => {
     let cost = 0;
     for (const sel of set.selections) {
       if (++visits > MAX_VISITS) return Number.POSITIVE_INFINITY;
@@ -111,11 +128,20 @@ export function measureOperation(
         if (sel.alias) aliases += 1;
         const d = depth + 1;
         if (d > maxDepth) maxDepth = d;
-        const def = type && (isObjectType(type) || isInterfaceType(type)) ? type.getFields()[name] : undefined;
+        const def =
+          type && (isObjectType(type) || isInterfaceType(type)) ? type.getFields()[name] : undefined;
         cost += multiplier;
         if (sel.selectionSet) {
-          const isPaged = hasPageArgs(sel) || Boolean(def?.args.some((a) => a.name === 'first' || a.name === 'last'));
-          cost += walk(sel.selectionSet, def ? getNamedType(def.type) : undefined, d, multiplier * multiplierOf(def, sel, paged), seen, isPaged);
+          const isPaged =
+            hasPageArgs(sel) || Boolean(def?.args.some((a) => a.name === 'first' || a.name === 'last'));
+          cost += walk(
+            sel.selectionSet,
+            def ? getNamedType(def.type) : undefined,
+            d,
+            multiplier * multiplierOf(def, sel, paged),
+            seen,
+            isPaged,
+          );
         }
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
         const t = sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : type;
@@ -124,25 +150,48 @@ export function measureOperation(
         const name = sel.name.value;
         const frag = fragments.get(name);
         if (!frag || seen.has(name)) continue;
-        cost += walk(frag.selectionSet, schema.getType(frag.typeCondition.name.value) ?? undefined, depth, multiplier, new Set([...seen, name]), paged);
+        cost += walk(
+          frag.selectionSet,
+          schema.getType(frag.typeCondition.name.value) ?? undefined,
+          depth,
+          multiplier,
+          new Set([...seen, name]),
+          paged,
+        );
       }
     }
     return cost;
   };
 
-  const root = op.operation === 'query' ? schema.getQueryType() : op.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+  const root =
+    op.operation === 'query'
+      ? schema.getQueryType()
+      : op.operation === 'mutation'
+        ? schema.getMutationType()
+        : schema.getSubscriptionType();
   const cost = walk(op.selectionSet, root ?? undefined, 0, 1, new Set());
   return { depth: maxDepth, cost, aliases };
 }
 
 /** Picks the operation a request runs (by name, or the only one). */
-export function selectOperation(document: DocumentNode, operationName?: string | null): OperationDefinitionNode | undefined {
-  const ops = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  return operationName ? ops.find((o) => o.name?.value === operationName) : ops.length === 1 ? ops[0] : undefined;
+export function selectOperation(
+  document: DocumentNode,
+  operationName?: string | null,
+): OperationDefinitionNode | undefined {
+  const ops = document.definitions.filter(
+    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+  );
+  return operationName
+    ? ops.find((o) => o.name?.value === operationName)
+    : ops.length === 1
+      ? ops[0]
+      : undefined;
 }
 
 function tooComplex(message: string, limit: string, value: number, max: number): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', limit, value: Number.isFinite(value) ? value : null, max } });
+  return new GraphQLError(message, {
+    extensions: { code: 'QUERY_TOO_COMPLEX', limit, value: Number.isFinite(value) ? value : null, max },
+  });
 }
 
 /**
@@ -158,7 +207,14 @@ export function queryLimitsRule(limits: QueryLimits = DEFAULT_QUERY_LIMITS): Val
           const m = measureOperation(context.getSchema(), document, def, limits);
           const name = def.name ? ` ${def.name.value}` : '';
           if (m.depth > limits.maxDepth) {
-            context.reportError(tooComplex(`Operation${name} is nested ${m.depth} deep; the limit is ${limits.maxDepth}`, 'depth', m.depth, limits.maxDepth));
+            context.reportError(
+              tooComplex(
+                `Operation${name} is nested ${m.depth} deep; the limit is ${limits.maxDepth}`,
+                'depth',
+                m.depth,
+                limits.maxDepth,
+              ),
+            );
           }
           if (m.cost > limits.maxCost) {
             context.reportError(
@@ -171,7 +227,14 @@ export function queryLimitsRule(limits: QueryLimits = DEFAULT_QUERY_LIMITS): Val
             );
           }
           if (m.aliases > limits.maxAliases) {
-            context.reportError(tooComplex(`Operation${name} uses ${m.aliases} aliases; the limit is ${limits.maxAliases}`, 'aliases', m.aliases, limits.maxAliases));
+            context.reportError(
+              tooComplex(
+                `Operation${name} uses ${m.aliases} aliases; the limit is ${limits.maxAliases}`,
+                'aliases',
+                m.aliases,
+                limits.maxAliases,
+              ),
+            );
           }
         }
       },

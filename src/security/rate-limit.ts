@@ -7,7 +7,8 @@ export interface RateLimitOptions {
   refillPerSecond: number;
 }
 
-export type RateDecision = { ok: true; remaining: number } | { ok: false; remaining: number; retryAfterSeconds: number };
+export type RateDecision =
+  { ok: true; remaining: number } | { ok: false; remaining: number; retryAfterSeconds: number };
 
 /**
  * A token bucket per key in Postgres, so the limit holds across every hub process. One
@@ -36,6 +37,10 @@ export class PgRateLimiter {
     const row = rows[0]!;
     if (row.ok) return { ok: true, remaining: Math.floor(row.tokens) };
     const missing = Math.min(cost, capacity) - row.tokens;
-    return { ok: false, remaining: Math.floor(row.tokens), retryAfterSeconds: Math.max(1, Math.ceil(missing / refillPerSecond)) };
+    return {
+      ok: false,
+      remaining: Math.floor(row.tokens),
+      retryAfterSeconds: Math.max(1, Math.ceil(missing / refillPerSecond)),
+    };
   }
 }

@@ -25,8 +25,17 @@ export interface RequestSecurity {
 const STATE = Symbol.for('touchpoint.requestSecurity');
 type WithState = { [STATE]?: RequestSecurity };
 
-export function attachRequestSecurity(ctx: object, init: Pick<RequestSecurity, 'purpose' | 'method'> & { rateKey?: string }): RequestSecurity {
-  const state: RequestSecurity = { purpose: init.purpose, method: init.method, rateKey: init.rateKey ?? null, reads: new Map(), owners: new Map() };
+export function attachRequestSecurity(
+  ctx: object,
+  init: Pick<RequestSecurity, 'purpose' | 'method'> & { rateKey?: string },
+): RequestSecurity {
+  const state: RequestSecurity = {
+    purpose: init.purpose,
+    method: init.method,
+    rateKey: init.rateKey ?? null,
+    reads: new Map(),
+    owners: new Map(),
+  };
   Object.defineProperty(ctx, STATE, { value: state, enumerable: true, configurable: true, writable: true });
   return state;
 }
@@ -68,7 +77,11 @@ export function pathKey(path: Path | undefined): string {
 }
 
 /** Remembers that the object at `path` belongs to these customers. */
-export function registerOwner(state: RequestSecurity, path: Path | undefined, ids: (string | null | undefined)[]): void {
+export function registerOwner(
+  state: RequestSecurity,
+  path: Path | undefined,
+  ids: (string | null | undefined)[],
+): void {
   const clean = ids.filter((id): id is string => typeof id === 'string' && id.length > 0);
   if (clean.length) state.owners.set(pathKey(path), clean);
 }

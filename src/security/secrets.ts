@@ -6,7 +6,10 @@ import fs from 'node:fs';
  * `_`), e.g. TOUCHPOINT_SECRET_HUBSPOT_MAIN_ACCESS_TOKEN. File (SECRETS_FILE): JSON
  * `{ "<instance>": { "<name>": "<value>" } }`. The environment wins.
  */
-export function loadConnectorSecrets(instanceId: string, options: { env?: NodeJS.ProcessEnv; secretsFile?: string | undefined } = {}): Record<string, string> {
+export function loadConnectorSecrets(
+  instanceId: string,
+  options: { env?: NodeJS.ProcessEnv; secretsFile?: string | undefined } = {},
+): Record<string, string> {
   const env = options.env ?? process.env;
   const out: Record<string, string> = {};
   if (options.secretsFile) {
@@ -15,11 +18,14 @@ export function loadConnectorSecrets(instanceId: string, options: { env?: NodeJS
       parsed = JSON.parse(fs.readFileSync(options.secretsFile, 'utf8'));
     } catch (err) {
       // Never echo the file's content: it is all secrets.
-      throw new Error(`SECRETS_FILE ${options.secretsFile} cannot be read as JSON (${(err as NodeJS.ErrnoException).code ?? 'invalid JSON'})`);
+      throw new Error(
+        `SECRETS_FILE ${options.secretsFile} cannot be read as JSON (${(err as NodeJS.ErrnoException).code ?? 'invalid JSON'})`,
+      );
     }
     const section = (parsed as Record<string, unknown>)[instanceId];
     if (section && typeof section === 'object') {
-      for (const [k, v] of Object.entries(section as Record<string, unknown>)) if (typeof v === 'string') out[k] = v;
+      for (const [k, v] of Object.entries(section as Record<string, unknown>))
+        if (typeof v === 'string') out[k] = v;
     }
   }
   const prefix = `TOUCHPOINT_SECRET_${instanceId.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_`;

@@ -51,7 +51,8 @@ export function registerSecurityCommands(program: Command, io: CommandIo = proce
     .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
     .requiredOption('--name <name>', 'who or what uses the key')
     .action(async (opts: { role: string; name: string }) => {
-      if (!(ROLES as readonly string[]).includes(opts.role)) return fail(`--role must be one of ${ROLES.join(', ')} (got "${opts.role}")`);
+      if (!(ROLES as readonly string[]).includes(opts.role))
+        return fail(`--role must be one of ${ROLES.join(', ')} (got "${opts.role}")`);
       await withDatabase(async (ds) => {
         const { key, info } = await createApiKey(ds, { name: opts.name, role: opts.role });
         io.out(
@@ -93,7 +94,10 @@ export function registerSecurityCommands(program: Command, io: CommandIo = proce
       await withDatabase(async (ds) => {
         const r = await verifyAuditChain(ds);
         if (r.ok) io.out(`audit chain intact: ${r.checked} events verified\n`);
-        else fail(`audit chain broken at seq ${r.firstBad!.seq}: ${r.firstBad!.reason} (${r.checked} events before it verified)`);
+        else
+          fail(
+            `audit chain broken at seq ${r.firstBad!.seq}: ${r.firstBad!.reason} (${r.checked} events before it verified)`,
+          );
       });
     });
 
@@ -107,7 +111,10 @@ export function registerSecurityCommands(program: Command, io: CommandIo = proce
       if (!fs.existsSync(from)) return fail(`${opts.from} does not exist`);
       const json = `${JSON.stringify(trustedDocumentsFromGraphql(fs.readFileSync(from, 'utf8')), null, 2)}\n`;
       if (opts.write) {
-        const out = path.resolve(PROJECT_ROOT, typeof opts.write === 'string' ? opts.write : 'trusted-documents.json');
+        const out = path.resolve(
+          PROJECT_ROOT,
+          typeof opts.write === 'string' ? opts.write : 'trusted-documents.json',
+        );
         fs.writeFileSync(out, json);
         io.out(`wrote ${path.relative(process.cwd(), out)}\n`);
       } else io.out(json);

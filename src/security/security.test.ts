@@ -15,7 +15,12 @@ describe('masking', () => {
     expect(maskPhone('+447911123456')).toBe('+44 •••• ••• 456');
     expect(maskPhone('+1 415 555 0132')).toBe('+1 •••• ••• 132');
     expect(maskText('Lovelace')).toBe('L•••');
-    expect(maskJson({ email: 'a@b.io', n: 3, ok: true, nested: ['Sam'] })).toEqual({ email: 'a•••@b•••.io', n: '•••', ok: true, nested: ['S•••'] });
+    expect(maskJson({ email: 'a@b.io', n: 3, ok: true, nested: ['Sam'] })).toEqual({
+      email: 'a•••@b•••.io',
+      n: '•••',
+      ok: true,
+      nested: ['S•••'],
+    });
   });
 });
 
@@ -29,7 +34,8 @@ describe('policy table', () => {
   });
 
   it('every personal row has a mask, and the README shows the table as the code has it', () => {
-    for (const [key, row] of Object.entries(POLICY)) if (row.personal) expect([key, typeof row.mask]).toEqual([key, 'function']);
+    for (const [key, row] of Object.entries(POLICY))
+      if (row.personal) expect([key, typeof row.mask]).toEqual([key, 'function']);
     const readme = fs.readFileSync(path.resolve('README.md'), 'utf8');
     expect(readme).toContain(policyMarkdown());
   });
@@ -42,24 +48,34 @@ describe('query measurement', () => {
     type Edge { node: Node! }`);
   const op = (q: string) => {
     const doc = parse(q);
-    return measureOperation(schema, doc, doc.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!);
+    return measureOperation(
+      schema,
+      doc,
+      doc.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!,
+    );
   };
 
   it('counts depth through fragments, aliases, and cost with page sizes as multipliers', () => {
-    expect(op('{ node { child { child { child { child { child { child { child { id } } } } } } } } }').depth).toBe(9);
+    expect(
+      op('{ node { child { child { child { child { child { child { child { id } } } } } } } } }').depth,
+    ).toBe(9);
     expect(op('query { ...F } fragment F on Query { node { child { id } } }').depth).toBe(3);
     expect(op('{ a: node { id } b: node { id } }').aliases).toBe(2);
     // nodes(first: 50) → 1 + 50 × 1
     expect(op('{ nodes(first: 50) { id } }').cost).toBe(51);
     // default first (20) and connection edges are the page, not another list
-    expect(op('{ nodes { children(first: 5) { edges { node { id } } } } }').cost).toBe(1 + 20 + 20 * 5 + 20 * 5 + 20 * 5);
+    expect(op('{ nodes { children(first: 5) { edges { node { id } } } } }').cost).toBe(
+      1 + 20 + 20 * 5 + 20 * 5 + 20 * 5,
+    );
     expect(op('query Q($n: Int = 7) { nodes(first: $n) { id } }').cost).toBe(8);
   });
 });
 
 describe('trusted documents', () => {
   it('keys each operation of a .graphql file (with its fragments) by sha256', () => {
-    const docs = trustedDocumentsFromGraphql('query A { health { ...H } } query B { health { status } } fragment H on Health { status }');
+    const docs = trustedDocumentsFromGraphql(
+      'query A { health { ...H } } query B { health { status } } fragment H on Health { status }',
+    );
     const values = Object.values(docs);
     expect(values.length).toBe(2);
     for (const [k, v] of Object.entries(docs)) expect(sha256(v)).toBe(k);
@@ -70,8 +86,14 @@ describe('trusted documents', () => {
 describe('connector secrets', () => {
   it('come from the environment or a secrets file, the environment winning, and are redacted from text', () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tp-sec-')), 'secrets.json');
-    fs.writeFileSync(file, JSON.stringify({ 'hubspot-main': { accessToken: 'from-file', clientSecret: 's3cr3t-value' } }));
-    const s = loadConnectorSecrets('hubspot-main', { env: { TOUCHPOINT_SECRET_HUBSPOT_MAIN_ACCESS_TOKEN: 'from-env' }, secretsFile: file });
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ 'hubspot-main': { accessToken: 'from-file', clientSecret: 's3cr3t-value' } }),
+    );
+    const s = loadConnectorSecrets('hubspot-main', {
+      env: { TOUCHPOINT_SECRET_HUBSPOT_MAIN_ACCESS_TOKEN: 'from-env' },
+      secretsFile: file,
+    });
     expect(s).toEqual({ accessToken: 'from-env', clientSecret: 's3cr3t-value' });
     expect(redactSecrets('401 for token from-env', s)).toBe('401 for token [redacted]');
   });
@@ -85,7 +107,9 @@ describe('the API never returns credentials', () => {
     const offenders: string[] = [];
     for (const type of Object.values(schema.getTypeMap())) {
       if (!isObjectType(type) || type.name.startsWith('__')) continue;
-      for (const f of Object.keys(type.getFields())) if (/password|secret|token|credential|api_?key|authorization/i.test(f)) offenders.push(`${type.name}.${f}`);
+      for (const f of Object.keys(type.getFields()))
+        if (/password|secret|token|credential|api_?key|authorization/i.test(f))
+          offenders.push(`${type.name}.${f}`);
     }
     expect(offenders).toEqual([]);
   });

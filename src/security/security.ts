@@ -1,7 +1,13 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { GraphQLError, Kind, type DocumentNode, type OperationDefinitionNode, type ValidationRule } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  type DocumentNode,
+  type OperationDefinitionNode,
+  type ValidationRule,
+} from 'graphql';
 import type { DataSource } from 'typeorm';
 import type { RequestContext } from '../graphql/context.js';
 import type { Logger } from '../log/logger.js';
@@ -10,7 +16,14 @@ import { createOidcVerifier, type OidcOptions } from './oidc.js';
 import { accessFor, type Principal, type Role } from './policy.js';
 import { DEFAULT_QUERY_LIMITS, measureOperation, queryLimitsRule, type QueryLimits } from './query-limits.js';
 import { PgRateLimiter, type RateLimitOptions } from './rate-limit.js';
-import { attachRequestSecurity, bindSecurityMode, flushReadAudit, principalOf, requestSecurity, type RequestSecurity } from './request-security.js';
+import {
+  attachRequestSecurity,
+  bindSecurityMode,
+  flushReadAudit,
+  principalOf,
+  requestSecurity,
+  type RequestSecurity,
+} from './request-security.js';
 import { loadTrustedDocuments } from './trusted-documents.js';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -85,7 +98,11 @@ function credentialOf(req: Request): string | undefined {
 }
 
 function rootFields(document: DocumentNode, op: OperationDefinitionNode): string[] {
-  const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+  const fragments = new Map(
+    document.definitions.flatMap((d) =>
+      d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [],
+    ),
+  );
   const out: string[] = [];
   const walk = (sels: OperationDefinitionNode['selectionSet']['selections'], seen: Set<string>) => {
     for (const s of sels) {
@@ -102,7 +119,11 @@ function rootFields(document: DocumentNode, op: OperationDefinitionNode): string
 }
 
 /** Root fields of the operation this principal may not use (introspection is left to `introspection`). */
-export function deniedRootFields(document: DocumentNode, op: OperationDefinitionNode, principal: Principal): string[] {
+export function deniedRootFields(
+  document: DocumentNode,
+  op: OperationDefinitionNode,
+  principal: Principal,
+): string[] {
   const type = op.operation === 'query' ? 'Query' : op.operation === 'mutation' ? 'Mutation' : 'Subscription';
   return rootFields(document, op)
     .filter((f) => accessFor(type, f, principal) === 'deny')
@@ -114,31 +135,55 @@ export function deniedRootFields(document: DocumentNode, op: OperationDefinition
  * `health` (401), and subscriptions to a field the role may not use (their subscribe functions
  * run outside the field middleware). Use it from graphql-ws's onSubscribe as well.
  */
-export function operationRefusal(document: DocumentNode, op: OperationDefinitionNode, principal: Principal): GraphQLError | null {
+export function operationRefusal(
+  document: DocumentNode,
+  op: OperationDefinitionNode,
+  principal: Principal,
+): GraphQLError | null {
   const denied = deniedRootFields(document, op, principal);
   if (!denied.length) return null;
   if (principal === 'anonymous') {
-    return new GraphQLError('Authentication is required: send Authorization: Bearer <API key or OIDC access token>', {
-      extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: new HeaderMap([['www-authenticate', 'Bearer realm="touchpoint"']]) } },
-    });
+    return new GraphQLError(
+      'Authentication is required: send Authorization: Bearer <API key or OIDC access token>',
+      {
+        extensions: {
+          code: 'UNAUTHENTICATED',
+          http: { status: 401, headers: new HeaderMap([['www-authenticate', 'Bearer realm="touchpoint"']]) },
+        },
+      },
+    );
   }
   if (op.operation === 'subscription') {
-    return new GraphQLError(`The ${principal} role may not use ${denied.join(', ')}`, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+    return new GraphQLError(`The ${principal} role may not use ${denied.join(', ')}`, {
+      extensions: { code: 'FORBIDDEN', http: { status: 403 } },
+    });
   }
   return null;
 }
 
 export function createSecurity(options: SecurityOptions): HubSecurity {
   const limits = { ...DEFAULT_QUERY_LIMITS, ...options.limits };
-  if (options.production && options.demo) throw new Error('the demo (open access) cannot run with TOUCHPOINT_ENV=production');
+  if (options.production && options.demo)
+    throw new Error('the demo (open access) cannot run with TOUCHPOINT_ENV=production');
   if (options.production && !options.trustedDocuments) {
-    throw new Error('TOUCHPOINT_ENV=production needs TRUSTED_DOCUMENTS: a trusted-documents.json (`touchpoint trusted-documents --write`)');
+    throw new Error(
+      'TOUCHPOINT_ENV=production needs TRUSTED_DOCUMENTS: a trusted-documents.json (`touchpoint trusted-documents --write`)',
+    );
   }
   const verifyJwt = options.oidc ? createOidcVerifier(options.oidc) : undefined;
-  const limiter = options.rateLimit === false ? undefined : new PgRateLimiter(options.dataSource, options.rateLimit ?? { capacity: 20_000, refillPerSecond: 200 });
+  const limiter =
+    options.rateLimit === false
+      ? undefined
+      : new PgRateLimiter(
+          options.dataSource,
+          options.rateLimit ?? { capacity: 20_000, refillPerSecond: 200 },
+        );
 
   const authenticate = async (credential: string | undefined): Promise<RequestPrincipal | null> => {
-    if (!credential) return options.demo ? { actor: 'demo', role: 'admin', method: 'demo' } : { actor: 'anonymous', role: null, method: 'anonymous' };
+    if (!credential)
+      return options.demo
+        ? { actor: 'demo', role: 'admin', method: 'demo' }
+        : { actor: 'anonymous', role: null, method: 'anonymous' };
     if (credential.startsWith(API_KEY_PREFIX)) {
       const key = await verifyApiKey(options.dataSource, credential);
       return key ? { actor: `key:${key.id}`, role: key.role, method: 'api-key' } : null;
@@ -156,7 +201,8 @@ export function createSecurity(options: SecurityOptions): HubSecurity {
         if (!principal) return unauthenticated(res, BAD_CREDENTIAL);
         const purpose = req.headers['x-purpose'];
         res.locals.touchpointPrincipal = principal;
-        res.locals.touchpointPurpose = typeof purpose === 'string' && purpose.trim() ? purpose.trim().slice(0, 200) : null;
+        res.locals.touchpointPurpose =
+          typeof purpose === 'string' && purpose.trim() ? purpose.trim().slice(0, 200) : null;
         res.locals.touchpointRateKey = principal.role ? principal.actor : `ip:${req.ip ?? 'unknown'}`;
         next();
       })
@@ -173,22 +219,43 @@ export function createSecurity(options: SecurityOptions): HubSecurity {
           const refusal = operationRefusal(rc.document, rc.operation, principal);
           if (refusal) throw refusal;
           if (!limiter) return;
-          const cost = measureOperation(rc.schema, rc.document, rc.operation, limits, rc.request.variables ?? undefined).cost;
+          const cost = measureOperation(
+            rc.schema,
+            rc.document,
+            rc.operation,
+            limits,
+            rc.request.variables ?? undefined,
+          ).cost;
           if (cost > limits.maxCost) {
-            throw new GraphQLError(`The operation costs ${cost} with these variables; the limit is ${limits.maxCost}`, {
-              extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'cost', value: cost, max: limits.maxCost, http: { status: 400 } },
-            });
+            throw new GraphQLError(
+              `The operation costs ${cost} with these variables; the limit is ${limits.maxCost}`,
+              {
+                extensions: {
+                  code: 'QUERY_TOO_COMPLEX',
+                  limit: 'cost',
+                  value: cost,
+                  max: limits.maxCost,
+                  http: { status: 400 },
+                },
+              },
+            );
           }
           const key = requestSecurity(rc.contextValue).rateKey ?? rc.contextValue.actor;
           const decision = await limiter.take(key, Math.max(1, cost));
           if (!decision.ok) {
-            throw new GraphQLError(`Rate limit: this key may spend ${limiter.options.capacity} cost units at once, refilled at ${limiter.options.refillPerSecond} a second; retry in ${decision.retryAfterSeconds} s`, {
-              extensions: {
-                code: 'RATE_LIMITED',
-                retryAfterSeconds: decision.retryAfterSeconds,
-                http: { status: 429, headers: new HeaderMap([['retry-after', String(decision.retryAfterSeconds)]]) },
+            throw new GraphQLError(
+              `Rate limit: this key may spend ${limiter.options.capacity} cost units at once, refilled at ${limiter.options.refillPerSecond} a second; retry in ${decision.retryAfterSeconds} s`,
+              {
+                extensions: {
+                  code: 'RATE_LIMITED',
+                  retryAfterSeconds: decision.retryAfterSeconds,
+                  http: {
+                    status: 429,
+                    headers: new HeaderMap([['retry-after', String(decision.retryAfterSeconds)]]),
+                  },
+                },
               },
-            });
+            );
           }
         },
         async willSendResponse(rc) {
@@ -213,7 +280,12 @@ export function createSecurity(options: SecurityOptions): HubSecurity {
       includeStacktraceInErrorResponses: false,
     },
     plugin,
-    httpHandlers: [authHandler, ...(options.production && options.trustedDocuments ? [trustedDocumentsMiddleware(options.trustedDocuments)] : [])],
+    httpHandlers: [
+      authHandler,
+      ...(options.production && options.trustedDocuments
+        ? [trustedDocumentsMiddleware(options.trustedDocuments)]
+        : []),
+    ],
     applyToContext(ctx, res) {
       const p = res.locals.touchpointPrincipal as RequestPrincipal | undefined;
       const principal = p ?? { actor: 'anonymous', role: null, method: 'anonymous' as const };
@@ -229,13 +301,15 @@ export function createSecurity(options: SecurityOptions): HubSecurity {
   };
 }
 
-
 /**
  * What `startHttpServer` uses when the caller passes no security layer: the demo (open) outside
  * production; in production, secured with the trusted documents in trusted-documents.json (none:
  * every document refused). `touchpoint serve` passes its own, built from the settings.
  */
-export function defaultSecurity(services: { dataSource: DataSource; log: Logger }, production: boolean): HubSecurity {
+export function defaultSecurity(
+  services: { dataSource: DataSource; log: Logger },
+  production: boolean,
+): HubSecurity {
   const file = path.join(PROJECT_ROOT, 'trusted-documents.json');
   return createSecurity({
     services,
@@ -250,21 +324,36 @@ export function defaultSecurity(services: { dataSource: DataSource; log: Logger 
 
 /** The security layer of `touchpoint serve`, from the settings (call in src/app/hub.ts). */
 export function securityFromConfig(
-  config: Pick<LoadedConfig, 'environment' | 'demo' | 'oidcIssuer' | 'oidcAudience' | 'oidcJwksUrl' | 'oidcRoleClaim' | 'trustedDocuments' | 'rateLimitCapacity' | 'rateLimitRefillPerSecond'>,
+  config: Pick<
+    LoadedConfig,
+    | 'environment'
+    | 'demo'
+    | 'oidcIssuer'
+    | 'oidcAudience'
+    | 'oidcJwksUrl'
+    | 'oidcRoleClaim'
+    | 'trustedDocuments'
+    | 'rateLimitCapacity'
+    | 'rateLimitRefillPerSecond'
+  >,
   services: { dataSource: DataSource; log: Logger },
 ): HubSecurity {
   const production = config.environment === 'production';
   let trustedDocuments: TrustedDocuments | undefined;
   if (production) {
     const file = path.resolve(config.trustedDocuments);
-    if (!fs.existsSync(file)) throw new ConfigError(`TRUSTED_DOCUMENTS: ${file} does not exist (production serves only trusted documents: run \`touchpoint trusted-documents --write\`)`);
+    if (!fs.existsSync(file))
+      throw new ConfigError(
+        `TRUSTED_DOCUMENTS: ${file} does not exist (production serves only trusted documents: run \`touchpoint trusted-documents --write\`)`,
+      );
     try {
       trustedDocuments = loadTrustedDocuments(file);
     } catch (err) {
       throw new ConfigError(`TRUSTED_DOCUMENTS: ${(err as Error).message}`);
     }
   }
-  if (production && config.demo) throw new ConfigError('DEMO cannot be on with TOUCHPOINT_ENV=production: the demo has no authentication');
+  if (production && config.demo)
+    throw new ConfigError('DEMO cannot be on with TOUCHPOINT_ENV=production: the demo has no authentication');
   return createSecurity({
     services,
     dataSource: services.dataSource,
@@ -272,7 +361,12 @@ export function securityFromConfig(
     production,
     demo: config.demo,
     oidc: config.oidcIssuer
-      ? { issuer: config.oidcIssuer, audience: config.oidcAudience, roleClaim: config.oidcRoleClaim, ...(config.oidcJwksUrl ? { jwksUrl: config.oidcJwksUrl } : {}) }
+      ? {
+          issuer: config.oidcIssuer,
+          audience: config.oidcAudience,
+          roleClaim: config.oidcRoleClaim,
+          ...(config.oidcJwksUrl ? { jwksUrl: config.oidcJwksUrl } : {}),
+        }
       : undefined,
     trustedDocuments,
     rateLimit: { capacity: config.rateLimitCapacity, refillPerSecond: config.rateLimitRefillPerSecond },

@@ -1,14 +1,26 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { NextFunction, Request, Response } from 'express';
-import { Kind, parse, print, visit, type DefinitionNode, type DocumentNode, type FragmentDefinitionNode } from 'graphql';
+import {
+  Kind,
+  parse,
+  print,
+  visit,
+  type DefinitionNode,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+} from 'graphql';
 
 export const sha256 = (text: string): string => crypto.createHash('sha256').update(text).digest('hex');
 
 /** sha256 of the document text → the document. */
 export type TrustedDocuments = ReadonlyMap<string, string>;
 
-function fragmentsUsed(def: DefinitionNode, all: Map<string, FragmentDefinitionNode>, out = new Set<string>()): Set<string> {
+function fragmentsUsed(
+  def: DefinitionNode,
+  all: Map<string, FragmentDefinitionNode>,
+  out = new Set<string>(),
+): Set<string> {
   visit(def, {
     FragmentSpread(node) {
       const name = node.name.value;
@@ -29,7 +41,10 @@ export function trustedDocumentsFromGraphql(text: string): Record<string, string
   const out: Record<string, string> = {};
   for (const d of doc.definitions) {
     if (d.kind !== Kind.OPERATION_DEFINITION) continue;
-    const used = [...fragmentsUsed(d, fragments)].sort().map((n) => fragments.get(n)!).filter(Boolean);
+    const used = [...fragmentsUsed(d, fragments)]
+      .sort()
+      .map((n) => fragments.get(n)!)
+      .filter(Boolean);
     const single: DocumentNode = { kind: Kind.DOCUMENT, definitions: [d, ...used] };
     const printed = print(single);
     out[sha256(printed)] = printed;
@@ -42,7 +57,8 @@ export function loadTrustedDocuments(file: string): TrustedDocuments {
   const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
   const map = new Map<string, string>();
   for (const [hash, doc] of Object.entries(raw)) {
-    if (typeof doc !== 'string' || sha256(doc) !== hash) throw new Error(`${file}: entry ${hash.slice(0, 12)}… is not the sha256 of its document`);
+    if (typeof doc !== 'string' || sha256(doc) !== hash)
+      throw new Error(`${file}: entry ${hash.slice(0, 12)}… is not the sha256 of its document`);
     map.set(hash, doc);
   }
   return map;
@@ -74,7 +90,11 @@ const NOT_TRUSTED = {
 export function trustedDocumentsMiddleware(docs: TrustedDocuments) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const source: Record<string, unknown> | undefined =
-      req.method === 'GET' ? (req.query as Record<string, unknown>) : req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? (req.body as Record<string, unknown>) : undefined;
+      req.method === 'GET'
+        ? (req.query as Record<string, unknown>)
+        : req.body && typeof req.body === 'object' && !Array.isArray(req.body)
+          ? (req.body as Record<string, unknown>)
+          : undefined;
     if (!source) return next();
     const query = source.query;
     if (typeof query === 'string' && query.length) {
@@ -90,10 +110,15 @@ export function trustedDocumentsMiddleware(docs: TrustedDocuments) {
         ext = undefined;
       }
     }
-    const hash = (ext as { persistedQuery?: { sha256Hash?: unknown } } | undefined)?.persistedQuery?.sha256Hash;
+    const hash = (ext as { persistedQuery?: { sha256Hash?: unknown } } | undefined)?.persistedQuery
+      ?.sha256Hash;
     if (typeof hash === 'string' && docs.has(hash)) {
       if (req.method === 'GET') {
-        res.status(400).json({ errors: [{ message: 'Send trusted documents by POST', extensions: { code: 'BAD_REQUEST' } }] });
+        res
+          .status(400)
+          .json({
+            errors: [{ message: 'Send trusted documents by POST', extensions: { code: 'BAD_REQUEST' } }],
+          });
         return;
       }
       const body = req.body as { query?: string; extensions?: { persistedQuery?: unknown } };

@@ -12,7 +12,14 @@ let db: TestDatabase;
 
 async function seedAudit(n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
-    await inTransaction(db.dataSource, (sql) => appendAudit(sql, { actor: `user:${i}`, role: 'agent', action: 'customer.read', details: { fields: ['Trait.value'], i } }));
+    await inTransaction(db.dataSource, (sql) =>
+      appendAudit(sql, {
+        actor: `user:${i}`,
+        role: 'agent',
+        action: 'customer.read',
+        details: { fields: ['Trait.value'], i },
+      }),
+    );
   }
 }
 
@@ -20,7 +27,11 @@ async function seedAudit(n: number): Promise<void> {
 async function cli(args: string[], url: string): Promise<{ out: string; err: string; code: number }> {
   const program = new Command('touchpoint').exitOverride();
   const result = { out: '', err: '', code: 0 };
-  registerSecurityCommands(program, { out: (t) => (result.out += t), err: (t) => (result.err += t), setExitCode: (c) => (result.code = c) });
+  registerSecurityCommands(program, {
+    out: (t) => (result.out += t),
+    err: (t) => (result.err += t),
+    setExitCode: (c) => (result.code = c),
+  });
   const saved = { url: process.env.DATABASE_URL, level: process.env.LOG_LEVEL };
   process.env.DATABASE_URL = url;
   process.env.LOG_LEVEL = 'silent';
@@ -46,7 +57,9 @@ afterAll(async () => {
 describe('append-only audit log', () => {
   it('UPDATE, DELETE and TRUNCATE of audit rows fail, even for the owner of the table', async () => {
     await seedAudit(2);
-    await expect(db.dataSource.query(`UPDATE audit_event SET actor = 'someone-else'`)).rejects.toThrow(/append-only: UPDATE/);
+    await expect(db.dataSource.query(`UPDATE audit_event SET actor = 'someone-else'`)).rejects.toThrow(
+      /append-only: UPDATE/,
+    );
     await expect(db.dataSource.query(`DELETE FROM audit_event`)).rejects.toThrow(/append-only: DELETE/);
     await expect(db.dataSource.query(`TRUNCATE audit_event`)).rejects.toThrow(/append-only: TRUNCATE/);
     const [{ n }] = await db.dataSource.query(`SELECT count(*)::int AS n FROM audit_event`);
@@ -57,7 +70,9 @@ describe('append-only audit log', () => {
     const empty = await createEmptyDatabase('tpsec');
     const admin = new pg.Client({ connectionString: empty.url });
     await admin.connect();
-    await admin.query(`DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'touchpoint_app') THEN CREATE ROLE touchpoint_app LOGIN PASSWORD 'app'; END IF; END $$`);
+    await admin.query(
+      `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'touchpoint_app') THEN CREATE ROLE touchpoint_app LOGIN PASSWORD 'app'; END IF; END $$`,
+    );
     // Everything the migrations create is granted to the app, as an operator would set it up.
     await admin.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO touchpoint_app`);
     await admin.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON SEQUENCES TO touchpoint_app`);
@@ -95,7 +110,9 @@ describe('touchpoint audit verify', () => {
     expect(good.code).toBe(0);
     expect(good.out).toMatch(/audit chain intact: \d+ events verified/);
 
-    const rows: { seq: string }[] = await db.dataSource.query(`SELECT seq::text AS seq FROM audit_event ORDER BY seq`);
+    const rows: { seq: string }[] = await db.dataSource.query(
+      `SELECT seq::text AS seq FROM audit_event ORDER BY seq`,
+    );
     const victim = rows[3]!.seq;
     const qr = db.dataSource.createQueryRunner();
     await qr.connect();
@@ -120,7 +137,9 @@ describe('touchpoint audit verify', () => {
       await inTransaction(d.dataSource, async (sql) => {
         for (let i = 0; i < 3; i++) await appendAudit(sql, { actor: 'a', action: 'x', details: { i } });
       });
-      const rows: { seq: string }[] = await d.dataSource.query(`SELECT seq::text AS seq FROM audit_event ORDER BY seq`);
+      const rows: { seq: string }[] = await d.dataSource.query(
+        `SELECT seq::text AS seq FROM audit_event ORDER BY seq`,
+      );
       await d.dataSource.query(`ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_update_delete`);
       await d.dataSource.query(`DELETE FROM audit_event WHERE seq = $1`, [rows[1]!.seq]);
       const r = await verifyAuditChain(d.dataSource);

@@ -26,7 +26,16 @@ let schema: GraphQLSchema;
 let ids: { customer: string; recA: string; recB: string };
 
 /** Every personal value seeded: none may appear in an answer to a role the table masks or denies. */
-const SECRETS = ['ada.lovelace@example.com', 'lovelace', '+447911123456', '07911 123456', '7911123456', 'invoice 42 secret', 'subject-secret', 'Babbage St'];
+const SECRETS = [
+  'ada.lovelace@example.com',
+  'lovelace',
+  '+447911123456',
+  '07911 123456',
+  '7911123456',
+  'invoice 42 secret',
+  'subject-secret',
+  'Babbage St',
+];
 
 /** Root fields the generator uses, with arguments that reach the seeded customer. */
 const ROOTS: Record<string, () => string> = {
@@ -41,7 +50,9 @@ const ROOTS: Record<string, () => string> = {
 
 /** Builds a random selection over the real schema, drawing choices from `rand`. */
 function selection(type: GraphQLObjectType, depth: number, rand: () => number): string {
-  const fields = Object.values(type.getFields()).filter((f) => f.args.every((a) => !isNonNullType(a.type) || a.defaultValue !== undefined));
+  const fields = Object.values(type.getFields()).filter((f) =>
+    f.args.every((a) => !isNonNullType(a.type) || a.defaultValue !== undefined),
+  );
   const chosen: string[] = [];
   for (const f of fields) {
     if (rand() % 3 === 0) continue;
@@ -62,7 +73,13 @@ function fieldText(f: GraphQLField<unknown, unknown>, depth: number, rand: () =>
   return `${f.name} ${selection(named, depth + 1, rand)}`;
 }
 
-function check(principal: Principal, type: GraphQLObjectType, value: unknown, problems: string[], path: string): void {
+function check(
+  principal: Principal,
+  type: GraphQLObjectType,
+  value: unknown,
+  problems: string[],
+  path: string,
+): void {
   if (value === null || value === undefined) return;
   if (Array.isArray(value)) {
     value.forEach((v, i) => check(principal, type, v, problems, `${path}.${i}`));
@@ -76,7 +93,12 @@ function check(principal: Principal, type: GraphQLObjectType, value: unknown, pr
     if (row?.personal && v !== null) {
       const access = row.access[principal];
       if (access === 'deny') problems.push(`${path}.${key}: ${principal} got a value the table denies`);
-      if (access === 'mask' && !JSON.stringify(v).includes('•') && JSON.stringify(v) !== '{}' && JSON.stringify(v) !== '""') {
+      if (
+        access === 'mask' &&
+        !JSON.stringify(v).includes('•') &&
+        JSON.stringify(v) !== '{}' &&
+        JSON.stringify(v) !== '""'
+      ) {
         problems.push(`${path}.${key}: ${principal} got an unmasked value ${JSON.stringify(v)}`);
       }
     }
@@ -114,14 +136,25 @@ beforeAll(async () => {
     `INSERT INTO identity_link (from_record_id, to_record_id, rule, evidence, actor) VALUES ($1, $2, 'manual_merge', $3, 'user:test')`,
     [recA, recB, JSON.stringify({ email: 'ada.lovelace@example.com', phone: '+447911123456' })],
   );
-  await db.dataSource.query(`INSERT INTO match_suggestion (record_a, record_b, reason, score, evidence) VALUES ($1, $2, 'probabilistic', 9.5, $3)`, [
-    recA,
-    recB,
-    JSON.stringify({ lastName: 'Lovelace', phone: '07911 123456' }),
+  await db.dataSource.query(
+    `INSERT INTO match_suggestion (record_a, record_b, reason, score, evidence) VALUES ($1, $2, 'probabilistic', 9.5, $3)`,
+    [recA, recB, JSON.stringify({ lastName: 'Lovelace', phone: '07911 123456' })],
+  );
+  const interaction = await createInteraction(db.dataSource, {
+    customerId: customer,
+    system: 'voice',
+    externalId: 'i-1',
+    occurredAt: new Date('2026-01-01T10:00:00Z'),
+    summary: 'Ada: invoice 42 secret',
+  });
+  await db.dataSource.query(`UPDATE interaction SET attributes = $2 WHERE id = $1`, [
+    interaction,
+    JSON.stringify({ callerId: '07911 123456', minutes: 3 }),
   ]);
-  const interaction = await createInteraction(db.dataSource, { customerId: customer, system: 'voice', externalId: 'i-1', occurredAt: new Date('2026-01-01T10:00:00Z'), summary: 'Ada: invoice 42 secret' });
-  await db.dataSource.query(`UPDATE interaction SET attributes = $2 WHERE id = $1`, [interaction, JSON.stringify({ callerId: '07911 123456', minutes: 3 })]);
-  await db.dataSource.query(`INSERT INTO conversation (system, external_id, customer_id, channel, status, subject, opened_at) VALUES ('desk', 't-1', $1, 'email', 'open', 'subject-secret', now())`, [customer]);
+  await db.dataSource.query(
+    `INSERT INTO conversation (system, external_id, customer_id, channel, status, subject, opened_at) VALUES ('desk', 't-1', $1, 'email', 'open', 'subject-secret', now())`,
+    [customer],
+  );
   ids = { customer, recA, recB };
 });
 
@@ -152,19 +185,26 @@ describe('field policy over the real schema (property)', () => {
           const ctx = createRequestContext(services, 'prop');
           ctx.role = principal === 'anonymous' ? null : principal;
           ctx.actor = principal;
-          attachRequestSecurity(ctx, { purpose: 'property test', method: principal === 'anonymous' ? 'anonymous' : 'api-key' });
+          attachRequestSecurity(ctx, {
+            purpose: 'property test',
+            method: principal === 'anonymous' ? 'anonymous' : 'api-key',
+          });
           const result = await execute({ schema, document: parse(query), contextValue: ctx });
           const text = JSON.stringify(result.data ?? {}).toLowerCase();
           if (SECRETS.some((s) => text.includes(s.toLowerCase()))) withPersonal += 1;
           const problems: string[] = [];
           check(principal, queryType, result.data, problems, '');
-          const everyPersonalRestricted = Object.values(POLICY).every((r) => !r.personal || r.access[principal] !== 'allow');
+          const everyPersonalRestricted = Object.values(POLICY).every(
+            (r) => !r.personal || r.access[principal] !== 'allow',
+          );
           if (everyPersonalRestricted) {
-            for (const s of SECRETS) if (text.includes(s.toLowerCase())) problems.push(`${principal} saw "${s}"`);
+            for (const s of SECRETS)
+              if (text.includes(s.toLowerCase())) problems.push(`${principal} saw "${s}"`);
           }
           for (const e of result.errors ?? []) {
             const code = e.extensions?.code;
-            if (code !== 'FORBIDDEN' && code !== 'UNAUTHENTICATED') problems.push(`unexpected error ${String(code)}: ${e.message}`);
+            if (code !== 'FORBIDDEN' && code !== 'UNAUTHENTICATED')
+              problems.push(`unexpected error ${String(code)}: ${e.message}`);
           }
           if (problems.length) throw new Error(`${query}\n${problems.join('\n')}`);
         },

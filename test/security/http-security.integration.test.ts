@@ -31,7 +31,10 @@ let issuer: string;
 let signingKey: JoseKey;
 let otherKey: JoseKey;
 
-async function jwt(claims: Record<string, unknown>, opts: { key?: JoseKey; exp?: string | number; aud?: string } = {}): Promise<string> {
+async function jwt(
+  claims: Record<string, unknown>,
+  opts: { key?: JoseKey; exp?: string | number; aud?: string } = {},
+): Promise<string> {
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
     .setIssuer(issuer)
@@ -43,7 +46,15 @@ async function jwt(claims: Record<string, unknown>, opts: { key?: JoseKey; exp?:
 }
 
 async function start(options: Partial<SecurityOptions>, production = false): Promise<RunningHttpServer> {
-  const security = createSecurity({ services, dataSource: db.dataSource, log: services.log, production, demo: false, rateLimit: false, ...options });
+  const security = createSecurity({
+    services,
+    dataSource: db.dataSource,
+    log: services.log,
+    production,
+    demo: false,
+    rateLimit: false,
+    ...options,
+  });
   const server = await startHttpServer({ services, host: '127.0.0.1', port: 0, production, security });
   servers.push(server);
   return server;
@@ -65,7 +76,10 @@ async function post(server: RunningHttpServer, body: unknown, headers: Record<st
   return { status: res.status, headers: res.headers, body: json as { data?: any; errors?: any } };
 }
 
-const as = (role: Role, extra: Record<string, string> = {}) => ({ authorization: `Bearer ${keys[role]}`, ...extra });
+const as = (role: Role, extra: Record<string, string> = {}) => ({
+  authorization: `Bearer ${keys[role]}`,
+  ...extra,
+});
 
 const CUSTOMER_Q = `query C($id: ID!) { customer(id: $id) { id traits { name value } identities { kind value rawValue } timeline(first: 5) { edges { node { id summary } } } } }`;
 
@@ -107,8 +121,15 @@ beforeAll(async () => {
       { kind: 'phone', value: '+447700900123', raw: '07700 900123' },
     ],
   });
-  await createInteraction(db.dataSource, { customerId, system: 'crm', externalId: 'i-1', occurredAt: new Date('2026-01-01T10:00:00Z'), summary: 'Ada asked about invoice 42' });
-  for (const role of ['agent', 'supervisor', 'analyst', 'integrator', 'admin'] as Role[]) keys[role] = (await createApiKey(db.dataSource, { name: `${role} test`, role })).key;
+  await createInteraction(db.dataSource, {
+    customerId,
+    system: 'crm',
+    externalId: 'i-1',
+    occurredAt: new Date('2026-01-01T10:00:00Z'),
+    summary: 'Ada asked about invoice 42',
+  });
+  for (const role of ['agent', 'supervisor', 'analyst', 'integrator', 'admin'] as Role[])
+    keys[role] = (await createApiKey(db.dataSource, { name: `${role} test`, role })).key;
 
   const pair = await generateKeyPair('RS256');
   signingKey = pair.privateKey;
@@ -151,7 +172,10 @@ describe('authentication', () => {
 
   it('a wrong, revoked, wrongly signed, expired or wrong-audience credential gets 401 with one message', async () => {
     const revoked = await createApiKey(db.dataSource, { name: 'leaked', role: 'admin' });
-    expect((await post(secured, { query: '{ health { status } }' }, { authorization: `Bearer ${revoked.key}` })).status).toBe(200);
+    expect(
+      (await post(secured, { query: '{ health { status } }' }, { authorization: `Bearer ${revoked.key}` }))
+        .status,
+    ).toBe(200);
     await revokeApiKey(db.dataSource, revoked.info.id);
     const beforeBad = resolverCalls;
     const bad = [
@@ -183,8 +207,15 @@ describe('field access by role', () => {
     const r = await post(secured, { query: CUSTOMER_Q, variables: { id: customerId } }, as('agent'));
     expect(r.body.errors).toBeUndefined();
     const c = r.body.data.customer;
-    expect(c.traits).toEqual(expect.arrayContaining([{ name: 'email', value: 'ada.lovelace@example.com' }, { name: 'phone', value: '+447700900123' }]));
-    expect(c.identities).toEqual(expect.arrayContaining([{ kind: 'PHONE', value: '+447700900123', rawValue: '07700 900123' }]));
+    expect(c.traits).toEqual(
+      expect.arrayContaining([
+        { name: 'email', value: 'ada.lovelace@example.com' },
+        { name: 'phone', value: '+447700900123' },
+      ]),
+    );
+    expect(c.identities).toEqual(
+      expect.arrayContaining([{ kind: 'PHONE', value: '+447700900123', rawValue: '07700 900123' }]),
+    );
     expect(c.timeline.edges[0].node.summary).toBe('Ada asked about invoice 42');
   });
 
@@ -199,17 +230,25 @@ describe('field access by role', () => {
         { name: 'firstName', value: 'A•••' },
       ]),
     );
-    expect(c.identities).toEqual(expect.arrayContaining([{ kind: 'EMAIL', value: 'a•••@e•••.com', rawValue: 'A•••@E•••.com' }]));
+    expect(c.identities).toEqual(
+      expect.arrayContaining([{ kind: 'EMAIL', value: 'a•••@e•••.com', rawValue: 'A•••@E•••.com' }]),
+    );
     expect(c.timeline.edges[0].node.summary).toBe('A•••');
     expect(JSON.stringify(r.body)).not.toMatch(/lovelace|900123|invoice/);
   });
 
   it('a forbidden field gets FORBIDDEN on that field while the rest of the query answers', async () => {
-    const r = await post(secured, { query: `{ health { status } customer(id: "${customerId}") { id traits { name value } } }` }, as('integrator'));
+    const r = await post(
+      secured,
+      { query: `{ health { status } customer(id: "${customerId}") { id traits { name value } } }` },
+      as('integrator'),
+    );
     expect(r.status).toBe(200);
     expect(r.body.data.health.status).toBe('ok');
     expect(r.body.data.customer.id).toBe(customerId);
-    expect(r.body.data.customer.traits.every((t: { name: string; value: unknown }) => t.name && t.value === null)).toBe(true);
+    expect(
+      r.body.data.customer.traits.every((t: { name: string; value: unknown }) => t.name && t.value === null),
+    ).toBe(true);
     expect(r.body.errors.length).toBe(3);
     for (const e of r.body.errors) {
       expect(e.extensions.code).toBe('FORBIDDEN');
@@ -218,18 +257,31 @@ describe('field access by role', () => {
   });
 
   it('mutations by role: only admin erases, agents may not merge; no resolver runs for a refused mutation', async () => {
-    const erase = await post(secured, { query: `mutation { eraseCustomer(customerId: "${customerId}") { customerId } }` }, as('supervisor'));
+    const erase = await post(
+      secured,
+      { query: `mutation { eraseCustomer(customerId: "${customerId}") { customerId } }` },
+      as('supervisor'),
+    );
     expect(erase.body.errors[0].extensions.code).toBe('FORBIDDEN');
-    const merge = await post(secured, { query: `mutation { mergeCustomers(a: "${customerId}", b: "${customerId}") { customerId } }` }, as('agent'));
+    const merge = await post(
+      secured,
+      { query: `mutation { mergeCustomers(a: "${customerId}", b: "${customerId}") { customerId } }` },
+      as('agent'),
+    );
     expect(merge.body.errors[0].extensions.code).toBe('FORBIDDEN');
-    const count: { n: number }[] = await db.dataSource.query(`SELECT count(*)::int AS n FROM customer WHERE id = $1`, [customerId]);
+    const count: { n: number }[] = await db.dataSource.query(
+      `SELECT count(*)::int AS n FROM customer WHERE id = $1`,
+      [customerId],
+    );
     expect(count[0]!.n).toBe(1);
   });
 });
 
 describe('read audit', () => {
   it('writes one hash-chained event per customer per request with actor, role, purpose and fields', async () => {
-    const before: { n: number }[] = await db.dataSource.query(`SELECT count(*)::int AS n FROM audit_event WHERE action = 'customer.read'`);
+    const before: { n: number }[] = await db.dataSource.query(
+      `SELECT count(*)::int AS n FROM audit_event WHERE action = 'customer.read'`,
+    );
     // The same customer twice in one request (aliases): still one event.
     const q = `{ a: customer(id: "${customerId}") { traits { value } } b: customer(id: "${customerId}") { identities { value } } }`;
     await post(secured, { query: q }, as('agent', { 'x-purpose': 'ticket 5512' }));
@@ -244,7 +296,9 @@ describe('read audit', () => {
     expect(last.hash).toMatch(/^[0-9a-f]{64}$/);
     // No personal field read: no audit event.
     await post(secured, { query: `{ customer(id: "${customerId}") { id recordCount } }` }, as('agent'));
-    const after: { n: number }[] = await db.dataSource.query(`SELECT count(*)::int AS n FROM audit_event WHERE action = 'customer.read'`);
+    const after: { n: number }[] = await db.dataSource.query(
+      `SELECT count(*)::int AS n FROM audit_event WHERE action = 'customer.read'`,
+    );
     expect(after[0]!.n).toBe(rows.length);
   });
 });
@@ -272,7 +326,11 @@ describe('query limits (refused at validation, zero resolver calls)', () => {
 
   it('too deep (with a lower depth limit, since the schema itself has no cycles deeper than 8)', async () => {
     const shallow = await start({ limits: { maxDepth: 3 } });
-    const r = await post(shallow, { query: `{ customer(id: "${customerId}") { timeline { edges { node { id } } } } }` }, as('admin'));
+    const r = await post(
+      shallow,
+      { query: `{ customer(id: "${customerId}") { timeline { edges { node { id } } } } }` },
+      as('admin'),
+    );
     expect(r.status).toBe(400);
     expect(r.body.errors[0].message).toContain('is nested 5 deep; the limit is 3');
     expect(resolverCalls).toBe(0);
@@ -283,7 +341,11 @@ describe('query limits (refused at validation, zero resolver calls)', () => {
     const r = await post(secured, { query: huge }, as('admin'));
     expect(r.status).toBe(400);
     expect(JSON.stringify(r.body)).toMatch(/more th\w+ 4000 tokens/);
-    const batch = await post(secured, [{ query: '{ health { status } }' }, { query: '{ health { status } }' }], as('admin'));
+    const batch = await post(
+      secured,
+      [{ query: '{ health { status } }' }, { query: '{ health { status } }' }],
+      as('admin'),
+    );
     expect(batch.status).toBe(400);
     expect(resolverCalls).toBe(0);
   });
@@ -291,7 +353,11 @@ describe('query limits (refused at validation, zero resolver calls)', () => {
 
 describe('CSRF prevention', () => {
   it('refuses a text/plain POST and a GET mutation without a preflight header', async () => {
-    const plain = await fetch(secured.graphqlUrl, { method: 'POST', headers: { 'content-type': 'text/plain', ...as('admin') }, body: JSON.stringify({ query: '{ health { status } }' }) });
+    const plain = await fetch(secured.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', ...as('admin') },
+      body: JSON.stringify({ query: '{ health { status } }' }),
+    });
     expect(plain.status).toBe(400);
     expect(await plain.text()).toMatch(/CSRF|preflight/i);
     const url = `${secured.graphqlUrl}?query=${encodeURIComponent(`mutation { eraseCustomer(customerId: "${customerId}") { customerId } }`)}`;
@@ -313,21 +379,45 @@ describe('production', () => {
 
   it('answers trusted documents (by text or by hash) and refuses every other document before parsing', async () => {
     expect((await post(prod, { query: trusted }, as('agent'))).body.data.health.status).toBe('ok');
-    const byHash = await post(prod, { extensions: { persistedQuery: { version: 1, sha256Hash: sha256(trusted) } } }, as('agent'));
+    const byHash = await post(
+      prod,
+      { extensions: { persistedQuery: { version: 1, sha256Hash: sha256(trusted) } } },
+      as('agent'),
+    );
     expect(byHash.body.data.health.status).toBe('ok');
     resolverCalls = 0;
-    for (const query of ['{ health { status database } }', `{ customer(id: "${customerId}") { id } }`, '{ __schema { types { name } } }']) {
+    for (const query of [
+      '{ health { status database } }',
+      `{ customer(id: "${customerId}") { id } }`,
+      '{ __schema { types { name } } }',
+    ]) {
       const r = await post(prod, { query }, as('admin'));
       expect(r.status).toBe(400);
       expect(r.body.errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_IN_LIST');
     }
-    expect((await post(prod, { extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } } }, as('admin'))).status).toBe(400);
+    expect(
+      (
+        await post(
+          prod,
+          { extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } } },
+          as('admin'),
+        )
+      ).status,
+    ).toBe(400);
     expect(resolverCalls).toBe(0);
   });
 
   it('hides introspection and field suggestions', async () => {
     const doc = '{ health { statuss } }';
-    const withDoc = await start({ trustedDocuments: new Map([[sha256(doc), doc], [sha256('{ __schema { queryType { name } } }'), '{ __schema { queryType { name } } }']]) }, true);
+    const withDoc = await start(
+      {
+        trustedDocuments: new Map([
+          [sha256(doc), doc],
+          [sha256('{ __schema { queryType { name } } }'), '{ __schema { queryType { name } } }'],
+        ]),
+      },
+      true,
+    );
     const r = await post(withDoc, { query: doc }, as('admin'));
     expect(JSON.stringify(r.body)).not.toMatch(/Did you mean/);
     const intro = await post(withDoc, { query: '{ __schema { queryType { name } } }' }, as('admin'));
@@ -354,34 +444,59 @@ describe('rate limit by query cost, shared through Postgres', () => {
 describe('the demo', () => {
   it('is open to anonymous callers and says so in health', async () => {
     const demo = await start({ demo: true });
-    const r = await post(demo, { query: `{ health { access } customer(id: "${customerId}") { traits { name value } } }` });
+    const r = await post(demo, {
+      query: `{ health { access } customer(id: "${customerId}") { traits { name value } } }`,
+    });
     expect(r.body.errors).toBeUndefined();
     expect(r.body.data.health.access).toMatch(/^open \(DEMO/);
-    expect(r.body.data.customer.traits).toEqual(expect.arrayContaining([{ name: 'email', value: 'ada.lovelace@example.com' }]));
+    expect(r.body.data.customer.traits).toEqual(
+      expect.arrayContaining([{ name: 'email', value: 'ada.lovelace@example.com' }]),
+    );
   });
 });
 
 describe('erasure', () => {
   it('is admin-only, lists sources to notify, and scrubs inbox and dead-letter payloads that name the person', async () => {
-    const victim = await createCustomer(db.dataSource, { traits: { email: { value: 'grace.hopper@example.org', source: 'crm', rule: 'x' } } });
-    await createSourceRecord(db.dataSource, { customerId: victim, system: 'zendesk', externalId: 'zd-77', identifiers: [{ kind: 'email', value: 'grace.hopper@example.org' }] });
+    const victim = await createCustomer(db.dataSource, {
+      traits: { email: { value: 'grace.hopper@example.org', source: 'crm', rule: 'x' } },
+    });
+    await createSourceRecord(db.dataSource, {
+      customerId: victim,
+      system: 'zendesk',
+      externalId: 'zd-77',
+      identifiers: [{ kind: 'email', value: 'grace.hopper@example.org' }],
+    });
     await db.dataSource.query(
       `INSERT INTO inbox_event (connector_instance, event_id, payload, status, last_error) VALUES
         ('zendesk', 'e1', $1, 'dead', 'bad row for GRACE.HOPPER@example.org'), ('zendesk', 'e2', $2, 'applied', NULL), ('zendesk', 'e3', $3, 'pending', NULL)`,
-      [JSON.stringify({ user: { email: 'Grace.Hopper@example.org' } }), JSON.stringify({ requester: 'zd-77' }), JSON.stringify({ user: { email: 'someone@else.org' } })],
+      [
+        JSON.stringify({ user: { email: 'Grace.Hopper@example.org' } }),
+        JSON.stringify({ requester: 'zd-77' }),
+        JSON.stringify({ user: { email: 'someone@else.org' } }),
+      ],
     );
-    const r = await post(secured, { query: `mutation { eraseCustomer(customerId: "${victim}") { customerId notify { system externalId } } }` }, as('admin'));
+    const r = await post(
+      secured,
+      {
+        query: `mutation { eraseCustomer(customerId: "${victim}") { customerId notify { system externalId } } }`,
+      },
+      as('admin'),
+    );
     expect(r.body.errors).toBeUndefined();
     expect(r.body.data.eraseCustomer.notify).toEqual([{ system: 'zendesk', externalId: 'zd-77' }]);
-    const inbox: { eventId: string; payload: unknown; lastError: string | null }[] = await db.dataSource.query(
-      `SELECT event_id AS "eventId", payload, last_error AS "lastError" FROM inbox_event ORDER BY event_id`,
-    );
+    const inbox: { eventId: string; payload: unknown; lastError: string | null }[] =
+      await db.dataSource.query(
+        `SELECT event_id AS "eventId", payload, last_error AS "lastError" FROM inbox_event ORDER BY event_id`,
+      );
     expect(inbox).toEqual([
       { eventId: 'e1', payload: { erased: true }, lastError: 'scrubbed: the person was erased' },
       { eventId: 'e2', payload: { erased: true }, lastError: null },
       { eventId: 'e3', payload: { user: { email: 'someone@else.org' } }, lastError: null },
     ]);
-    const audit: { role: string }[] = await db.dataSource.query(`SELECT role FROM audit_event WHERE action = 'customer.erased' AND customer_id = $1`, [victim]);
+    const audit: { role: string }[] = await db.dataSource.query(
+      `SELECT role FROM audit_event WHERE action = 'customer.erased' AND customer_id = $1`,
+      [victim],
+    );
     expect(audit).toEqual([{ role: 'admin' }]);
   });
 });
