@@ -66,7 +66,16 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const schema = await buildHubSchema();
   const security = options.security ?? defaultSecurity(services, options.production);
   // Subscriptions (graphql-ws) on the same port and path as queries.
-  const wsServer = new WebSocketServer({ server, path: '/graphql' });
+  // noServer: the WebSocket server must not re-emit the HTTP server's listen errors (a taken PORT
+  // is reported once, by the hub, as one line).
+  const wsServer = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req, socket, head) => {
+    if (new URL(req.url ?? '/', 'http://localhost').pathname !== '/graphql') {
+      socket.destroy();
+      return;
+    }
+    wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req));
+  });
   const wsCleanup = useServer(
     {
       schema,
