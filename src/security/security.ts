@@ -73,7 +73,15 @@ export interface HubSecurity {
   httpHandlers: RequestHandler[];
   /** Call in Apollo's context function: sets actor, role and purpose on the new context. */
   applyToContext(ctx: RequestContext, res: Response): void;
-  /** For other transports (graphql-ws): the principal for a bearer credential, or null when invalid. */
+  /**
+   * For graphql-ws: authenticates `connectionParams.authorization` (or `apiKey`) onto a new
+   * context; false means close the connection (4401). Call `operationRefusal` in onSubscribe too.
+   */
+  applyToConnection(
+    ctx: RequestContext,
+    connectionParams: Readonly<Record<string, unknown>> | undefined,
+  ): Promise<boolean>;
+  /** For other transports: the principal for a bearer credential, or null when invalid. */
   authenticate(credential: string | undefined): Promise<RequestPrincipal | null>;
 }
 
@@ -298,6 +306,21 @@ export function createSecurity(options: SecurityOptions): HubSecurity {
       });
     },
     authenticate,
+    async applyToConnection(ctx, params) {
+      const raw = params?.authorization ?? params?.Authorization ?? params?.apiKey;
+      const credential = typeof raw === 'string' ? (/^Bearer\s+(\S+)\s*$/i.exec(raw)?.[1] ?? raw) : undefined;
+      const principal = await authenticate(credential);
+      if (!principal) return false;
+      ctx.actor = principal.actor;
+      ctx.role = principal.role;
+      const purpose = params?.purpose;
+      attachRequestSecurity(ctx, {
+        purpose: typeof purpose === 'string' && purpose.trim() ? purpose.trim().slice(0, 200) : null,
+        method: principal.method,
+        rateKey: principal.actor,
+      });
+      return true;
+    },
   };
 }
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { defaultFieldResolver, isObjectType, type GraphQLFieldResolver } from 'graphql';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey as JoseKey } from 'jose';
 import { PgEventHub } from '../../src/events/event-hub.js';
-import { createServices, type AppServices } from '../../src/graphql/context.js';
+import { createRequestContext, createServices, type AppServices } from '../../src/graphql/context.js';
 import { buildHubSchema } from '../../src/graphql/schema.js';
 import { startHttpServer, type RunningHttpServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -199,6 +199,30 @@ describe('authentication', () => {
     const token = await jwt({ roles: ['supervisor'] });
     const r = await post(secured, { query: '{ health { access } }' }, { authorization: `Bearer ${token}` });
     expect(r.body.data.health.access).toBe('secured (authenticated as supervisor by oidc)');
+  });
+});
+
+describe('graphql-ws connections', () => {
+  it('authenticate from connectionParams like HTTP requests do', async () => {
+    const security = createSecurity({
+      services,
+      dataSource: db.dataSource,
+      log: services.log,
+      production: false,
+      demo: false,
+      rateLimit: false,
+    });
+    const ctx = createRequestContext(services, 'ws-1');
+    expect(await security.applyToConnection(ctx, { authorization: `Bearer ${keys.analyst}` })).toBe(true);
+    expect([ctx.role, ctx.actor.startsWith('key:')]).toEqual(['analyst', true]);
+    expect(
+      await security.applyToConnection(createRequestContext(services, 'ws-2'), {
+        authorization: 'Bearer tpk_nope',
+      }),
+    ).toBe(false);
+    const anon = createRequestContext(services, 'ws-3');
+    expect(await security.applyToConnection(anon, {})).toBe(true);
+    expect(anon.role).toBeNull();
   });
 });
 
