@@ -352,7 +352,8 @@ export async function startSimulator(options: ZendeskSimulatorOptions): Promise<
         .list({ includeDeleted: true })
         .filter((r) => {
           const ms = r.updatedAt.getTime();
-          if (ms > horizon) return false; // the last minute is left for the next call
+          // the last minute is left for the next call (lag 0: no holdback; the store clock may run a few ms ahead)
+          if (lagMs > 0 && ms > horizon) return false;
           return ms > from.ms || (ms === from.ms && from.id !== '~' && idOrder(r.id, from.id) > 0);
         })
         .sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime() || idOrder(a.id, b.id));
