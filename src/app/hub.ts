@@ -10,6 +10,7 @@ import { webhookWorkerStarter } from '../jobs/inbox-worker.starter.js';
 import { webhookInstancesFrom } from '../webhooks/ingest-instances.adapter.js';
 import { createWebhookRouter } from '../webhooks/webhook.router.js';
 import type { Logger } from '../log/logger.js';
+import { securityFromConfig } from '../security/security.js';
 import { VERSION } from '../version.js';
 
 export interface Hub {
@@ -87,6 +88,7 @@ export async function startHub(config: LoadedConfig, log: Logger): Promise<Hub> 
         host: config.host,
         port: config.port,
         production: config.environment === 'production',
+        security: securityFromConfig(config, services),
         mount: (app) =>
           app.use(
             createWebhookRouter({

@@ -11,6 +11,7 @@ import { registerIdentityCommands } from '../identity/evaluate/identity.command.
 import { registerIngestCommands } from '../ingest/ingest.commands.js';
 import { registerDeadLetterCommands } from '../jobs/dead-letters.command.js';
 import { webhookWorkerStarter } from '../jobs/inbox-worker.starter.js';
+import { registerSecurityCommands } from '../security/security.commands.js';
 import { printHubSchema } from '../graphql/schema.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { PROJECT_ROOT, VERSION } from '../version.js';
@@ -187,6 +188,7 @@ program
 
 registerIngestCommands(program, { registry: connectors, startWorkers: webhookWorkerStarter() });
 registerIdentityCommands(program);
+registerSecurityCommands(program);
 registerDeadLetterCommands(program, {
   async withDataSource(work) {
     const cfg = config();

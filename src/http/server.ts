@@ -6,13 +6,14 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import type { GraphQLFormattedError } from 'graphql';
+import { getOperationAST, GraphQLError, parse, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import { databaseReady } from '../db/database.js';
 import { createRequestContext, type AppServices, type RequestContext } from '../graphql/context.js';
 import { ERROR_CODES } from '../graphql/errors.js';
 import { buildHubSchema } from '../graphql/schema.js';
 import { liveReportPlugin } from '../live/live-report.plugin.js';
-import { defaultSecurity, type HubSecurity } from '../security/security.js';
+import { principalOf } from '../security/request-security.js';
+import { defaultSecurity, operationRefusal, type HubSecurity } from '../security/security.js';
 
 export interface HttpServerOptions {
   services: AppServices;
@@ -79,7 +80,28 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const wsCleanup = useServer(
     {
       schema,
-      context: () => createRequestContext(services, crypto.randomUUID()),
+      // Each connection authenticates once (connectionParams.authorization or apiKey); every
+      // subscription on it runs as that principal, refused up front when its role may not use it.
+      onConnect: async (ctx) => {
+        const rc = createRequestContext(services, crypto.randomUUID());
+        if (!(await security.applyToConnection(rc, ctx.connectionParams))) return false;
+        (ctx.extra as { requestContext?: RequestContext }).requestContext = rc;
+        return true;
+      },
+      context: (ctx) => (ctx.extra as { requestContext?: RequestContext }).requestContext ?? createRequestContext(services, crypto.randomUUID()),
+      onSubscribe: (ctx, _id, payload) => {
+        const rc = (ctx.extra as { requestContext?: RequestContext }).requestContext;
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (err) {
+          return [err instanceof GraphQLError ? err : new GraphQLError('the subscription document does not parse')];
+        }
+        const op = getOperationAST(document, payload.operationName ?? undefined);
+        if (!op) return [new GraphQLError('the document has no operation with that name')];
+        const refusal = rc ? operationRefusal(document, op, principalOf(rc)) : null;
+        return refusal ? [refusal] : undefined;
+      },
     },
     wsServer,
   );

@@ -95,6 +95,7 @@ export const POLICY: Record<string, PolicyRow> = {
   'Subscription.customerTimeline': row('D A A D D A', 'Live interactions of a customer'),
   'Subscription.customerChanged': row('D A A D A A', 'Merges, splits, erasures'),
 
+  'Customer.billing': row('D A A D D A', 'Open balance and overdue invoices, live from billing (money: denied, not masked)'),
   'Trait.value': personalJson('D A A M D A', 'Golden-record value (name, email, phone, address...)', 'name'),
   'Identity.value': personalScalar('D A A M M A', 'Normalised identifier', 'kind'),
   'Identity.rawValue': personalScalar('D A A M M A', 'Identifier as the source wrote it', 'kind'),

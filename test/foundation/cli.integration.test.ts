@@ -15,8 +15,9 @@ function expectOneLineError(result: { code: number | null; stderr: string }, pat
   expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
 }
 
-async function graphql(url: string, query: string): Promise<any> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+async function graphql(url: string, query: string, key?: string): Promise<any> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) };
+  const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query }) });
   return res.json();
 }
 
@@ -128,11 +129,15 @@ describe('serve on an embedded Postgres', () => {
       expect(await first.exited).toBe(0);
       expect(postgresProcessesFor(pgDir)).toEqual([]);
 
+      // Outside the demo, customer data needs a credential: an API key made by the CLI.
+      const created = await runCli(['keys', 'create', '--role', 'agent', '--name', 'restart-test'], { DATA_DIR: dataDir });
+      expect(created.code).toBe(0);
+      const key = created.stdout.split('\n')[1]!.trim();
       const second = startServe([], env);
       const url2 = await second.ready;
-      expect((await graphql(url2, `{ customer(id: "11111111-1111-4111-8111-111111111111") { id } }`)).data.customer).toEqual({
-        id: '11111111-1111-4111-8111-111111111111',
-      });
+      const q = `{ customer(id: "11111111-1111-4111-8111-111111111111") { id } }`;
+      expect((await graphql(url2, q)).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+      expect((await graphql(url2, q, key)).data.customer).toEqual({ id: '11111111-1111-4111-8111-111111111111' });
       second.child.kill('SIGTERM');
       expect(await second.exited).toBe(0);
       expect(postgresProcessesFor(pgDir)).toEqual([]);
