@@ -19,6 +19,9 @@ export class ApplyValidationError extends Error {
   override name = 'ApplyValidationError';
 }
 
+/** resolvePerson's answer for a person who was erased (suppressed). */
+export const SUPPRESSED = Symbol('suppressed');
+
 export interface ApplyOutcome {
   people: { applied: number; skipped: number };
   employees: { applied: number; unchanged: number };
@@ -292,7 +295,7 @@ export class ApplyService {
     system: string,
     ref: PersonRef,
     out: ApplyOutcome,
-  ): Promise<ResolvedPerson | null> {
+  ): Promise<ResolvedPerson | null | typeof SUPPRESSED> {
     const objectType = ref.objectType;
     const externalId = ref.externalId;
     if (objectType && externalId) {
@@ -337,7 +340,8 @@ export class ApplyService {
       identifiers: rawIds,
     };
     const r = await this.identity.applyPersonIn(sql, system, person);
-    if (!r.sourceRecordId) return null; // suppressed (erased person): the touch is kept unattached
+    if (r.skipped === 'suppressed') return SUPPRESSED; // an erased person: their touches are not stored
+    if (!r.sourceRecordId) return null;
     return { sourceRecordId: r.sourceRecordId, customerId: r.customerId };
   }
 
@@ -450,7 +454,13 @@ export class ApplyService {
       );
     }
 
-    let person = i.person ? await this.resolvePerson(sql, system, i.person, out) : null;
+    const resolved = i.person ? await this.resolvePerson(sql, system, i.person, out) : null;
+    if (resolved === SUPPRESSED) {
+      // Erased people stay erased: nothing of this touch (summary, attributes, thread) is kept.
+      out.people.skipped++;
+      return;
+    }
+    let person = resolved;
     const handledBy = await this.resolveEmployee(sql, system, i.handledBy);
     const conversation = i.conversation
       ? await this.applyConversation(sql, system, i.conversation, person, occurredAt, out)
