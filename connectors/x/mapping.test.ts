@@ -5,14 +5,17 @@ import type { XDmEvent, XListResponse, XPost } from './client.js';
 const load = <T>(name: string) =>
   JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as XListResponse<T>;
 
-test('a recorded mention page maps to an inbound public post by the author, identified by user id, handle as trait', () => {
+test('a recorded mention page maps to an inbound public post by the author, identified by user id and current handle', () => {
   const page = load<XPost>('mentions-page.json');
   const out = mapMention({ post: page.data![0]!, author: page.includes!.users![0]! });
   expect(out.people).toEqual([
     expect.objectContaining({
       objectType: 'user',
       externalId: '2244994945',
-      identifiers: [{ kind: 'social', namespace: 'x', value: '2244994945' }],
+      identifiers: [
+        { kind: 'social', namespace: 'x', value: '2244994945' },
+        { kind: 'social', namespace: 'x:handle', value: 'ada_l' },
+      ],
       traits: { xHandle: 'ada_l', displayName: 'Ada Lovelace', city: 'London' },
     }),
   ]);

@@ -21,7 +21,12 @@ export interface XDmItem {
 
 export const X_PERSON_OBJECT = 'user';
 
-/** The X user id is the identity (stable); the handle can change, so it is only a trait. */
+/**
+ * The X user id is the identity (stable). The current handle is also stated, in the `x:handle`
+ * namespace, because that is what CRMs store (HubSpot's twitterhandle): it joins the X account
+ * to the CRM contact while both say the same handle; the user id keeps the account stable after
+ * a rename.
+ */
 export function mapXUser(user: XUser): CanonicalPerson {
   const traits: CanonicalPerson['traits'] = { xHandle: user.username };
   if (user.name) traits.displayName = user.name;
@@ -30,7 +35,10 @@ export function mapXUser(user: XUser): CanonicalPerson {
     objectType: X_PERSON_OBJECT,
     externalId: user.id,
     traits,
-    identifiers: [{ kind: 'social', namespace: 'x', value: user.id }],
+    identifiers: [
+      { kind: 'social', namespace: 'x', value: user.id },
+      ...(user.username ? [{ kind: 'social' as const, namespace: 'x:handle', value: user.username }] : []),
+    ],
     payload: user,
   };
 }

@@ -78,7 +78,10 @@ describe('x connector against the simulator', () => {
     expect(mention).toMatchObject({ channel: 'social_public', kind: 'post', direction: 'inbound' });
     expect(mention.sentiment).toBeGreaterThanOrEqual(-1);
     const author = m.batches[0]!.people![0]!;
-    expect(author.identifiers).toEqual([{ kind: 'social', namespace: 'x', value: author.externalId }]);
+    expect(author.identifiers).toEqual([
+      { kind: 'social', namespace: 'x', value: author.externalId },
+      { kind: 'social', namespace: 'x:handle', value: sim.users.get(author.externalId)!.username },
+    ]);
     expect(author.traits?.xHandle).toBe(sim.users.get(author.externalId)!.username);
 
     const d = await drain(stream('direct_messages'), null);
@@ -261,7 +264,10 @@ describe('x Account Activity webhooks', () => {
       direction: 'inbound',
     });
     expect(mapped.interactions![0]!.sentiment).toBeGreaterThan(0);
-    expect(mapped.people![0]!.identifiers).toEqual([{ kind: 'social', namespace: 'x', value: author.id }]);
+    expect(mapped.people![0]!.identifiers).toEqual([
+      { kind: 'social', namespace: 'x', value: author.id },
+      { kind: 'social', namespace: 'x:handle', value: author.username },
+    ]);
 
     const tampered = good.body.replace('love it', 'hate it');
     expect(() => x.webhooks!.verify(req(tampered, good.headers), wctx())).toThrow(WebhookVerificationError);
