@@ -14,7 +14,7 @@ import { AccessResolver } from '../security/access.resolver.js';
 import { fieldPolicyMiddleware } from '../security/field-policy.middleware.js';
 import { toCustomer } from './resolvers/customer.resolver.js';
 
-export const RESOLVERS = [HealthResolver, CustomerResolver, IdentityResolverGql, TouchResolver, SubscriptionResolver, AccessResolver] as const;
+export const RESOLVERS = [HealthResolver, CustomerResolver, IdentityResolverGql, TouchResolver, SubscriptionResolver, OperationsResolver, AccessResolver] as const;
 
 /** Federation 2 directives this subgraph uses. */
 const FEDERATION_LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])';

@@ -108,3 +108,47 @@ describe('live fields through DataLoader with stale fallback', () => {
     expect(elapsed).toBeLessThan(5000);
   });
 });
+
+describe('operations over GraphQL', () => {
+  it('connectors lists the instance with its streams and last sync; triggerSync runs one now', async () => {
+    const before = await api.gql(`{ connectors { id connector category status lastSyncAt streams { name status recordsSynced } } }`);
+    expect(before.errors).toBeUndefined();
+    expect(before.data.connectors).toHaveLength(1);
+    expect(before.data.connectors[0]).toMatchObject({ id: 'stripe', connector: 'stripe', category: 'billing', status: 'ok' });
+    expect(before.data.connectors[0].lastSyncAt).not.toBeNull();
+    expect(before.data.connectors[0].streams.map((s: any) => s.name).sort()).toEqual(['charges', 'customers', 'invoices']);
+
+    const run = await api.gql(`mutation { triggerSync(instance: "stripe", stream: "customers") { stream status error } }`);
+    expect(run.errors).toBeUndefined();
+    expect(run.data.triggerSync).toEqual([{ stream: 'customers', status: 'succeeded', error: null }]);
+    const unknown = await api.gql(`mutation { triggerSync(instance: "nope") { stream } }`);
+    expect(unknown.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'instance' });
+    expect(unknown.errors?.[0]?.message).toContain('known: stripe');
+  });
+
+  it('recordInteraction puts an app’s own touch on the customer timeline through the apply path', async () => {
+    const [id] = await customersWithStripe(1);
+    const [{ email }] = await db.dataSource.query(
+      `SELECT i.value AS email FROM source_record sr JOIN record_identifier ri ON ri.source_record_id = sr.id JOIN identifier i ON i.id = ri.identifier_id
+        WHERE sr.customer_id = $1 AND i.kind = 'email' LIMIT 1`,
+      [id],
+    );
+    const res = await api.gql(`mutation($e: String!) { recordInteraction(input: { system: "kiosk", externalId: "v1", identifierKind: "email", identifierValue: $e,
+      occurredAt: "2026-11-25T10:00:00Z", channel: "web", direction: "inbound", kind: "visit", summary: "Asked about a refund" }) { id kind summary } }`, { e: email });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.recordInteraction).toMatchObject({ kind: 'visit', summary: 'Asked about a refund' });
+    const tl = await api.gql(`query($id: ID!) { timeline(customerId: $id, first: 5, filter: { systems: ["kiosk"] }) { edges { node { summary } } } }`, { id });
+    expect(tl.data.timeline.edges).toEqual([{ node: { summary: 'Asked about a refund' } }]);
+    const bad = await api.gql(`mutation { recordInteraction(input: { system: "kiosk", externalId: "v2", identifierKind: "email", identifierValue: "x@example.com",
+      occurredAt: "2026-11-25T10:00:00Z", channel: "web", direction: "sideways", kind: "visit" }) { id } }`);
+    expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'input.direction' });
+  });
+
+  it('deadLetters lists failed events and replayDeadLetter refuses unknown ids', async () => {
+    const list = await api.gql(`{ deadLetters { id instance origin lastError } }`);
+    expect(list.errors).toBeUndefined();
+    expect(Array.isArray(list.data.deadLetters)).toBe(true);
+    const replay = await api.gql(`mutation { replayDeadLetter(id: "999999") }`);
+    expect(replay.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+});
