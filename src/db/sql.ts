@@ -19,8 +19,8 @@ export async function inTransaction<T>(ds: DataSource, work: (sql: Sql, manager:
       return await ds.transaction((m) => work(sqlOf(m), m));
     } catch (err) {
       const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
-      if (!code || !RETRYABLE.has(code) || attempt >= 5) throw err;
-      await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+      if (!code || !RETRYABLE.has(code) || attempt >= 8) throw err;
+      await new Promise((r) => setTimeout(r, Math.random() * 50 * attempt));
     }
   }
 }
