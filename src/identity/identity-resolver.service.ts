@@ -40,8 +40,9 @@ export interface ErasureResult {
   removed: { sourceRecords: number; interactions: number; identifiers: number; conversations: number };
 }
 
-/** Fields whose agreement says more than a shared name (namesakes share names and towns). */
-const CORROBORATING_FIELDS = new Set(['dob', 'email', 'phone', 'address', 'postcode']);
+/** Fields whose agreement says more than a shared name (namesakes share names and towns; households, caught by the name guard, share addresses). */
+const PERSONAL_FIELDS = new Set(['dob', 'email', 'phone']);
+const ADDRESS_FIELDS = new Set(['address', 'postcode']);
 
 const keyOf = (i: { kind: string; namespace: string; value: string }) => `${i.kind}:${i.namespace}:${i.value}`;
 
@@ -407,10 +408,16 @@ export class IdentityResolver {
       if (other === current) continue;
       const evidence = { comparisons: s.comparisons, probability: s.probability };
       // Different first names on one phone are a household: the same guard as the exact-phone rule.
-      const household = features.phone !== undefined && (c.phones ?? []).includes(features.phone) && namesConflict(person.traits?.firstName, c.traits.firstName);
+      // Two first names that cannot be one person's, on a shared surname and address or phone, are
+      // a household: the same guard as the exact-phone rule, whatever else agrees.
+      const household = namesConflict(person.traits?.firstName, c.traits.firstName);
       // Names and a town alone are not enough to merge on their own (namesakes): something
       // personal (date of birth, email, phone, address) must agree too.
-      const corroborated = s.comparisons.some((x) => CORROBORATING_FIELDS.has(x.field) && x.weight > 0);
+      // An address is shared by a household: it corroborates only when the surnames agree too.
+      const sameSurname = !namesConflict(person.traits?.lastName, c.traits.lastName);
+      const corroborated = s.comparisons.some(
+        (x) => x.weight > 0 && (PERSONAL_FIELDS.has(x.field) || (ADDRESS_FIELDS.has(x.field) && sameSurname)),
+      );
       const veto =
         s.score < this.config.autoAcceptWeight
           ? 'probabilistic'
