@@ -32,3 +32,27 @@ export const simulators = {
   x,
   meta,
 } satisfies Record<string, StartVendorSimulator>;
+
+/**
+ * A connector instance (the config file's `connectors` entry) pointing at a running simulator, and
+ * the environment its credentials are read from: the demo and the tests wire simulators to their
+ * real connectors exactly as an operator wires the real vendor.
+ */
+export function instanceForSimulator(
+  id: string,
+  connector: string,
+  sim: Pick<RunningVendorSimulator, 'url' | 'credentials' | 'config'>,
+  extra: { config?: Record<string, unknown>; schedule?: { everySeconds: number } } = {},
+): { entry: Record<string, unknown>; env: Record<string, string> } {
+  const env: Record<string, string> = {};
+  const credentials: Record<string, { env: string }> = {};
+  for (const [name, value] of Object.entries(sim.credentials)) {
+    const variable = `SIM_${id}_${name}`.replace(/([a-z])([A-Z])/g, '$1_$2').replace(/[^A-Za-z0-9]/g, '_').toUpperCase();
+    env[variable] = value;
+    credentials[name] = { env: variable };
+  }
+  return {
+    entry: { id, connector, baseUrl: sim.url, config: { ...sim.config, ...extra.config }, credentials, ...(extra.schedule ? { schedule: extra.schedule } : {}) },
+    env,
+  };
+}

@@ -1,4 +1,4 @@
-import { simulators, type RunningVendorSimulator } from '../../connectors/simulators.js';
+import { instanceForSimulator, simulators, type RunningVendorSimulator } from '../../connectors/simulators.js';
 import type { Logger } from '../log/logger.js';
 import { generatePopulation } from '../simulator-kit/index.js';
 
@@ -35,20 +35,9 @@ export async function startDemo(log: Logger, options: DemoOptions = {}): Promise
     for (const [id, start] of Object.entries(simulators)) {
       const sim = await start({ population, trickleEveryMs: options.trickleEveryMs ?? 8000 });
       running[id] = sim;
-      const credentials: Record<string, { env: string }> = {};
-      for (const [name, value] of Object.entries(sim.credentials)) {
-        const variable = `DEMO_${id.toUpperCase()}_${name.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`;
-        env[variable] = value;
-        credentials[name] = { env: variable };
-      }
-      instances.push({
-        id,
-        connector: id,
-        baseUrl: sim.url,
-        config: sim.config,
-        credentials,
-        schedule: { everySeconds: options.syncEverySeconds ?? 10 },
-      });
+      const wired = instanceForSimulator(id, id, sim, { schedule: { everySeconds: options.syncEverySeconds ?? 10 } });
+      instances.push(wired.entry);
+      Object.assign(env, wired.env);
       log.info({ connector: id, url: sim.url }, 'demo simulator started');
     }
   } catch (err) {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connectors } from '../../connectors/index.js';
+import { instanceForSimulator } from '../../connectors/simulators.js';
 import { startSimulator, type StripeSimulator } from '../../connectors/stripe/simulator.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createIngest, runSync, type Ingest } from '../../src/ingest/index.js';
@@ -17,27 +18,14 @@ beforeAll(async () => {
   db = await createTestDatabase();
   api = await startTestApi(db);
   sim = await startSimulator({ population: generatePopulation({ seed: 7, people: 40, employees: 3 }) });
-  const config = loadConfig({ env: {} });
+  const wired = instanceForSimulator('stripe', 'stripe', sim);
   ingest = createIngest({
     ds: db.dataSource,
-    config: {
-      ...config,
-      file: {
-        connectors: [
-          {
-            id: 'stripe',
-            connector: 'stripe',
-            baseUrl: sim.url,
-            config: sim.config,
-            credentials: Object.fromEntries(Object.keys(sim.credentials).map((k) => [k, { env: `T_STRIPE_${k.toUpperCase()}` }])),
-          },
-        ],
-      },
-    },
+    config: { ...loadConfig({ env: {} }), file: { connectors: [wired.entry] } },
     registry: connectors,
     identity: api.services.identity,
     log: createLogger('silent'),
-    env: Object.fromEntries(Object.entries(sim.credentials).map(([k, v]) => [`T_STRIPE_${k.toUpperCase()}`, v])),
+    env: wired.env,
   });
   api.services.ingest = ingest;
   const rt = ingest.runtime('stripe')!;

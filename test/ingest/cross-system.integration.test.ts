@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connectors } from '../../connectors/index.js';
-import { simulators, type RunningVendorSimulator } from '../../connectors/simulators.js';
+import { instanceForSimulator, simulators, type RunningVendorSimulator } from '../../connectors/simulators.js';
 import { IdentityResolver } from '../../src/identity/identity-resolver.service.js';
 import { isRoleAddress, normaliseIdentifier } from '../../src/identity/normalise/identifier.normaliser.js';
 import { ApplyService, createInstanceRuntime, parseInstances, runSync } from '../../src/ingest/index.js';
@@ -21,12 +21,8 @@ beforeAll(async () => {
   for (const id of VENDORS) {
     const sim = await simulators[id]({ population });
     sims[id] = sim;
-    const env = Object.fromEntries(Object.entries(sim.credentials).map(([k, v]) => [`X_${id}_${k}`.toUpperCase(), v]));
-    const [instance] = parseInstances(
-      [{ id, connector: id, baseUrl: sim.url, config: sim.config, credentials: Object.fromEntries(Object.keys(sim.credentials).map((k) => [k, { env: `X_${id}_${k}`.toUpperCase() }])) }],
-      connectors,
-      { env },
-    );
+    const { entry, env } = instanceForSimulator(id, id, sim);
+    const [instance] = parseInstances([entry], connectors, { env });
     const rt = createInstanceRuntime(instance!, { ds: db.dataSource, log });
     const results = await runSync({ ds: db.dataSource, apply, instance: instance!, ctx: rt.ctx });
     rt.close();
