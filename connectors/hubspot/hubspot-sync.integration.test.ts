@@ -1,6 +1,7 @@
 import { IdentityResolver } from '../../src/identity/identity-resolver.service.js';
 import { ApplyService } from '../../src/ingest/apply.service.js';
 import { createInstanceRuntime, parseInstances } from '../../src/ingest/instances.js';
+import { instanceForSimulator } from '../simulators.js';
 import { runSync } from '../../src/ingest/sync-runner.js';
 import { createLogger } from '../../src/log/logger.js';
 import { generatePopulation } from '../../src/simulator-kit/index.js';
@@ -31,24 +32,8 @@ test('syncing HubSpot into the hub stores every contact, call and ticket, and a 
     new IdentityResolver(db.dataSource, { defaultRegion: 'GB' }),
     log,
   );
-  const env = Object.fromEntries(
-    Object.entries(sim.credentials).map(([k, v]) => [`HUBSPOT_${k.toUpperCase()}`, v]),
-  );
-  const [instance] = parseInstances(
-    [
-      {
-        id: 'hubspot-1',
-        connector: 'hubspot',
-        baseUrl: sim.url,
-        config: { ...sim.config, pageSize: 20 },
-        credentials: Object.fromEntries(
-          Object.keys(sim.credentials).map((k) => [k, { env: `HUBSPOT_${k.toUpperCase()}` }]),
-        ),
-      },
-    ],
-    { hubspot },
-    { env },
-  );
+  const { entry, env } = instanceForSimulator('hubspot-1', 'hubspot', sim, { config: { pageSize: 20 } });
+  const [instance] = parseInstances([entry], { hubspot }, { env });
   const rt = createInstanceRuntime(instance!, { ds: db.dataSource, log });
   try {
     const results = await runSync({ ds: db.dataSource, apply, instance: instance!, ctx: rt.ctx });

@@ -1,6 +1,7 @@
 import { IdentityResolver } from '../../src/identity/identity-resolver.service.js';
 import { ApplyService } from '../../src/ingest/apply.service.js';
 import { createInstanceRuntime, parseInstances } from '../../src/ingest/instances.js';
+import { instanceForSimulator } from '../simulators.js';
 import { runSync } from '../../src/ingest/sync-runner.js';
 import { createLogger } from '../../src/log/logger.js';
 import { generatePopulation } from '../../src/simulator-kit/index.js';
@@ -29,24 +30,8 @@ test('syncing Meta into the hub stores every message, scoped people and conversa
     new IdentityResolver(db.dataSource, { defaultRegion: 'GB' }),
     log,
   );
-  const env = Object.fromEntries(
-    Object.entries(sim.credentials).map(([k, v]) => [`META_${k.toUpperCase()}`, v]),
-  );
-  const [instance] = parseInstances(
-    [
-      {
-        id: 'meta-1',
-        connector: 'meta',
-        baseUrl: sim.url,
-        config: sim.config,
-        credentials: Object.fromEntries(
-          Object.keys(sim.credentials).map((k) => [k, { env: `META_${k.toUpperCase()}` }]),
-        ),
-      },
-    ],
-    { meta },
-    { env },
-  );
+  const { entry, env } = instanceForSimulator('meta-1', 'meta', sim);
+  const [instance] = parseInstances([entry], { meta }, { env });
   const rt = createInstanceRuntime(instance!, { ds: db.dataSource, log });
   try {
     const results = await runSync({ ds: db.dataSource, apply, instance: instance!, ctx: rt.ctx });

@@ -1,6 +1,7 @@
 import { IdentityResolver } from '../../src/identity/identity-resolver.service.js';
 import { ApplyService } from '../../src/ingest/apply.service.js';
 import { createInstanceRuntime, parseInstances } from '../../src/ingest/instances.js';
+import { instanceForSimulator } from '../simulators.js';
 import { runSync } from '../../src/ingest/sync-runner.js';
 import { createLogger } from '../../src/log/logger.js';
 import { generatePopulation } from '../../src/simulator-kit/index.js';
@@ -30,24 +31,8 @@ test('syncing Salesforce stores every contact, lead, case and task, marks deleti
     new IdentityResolver(db.dataSource, { defaultRegion: 'GB' }),
     log,
   );
-  const env = Object.fromEntries(
-    Object.entries(sim.credentials).map(([k, v]) => [`SF_${k.toUpperCase()}`, v]),
-  );
-  const [instance] = parseInstances(
-    [
-      {
-        id: 'sf-1',
-        connector: 'salesforce',
-        baseUrl: sim.url,
-        config: { ...sim.config, batchSize: 40 },
-        credentials: Object.fromEntries(
-          Object.keys(sim.credentials).map((k) => [k, { env: `SF_${k.toUpperCase()}` }]),
-        ),
-      },
-    ],
-    { salesforce },
-    { env },
-  );
+  const { entry, env } = instanceForSimulator('sf-1', 'salesforce', sim, { config: { batchSize: 40 } });
+  const [instance] = parseInstances([entry], { salesforce }, { env });
   // the token store is the hub's Postgres one: refreshes survive restarts
   const rt = createInstanceRuntime(instance!, { ds: db.dataSource, log });
   try {

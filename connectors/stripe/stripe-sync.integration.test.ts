@@ -1,6 +1,7 @@
 import { IdentityResolver } from '../../src/identity/identity-resolver.service.js';
 import { ApplyService } from '../../src/ingest/apply.service.js';
 import { createInstanceRuntime, parseInstances } from '../../src/ingest/instances.js';
+import { instanceForSimulator } from '../simulators.js';
 import { runSync } from '../../src/ingest/sync-runner.js';
 import { createLogger } from '../../src/log/logger.js';
 import { generatePopulation } from '../../src/simulator-kit/index.js';
@@ -30,24 +31,8 @@ test('syncing Stripe into the hub stores every customer, invoice and charge, the
     new IdentityResolver(db.dataSource, { defaultRegion: 'GB' }),
     log,
   );
-  const env = Object.fromEntries(
-    Object.entries(sim.credentials).map(([k, v]) => [`STRIPE_${k.toUpperCase()}`, v]),
-  );
-  const [instance] = parseInstances(
-    [
-      {
-        id: 'stripe-1',
-        connector: 'stripe',
-        baseUrl: sim.url,
-        config: sim.config,
-        credentials: Object.fromEntries(
-          Object.keys(sim.credentials).map((k) => [k, { env: `STRIPE_${k.toUpperCase()}` }]),
-        ),
-      },
-    ],
-    { stripe },
-    { env },
-  );
+  const { entry, env } = instanceForSimulator('stripe-1', 'stripe', sim);
+  const [instance] = parseInstances([entry], { stripe }, { env });
   const rt = createInstanceRuntime(instance!, { ds: db.dataSource, log });
   try {
     const results = await runSync({ ds: db.dataSource, apply, instance: instance!, ctx: rt.ctx });

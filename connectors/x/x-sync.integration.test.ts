@@ -1,6 +1,7 @@
 import { IdentityResolver } from '../../src/identity/identity-resolver.service.js';
 import { ApplyService } from '../../src/ingest/apply.service.js';
 import { createInstanceRuntime, parseInstances } from '../../src/ingest/instances.js';
+import { instanceForSimulator } from '../simulators.js';
 import { runSync } from '../../src/ingest/sync-runner.js';
 import { createLogger } from '../../src/log/logger.js';
 import { generatePopulation } from '../../src/simulator-kit/index.js';
@@ -30,24 +31,8 @@ test('syncing X into the hub stores every mention and DM, one record per X user 
     log,
   );
   // credentials come from the environment as in production: { name: { env: VAR } }
-  const env = Object.fromEntries(
-    Object.entries(sim.credentials).map(([k, v]) => [`X_${k.toUpperCase()}`, v]),
-  );
-  const [instance] = parseInstances(
-    [
-      {
-        id: 'x-1',
-        connector: 'x',
-        baseUrl: sim.url,
-        config: { ...sim.config, maxResults: 20 },
-        credentials: Object.fromEntries(
-          Object.keys(sim.credentials).map((k) => [k, { env: `X_${k.toUpperCase()}` }]),
-        ),
-      },
-    ],
-    { x },
-    { env },
-  );
+  const { entry, env } = instanceForSimulator('x-1', 'x', sim, { config: { maxResults: 20 } });
+  const [instance] = parseInstances([entry], { x }, { env });
   const rt = createInstanceRuntime(instance!, { ds: db.dataSource, log });
   try {
     const results = await runSync({ ds: db.dataSource, apply, instance: instance!, ctx: rt.ctx });
