@@ -41,13 +41,20 @@ export interface ErasureResult {
 }
 
 /** Fields whose agreement says more than a shared name (namesakes share names and towns; households, caught by the name guard, share addresses). */
-const PERSONAL_FIELDS = new Set(['dob', 'email', 'phone']);
-const ADDRESS_FIELDS = new Set(['address', 'postcode']);
+export const PERSONAL_FIELDS = new Set(['dob', 'email', 'phone']);
+export const ADDRESS_FIELDS = new Set(['address', 'postcode']);
 
-const keyOf = (i: { kind: string; namespace: string; value: string }) => `${i.kind}:${i.namespace}:${i.value}`;
+export const keyOf = (i: { kind: string; namespace: string; value: string }) => `${i.kind}:${i.namespace}:${i.value}`;
+
+/**
+ * Advisory-lock key of the whole identity graph: every incremental apply holds it shared, a bulk
+ * import holds it exclusively (the bulk path resolves a whole file at once and must not interleave
+ * with record-by-record applies).
+ */
+export const IDENTITY_GRAPH_LOCK = 7_301_002;
 
 /** A stable 64-bit advisory-lock key for a string. */
-function lockKey(text: string): string {
+export function lockKey(text: string): string {
   return crypto.createHash('sha256').update(text).digest().readBigInt64BE(0).toString();
 }
 
@@ -82,7 +89,7 @@ interface Holder {
 }
 
 /** Two first names that cannot be the same person's (a shared household phone, not a shared person). */
-function namesConflict(a: unknown, b: unknown): boolean {
+export function namesConflict(a: unknown, b: unknown): boolean {
   if (typeof a !== 'string' || typeof b !== 'string' || !a.trim() || !b.trim()) return false;
   const x = a.trim().toLowerCase();
   const y = b.trim().toLowerCase();
@@ -146,6 +153,7 @@ export class IdentityResolver {
     const suppressed = await sql(`SELECT 1 FROM suppression WHERE hash = ANY($1::text[]) LIMIT 1`, [hashes]);
     if (suppressed.length) return { ...result, skipped: 'suppressed' };
 
+    await sql(`SELECT pg_advisory_xact_lock_shared($1)`, [IDENTITY_GRAPH_LOCK]);
     await this.lock(sql, [`record:${recordKey}`, ...identifiers.map((i) => `id:${keyOf(i)}`)]);
 
     const updatedAt = toDate(person.updatedAt);
