@@ -1,4 +1,4 @@
-import type { ClassifyHook, ConnectorContext } from '../../src/connector-kit/index.js';
+import { defaultClassify, type ClassifyHook, type ConnectorContext } from '../../src/connector-kit/index.js';
 
 /** Stripe API calls and shapes the streams and the live fetch use. */
 
@@ -27,11 +27,12 @@ export interface StripeEvent {
 
 /**
  * `Stripe-Should-Retry` overrides the status: `false` means repeating cannot help, `true` makes
- * even a 409 (idempotency lock conflict) worth retrying. 429 carries no Retry-After: back off.
+ * even a 409 (idempotency lock conflict) worth retrying. Stripe's 429 usually carries no
+ * Retry-After (then: back off with jitter); when one is there (a proxy, a future API), it is obeyed.
  */
 export const stripeClassify: ClassifyHook = (res) => {
   const should = res.headers['stripe-should-retry'];
-  if (res.status === 429) return should === 'false' ? { kind: 'fatal' } : { kind: 'rate_limited' };
+  if (res.status === 429) return should === 'false' ? { kind: 'fatal' } : defaultClassify(res);
   if (res.status >= 400 && should === 'false') return { kind: 'fatal' };
   if (res.status >= 400 && should === 'true') return { kind: 'retryable' };
   return undefined;

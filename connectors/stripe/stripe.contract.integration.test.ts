@@ -29,7 +29,7 @@ const request = (timestampSeconds: number) => {
     rawBody,
   };
 };
-const population = generatePopulation({ seed: 'stripe-contract', people: 120, employees: 5 });
+const population = generatePopulation({ seed: 'stripe-contract', people: 400, employees: 5 });
 let known: string[] = [];
 
 runConnectorContract({
