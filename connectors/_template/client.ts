@@ -30,7 +30,9 @@ export interface VendorxContact {
 /** GET /v1/contacts?limit=&cursor= */
 export interface VendorxContactPage {
   data: VendorxContact[];
+  /** After the page's last object, on the last page too (null only when nothing was ever listed). */
   next_cursor: string | null;
+  has_more: boolean;
 }
 
 /** The cursor the hub saves for the contacts stream. */

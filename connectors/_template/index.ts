@@ -28,8 +28,8 @@ const contacts: StreamDefinition<VendorxConfig, VendorxContact, VendorxContactsC
       params: { limit: ctx.config.pageSize, ...(cursor ? { cursor: cursor.cursor } : {}) },
     });
     const next = res.data.next_cursor;
-    // At the end the last cursor is kept, so the next run starts after it.
-    return { items: res.data.data, nextCursor: next ? { cursor: next } : cursor, done: !next };
+    // The last page's cursor is saved too: the next run starts after the last object, not before it.
+    return { items: res.data.data, nextCursor: next ? { cursor: next } : cursor, done: !res.data.has_more };
   },
   map: (contact) => mapVendorxContact(contact),
 };

@@ -1,5 +1,6 @@
 import {
   bearer,
+  encodeCursor,
   generatePopulation,
   MemoryStore,
   pageByCursor,
@@ -53,7 +54,13 @@ export async function startVendorxSimulator(
           limit: Number(req.query.limit ?? 50),
           cursor: req.query.cursor as string | undefined,
         });
-        res.json({ data: page.items.map(toApi), next_cursor: page.nextCursor });
+        // Like Zendesk's after_cursor: a cursor after the last object even on the last page, so
+        // the next run asks only for what came after it.
+        const tail = page.items.at(-1);
+        const after = tail
+          ? encodeCursor({ k: tail.id })
+          : ((req.query.cursor as string | undefined) ?? null);
+        res.json({ data: page.items.map(toApi), next_cursor: after, has_more: page.hasMore });
       });
       app.get('/v1/contacts/batch', (req, res) => {
         const ids = String(req.query.ids ?? '')

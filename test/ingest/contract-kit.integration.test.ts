@@ -39,6 +39,7 @@ describe('runConnectorContract', () => {
     expect(titles('failed')).toEqual([
       'batch-get contacts: values in key order, one Error per unknown key',
       'maps recorded vendor objects',
+      'stream contacts > from the final cursor, with nothing changed at the vendor, delivers nothing again',
       'stream contacts > pages to the end with cursors that survive JSON (as saved), mapping every object',
       'stream contacts > resumes from a saved cursor with exactly the objects after it',
       'waits out a 429 with Retry-After and then succeeds',

@@ -308,10 +308,42 @@ export function runConnectorContract<Config>(options: ConnectorContractOptions<C
               stream: stream.name,
               pages: 2,
             });
-            const resumed = await drain(stream, second.ctx, JSON.parse(JSON.stringify(cursors[0])), maxPages);
-            expect(resumed.pages.flat()).toEqual(pages.slice(1).flat());
+            // From the first page's cursor, a middle one and the last page's: each resumes with exactly the rest.
+            const at = [...new Set([0, Math.floor((pages.length - 1) / 2), pages.length - 2])];
+            for (const k of at) {
+              const resumed = await drain(
+                stream,
+                second.ctx,
+                JSON.parse(JSON.stringify(cursors[k])),
+                maxPages,
+              );
+              expect({ from: k, items: resumed.pages.flat() }).toEqual({
+                from: k,
+                items: pages.slice(k + 1).flat(),
+              });
+            }
           } finally {
             second.client.close();
+            client.close();
+          }
+        });
+
+        it('from the final cursor, with nothing changed at the vendor, delivers nothing again', async () => {
+          const { ctx, client } = contextFor(connector, sim);
+          try {
+            const { pages, cursors } = await drain(stream, ctx, null, maxPages);
+            const delivered = new Set(pages.flat().map((i) => JSON.stringify(i)));
+            const again = await drain(
+              stream,
+              ctx,
+              JSON.parse(JSON.stringify(cursors.at(-1) ?? null)),
+              maxPages,
+            );
+            const repeated = again.pages.flat().filter((i) => delivered.has(JSON.stringify(i)));
+            expect({ stream: stream.name, repeated: repeated.length, of: again.pages.flat().length }).toEqual(
+              { stream: stream.name, repeated: 0, of: 0 },
+            );
+          } finally {
             client.close();
           }
         });
