@@ -3,6 +3,12 @@ import type { DataSource } from 'typeorm';
 import type { WebhookEvent, WebhookRequest } from '../connector-kit/contract.js';
 import { WebhookVerificationError } from '../connector-kit/webhooks/index.js';
 import type { Logger } from '../log/logger.js';
+import {
+  createInboxBatcher,
+  InboxEventInvalidError,
+  storableRows,
+  type InboxBatchingOptions,
+} from './inbox.batcher.js';
 import { storeInboxEvents } from './inbox.store.js';
 import type { WebhookInstance, WebhookInstanceLookup } from './webhook-instance.js';
 
@@ -20,6 +26,12 @@ export interface WebhookRouterDeps {
   bodyLimit?: string | number;
   /** Clock for replay windows (tests). */
   now?: () => number;
+  /**
+   * Group commit of acknowledgements (default on): deliveries arriving while earlier ones are
+   * being committed are stored by one multi-row INSERT, each answered after that commit. `false`
+   * stores each delivery by its own statement.
+   */
+  batching?: InboxBatchingOptions | false;
   /** Called after events were stored (an in-process worker wakes at once). */
   onStored?: (instanceId: string, count: number) => void;
 }
@@ -70,17 +82,21 @@ function validEvents(events: unknown): events is WebhookEvent[] {
 export function createWebhookRouter(deps: WebhookRouterDeps): express.Router {
   const router = express.Router();
   const now = deps.now ?? Date.now;
+  const batcher = deps.batching === false ? undefined : createInboxBatcher(deps.dataSource, deps.batching);
+  const store = async (instanceId: string, events: WebhookEvent[]) => {
+    if (batcher) return batcher.store(instanceId, events);
+    storableRows(instanceId, events);
+    return storeInboxEvents(deps.dataSource, instanceId, events);
+  };
 
   // Unknown instance (or one whose connector has no webhooks) before reading any body.
   const locate = (req: Request<{ instance: string }>, res: Located, next: NextFunction) => {
     const instance = deps.instances(req.params.instance);
     if (!instance?.connector.webhooks) {
-      res
-        .status(404)
-        .json({
-          error: 'unknown_instance',
-          message: `no webhook endpoint for instance "${req.params.instance}"`,
-        });
+      res.status(404).json({
+        error: 'unknown_instance',
+        message: `no webhook endpoint for instance "${req.params.instance}"`,
+      });
       return;
     }
     res.locals.instance = instance;
@@ -141,7 +157,15 @@ export function createWebhookRouter(deps: WebhookRouterDeps): express.Router {
         res.status(400).json({ error: 'malformed', message: (err as Error).message });
         return;
       }
-      const result = await storeInboxEvents(deps.dataSource, instance.id, events);
+      let result;
+      try {
+        result = await store(instance.id, events);
+      } catch (err) {
+        if (!(err instanceof InboxEventInvalidError)) throw err;
+        deps.log.warn({ instance: instance.id, field: err.field }, 'webhook refused: unstorable content');
+        res.status(400).json({ error: 'malformed', message: err.message });
+        return;
+      }
       if (result.stored > 0) deps.onStored?.(instance.id, result.stored);
       res.status(200).json({ received: events.length, stored: result.stored, duplicates: result.duplicates });
     },
