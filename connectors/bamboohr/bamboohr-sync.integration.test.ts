@@ -2,6 +2,7 @@ import { IdentityResolver } from '../../src/identity/identity-resolver.service.j
 import { ApplyService } from '../../src/ingest/apply.service.js';
 import { createInstanceRuntime, parseInstances } from '../../src/ingest/instances.js';
 import { runSync } from '../../src/ingest/sync-runner.js';
+import { instanceForSimulator } from '../simulators.js';
 import { createLogger } from '../../src/log/logger.js';
 import { generatePopulation } from '../../src/simulator-kit/index.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/db.js';
@@ -32,25 +33,8 @@ function instanceOf(
   connector: 'bamboohr' | 'salesforce',
   s: { url: string; config: Record<string, unknown>; credentials: Record<string, string> },
 ) {
-  const prefix = id.toUpperCase().replace(/\W/g, '_');
-  const env = Object.fromEntries(
-    Object.entries(s.credentials).map(([k, v]) => [`${prefix}_${k.toUpperCase()}`, v]),
-  );
-  const [instance] = parseInstances(
-    [
-      {
-        id,
-        connector,
-        baseUrl: s.url,
-        config: s.config,
-        credentials: Object.fromEntries(
-          Object.keys(s.credentials).map((k) => [k, { env: `${prefix}_${k.toUpperCase()}` }]),
-        ),
-      },
-    ],
-    { bamboohr, salesforce },
-    { env },
-  );
+  const { entry, env } = instanceForSimulator(id, connector, s);
+  const [instance] = parseInstances([entry], { bamboohr, salesforce }, { env });
   return instance!;
 }
 

@@ -2,6 +2,7 @@ import { IdentityResolver } from '../../src/identity/identity-resolver.service.j
 import { ApplyService } from '../../src/ingest/apply.service.js';
 import { createInstanceRuntime, parseInstances } from '../../src/ingest/instances.js';
 import { runSync } from '../../src/ingest/sync-runner.js';
+import { instanceForSimulator } from '../simulators.js';
 import { createLogger } from '../../src/log/logger.js';
 import { generatePopulation } from '../../src/simulator-kit/index.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/db.js';
@@ -29,20 +30,8 @@ test('syncing Twilio into the hub stores every call as a voice interaction, then
     new IdentityResolver(db.dataSource, { defaultRegion: 'GB' }),
     log,
   );
-  const env = { TWILIO_SID: sim.credentials.accountSid, TWILIO_TOKEN: sim.credentials.authToken };
-  const [instance] = parseInstances(
-    [
-      {
-        id: 'twilio-1',
-        connector: 'twilio',
-        baseUrl: sim.url,
-        config: { ...sim.config, pageSize: 25 },
-        credentials: { accountSid: { env: 'TWILIO_SID' }, authToken: { env: 'TWILIO_TOKEN' } },
-      },
-    ],
-    { twilio },
-    { env },
-  );
+  const { entry, env } = instanceForSimulator('twilio-1', 'twilio', sim, { config: { pageSize: 25 } });
+  const [instance] = parseInstances([entry], { twilio }, { env });
   const rt = createInstanceRuntime(instance!, { ds: db.dataSource, log });
   try {
     const results = await runSync({ ds: db.dataSource, apply, instance: instance!, ctx: rt.ctx });

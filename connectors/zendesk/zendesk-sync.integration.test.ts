@@ -2,6 +2,7 @@ import { IdentityResolver } from '../../src/identity/identity-resolver.service.j
 import { ApplyService } from '../../src/ingest/apply.service.js';
 import { createInstanceRuntime, parseInstances } from '../../src/ingest/instances.js';
 import { runSync } from '../../src/ingest/sync-runner.js';
+import { instanceForSimulator } from '../simulators.js';
 import { createLogger } from '../../src/log/logger.js';
 import { generatePopulation } from '../../src/simulator-kit/index.js';
 import { createTestDatabase, type TestDatabase } from '../../test/support/db.js';
@@ -31,20 +32,15 @@ test('syncing Zendesk into the hub stores end-users, tickets, comments and conve
     new IdentityResolver(db.dataSource, { defaultRegion: 'GB' }),
     log,
   );
-  const env = { ZD_EMAIL: sim.credentials.email, ZD_TOKEN: sim.credentials.apiToken };
-  const [instance] = parseInstances(
-    [
-      {
-        id: 'zendesk-1',
-        connector: 'zendesk',
-        baseUrl: sim.url,
-        config: { ...sim.config, perPage: 30 },
-        credentials: { email: { env: 'ZD_EMAIL' }, apiToken: { env: 'ZD_TOKEN' } },
-      },
-    ],
-    { zendesk },
-    { env },
+  // API-token auth (email + token), not the simulator's OAuth token: the Basic scheme is the one tested here
+  const { email, apiToken } = sim.credentials;
+  const { entry, env } = instanceForSimulator(
+    'zendesk-1',
+    'zendesk',
+    { ...sim, credentials: { email, apiToken } },
+    { config: { perPage: 30 } },
   );
+  const [instance] = parseInstances([entry], { zendesk }, { env });
   const rt = createInstanceRuntime(instance!, { ds: db.dataSource, log });
   try {
     const results = await runSync({ ds: db.dataSource, apply, instance: instance!, ctx: rt.ctx });
