@@ -6,7 +6,7 @@ import { describe, expect, it } from '@jest/globals';
 import { connectors } from '../../connectors/index.js';
 
 describe('runConnectorContract', () => {
-  it('fails a connector for each contract breach (ignored cursor, Retry-After ignored, any signature accepted, no stale vector, nothing recorded, batch-get order and missing keys) and reports a case left out as skipped', async () => {
+  it('fails a connector for each contract breach (ignored cursor, swallowed failure, Retry-After ignored, any signature accepted, no stale vector, nothing recorded, batch-get order and missing keys) and reports a case left out as skipped', async () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tp-kit-')), 'result.json');
     const env = { ...process.env, DATABASE_URL: process.env.TEST_ADMIN_DATABASE_URL ?? '' };
     const code = await new Promise<number | null>((resolve, reject) => {
@@ -38,10 +38,12 @@ describe('runConnectorContract', () => {
         .sort();
     expect(titles('failed')).toEqual([
       'batch-get contacts: values in key order, one Error per unknown key',
+      'gives up on a vendor that never answers with UPSTREAM_TIMEOUT',
       'maps recorded vendor objects',
       'stream contacts > from the final cursor, with nothing changed at the vendor, delivers nothing again',
       'stream contacts > pages to the end with cursors that survive JSON (as saved), mapping every object',
       'stream contacts > resumes from a saved cursor with exactly the objects after it',
+      'stream contacts > retries a 5xx, and rejects the page (never an empty success) when the 5xx outlasts the retries',
       'waits out a 429 with Retry-After and then succeeds',
       'webhooks > refuses a stale (replayed) request',
       'webhooks > refuses a tampered body',
