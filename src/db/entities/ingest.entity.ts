@@ -6,6 +6,9 @@ export type InboxStatus = 'pending' | 'applied' | 'failed' | 'dead' | 'suppresse
 @Entity({ name: 'inbox_event' })
 @Unique('uq_inbox_event_key', ['connectorInstance', 'eventId'])
 @Index('idx_inbox_event_status', ['status', 'receivedAt'])
+// The worker's claim (due rows in arrival order, LIMIT): an index scan that stops at the limit,
+// whatever the backlog or the number of settled rows.
+@Index('idx_inbox_event_due', ['receivedAt', 'id'], { where: `"status" IN ('pending', 'failed')` })
 export class InboxEventEntity {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id!: string;
