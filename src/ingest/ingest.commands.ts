@@ -222,8 +222,15 @@ export function registerIngestCommands(program: Command, deps: IngestCommandDeps
     )
     .option('--object-type <type>', 'object type of the source records', 'contact')
     .option('--delimiter <char>', 'field delimiter', ',')
+    .option(
+      '--bulk',
+      'resolve the whole file at once with the set-based bulk path (one transaction; incremental applies wait)',
+    )
     .action(
-      async (file: string, opts: { system: string; map: string; objectType: string; delimiter: string }) => {
+      async (
+        file: string,
+        opts: { system: string; map: string; objectType: string; delimiter: string; bulk?: boolean },
+      ) => {
         const cfg = config();
         const log = quietLogger(cfg);
         await withDatabase(cfg, log, 'import', async (db) => {
@@ -235,6 +242,7 @@ export function registerIngestCommands(program: Command, deps: IngestCommandDeps
               map: opts.map,
               objectType: opts.objectType,
               delimiter: opts.delimiter,
+              ...(opts.bulk ? { bulk: { dataSource: db.dataSource } } : {}),
             });
             for (const p of report.problems) process.stderr.write(`${p}\n`);
             process.stdout.write(

@@ -1,0 +1,81 @@
+/**
+ * Bulk identity resolution throughput: the set-based path (src/identity/bulk) on the identity
+ * bench's generated records (five systems, realistic overlap), on a scratch database of real
+ * Postgres (DATABASE_URL's server, or an embedded one in a temp dir).
+ *
+ *   npm run build && node dist/bench/identity-bulk.bench.js [records=100000] [onTop=0]
+ *
+ * The target size of the issue: `node dist/bench/identity-bulk.bench.js 1000000`.
+ * `onTop` > 0 first bulk-loads that many extra records of another seed, so the measured run
+ * resolves against an existing graph.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
+import { bulkResolve } from '../src/identity/bulk/bulk-resolve.js';
+import { generateRecords } from '../src/identity/bulk/generate-records.js';
+import { withScratchDatabase } from '../src/identity/evaluate/linkage-evaluation.js';
+import { createLogger } from '../src/log/logger.js';
+
+async function main(): Promise<void> {
+  const [records = 100_000, onTop = 0] = process.argv.slice(2).map(Number);
+  const log = createLogger('warn');
+  let serverUrl = process.env.DATABASE_URL;
+  let embedded: { stop(): Promise<void> } | undefined;
+  if (!serverUrl) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-bench-'));
+    fs.chmodSync(dir, 0o755); // embedded Postgres runs as its own user when we are root
+    const e = await startEmbeddedPostgres(dir, log);
+    embedded = e;
+    serverUrl = e.url;
+  }
+  try {
+    await withScratchDatabase(serverUrl, async (ds) => {
+      if (onTop > 0) {
+        const base = generateRecords(onTop, 7).map((r) => ({
+          system: r.system,
+          person: { ...r.person, externalId: `base-${r.person.externalId}` },
+        }));
+        await bulkResolve(ds, base);
+      }
+      const g0 = process.hrtime.bigint();
+      const input = generateRecords(records);
+      const generateSeconds = Number(process.hrtime.bigint() - g0) / 1e9;
+      const t0 = process.hrtime.bigint();
+      const report = await bulkResolve(ds, input);
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      const [{ customers }] = (await ds.query(
+        `SELECT count(*)::int AS customers FROM customer WHERE status = 'active'`,
+      )) as [{ customers: number }];
+      const result = {
+        records,
+        onTop,
+        seconds: Math.round(seconds * 10) / 10,
+        recordsPerSecond: Math.round(records / seconds),
+        generateSeconds: Math.round(generateSeconds * 10) / 10,
+        customers,
+        links: report.links,
+        suggestions: report.suggestions,
+        timings: report.timings,
+        load: os.loadavg().map((l) => Math.round(l * 100) / 100),
+        cpus: os.cpus().length,
+        node: process.version,
+        date: new Date().toISOString(),
+      };
+      process.stdout.write(
+        `bulk resolve: ${records} records in ${result.seconds}s = ${result.recordsPerSecond} records/s (${customers} customers, load ${result.load.join(' ')})\n`,
+      );
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+    });
+  } finally {
+    await embedded?.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `identity-bulk bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,1164 @@
+import crypto from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { appendAudit } from '../../audit/audit-log.js';
+import type { CanonicalPerson } from '../../connector-kit/canonical.js';
+import { inTransaction, type Sql } from '../../db/sql.js';
+import { publishEvent } from '../../events/hub-events.js';
+import { goldenRecord } from '../golden-record.js';
+import {
+  ADDRESS_FIELDS,
+  IDENTITY_GRAPH_LOCK,
+  IdentityResolver,
+  PERSONAL_FIELDS,
+  featuresOf,
+  keyOf,
+  namesConflict,
+  suppressionHash,
+} from '../identity-resolver.service.js';
+import { DEFAULT_IDENTITY_CONFIG, type IdentityConfig } from '../identity.config.js';
+import {
+  blockingKeys,
+  MAX_BLOCK_SIZE,
+  matchWeight,
+  scorePair,
+  type PersonFeatures,
+} from '../matching/index.js';
+import { isRoleAddress, type NormalisedIdentifier } from '../normalise/identifier.normaliser.js';
+import { OldestFirstUnionFind } from './union-find.js';
+
+/**
+ * Set-based bulk resolution of many person records at once (an initial load, a big CSV).
+ *
+ * It holds the identity-graph advisory lock exclusively (every incremental apply holds it
+ * shared) for one transaction, so the graph it reads cannot change under it. The records are
+ * resolved in memory by replaying, in input order, the same decisions the incremental path
+ * (IdentityResolver.applyPersonIn) makes for one record at a time: exact links through shared
+ * active identifiers, role addresses and blocked values as suggestions, the frequency trip-wire,
+ * the household phone guard, unique namespaces and separations as vetoes, and Fellegi-Sunter
+ * scoring over the same blocking keys with the same thresholds and corroboration rule. Only the
+ * decisions are made in memory (union-find over customers, oldest first); the rows are then written
+ * with multi-row INSERT ... SELECT FROM unnest(...) in chunks.
+ *
+ * Differences from applying the records one by one, all documented in the README:
+ * - records already in the graph (same system, object type and external id) are applied through
+ *   the incremental path first, in the same transaction (an update can retract links and split
+ *   customers, which the incremental path already knows how to do);
+ * - a record key given twice keeps its newest version only (by updatedAt, the later one on ties);
+ * - probabilistic candidates come from blocks of at most MAX_BLOCK_SIZE records (the batch
+ *   matcher's rule) instead of the first 200 records the database returns for the keys;
+ * - customers whose records are all new get their final id directly: customers the incremental
+ *   path would create and retire within the run are never created, so there are no redirects
+ *   for ids nobody saw. Redirects and `customer.merged` events are made for existing customers
+ *   the run merges; the oldest existing customer of a component keeps its id. A new record's
+ *   origin customer is the customer it lands in.
+ * - one audit event per run (`identity.bulk_import`) with the counts and the merges of existing
+ *   customers, instead of one per merge.
+ */
+
+export interface BulkRecord {
+  system: string;
+  person: CanonicalPerson;
+}
+
+export interface BulkOptions {
+  /** Actor prefix of the links and suggestions' provenance; default `bulk`. */
+  actor?: string;
+  config?: Partial<IdentityConfig>;
+  /** Rows per INSERT statement. */
+  chunkSize?: number;
+}
+
+export interface BulkReport {
+  records: number;
+  /** New records written by the set-based path. */
+  inserted: number;
+  /** Records already in the graph, applied through the incremental path. */
+  updated: number;
+  /** Erased people (suppression) and versions older than the stored or given one. */
+  skipped: number;
+  /** Records not applied because they are invalid (index into the input). */
+  rejected: { index: number; message: string }[];
+  /** Identifiers that could not be normalised and were dropped (the rest of the record is applied). */
+  problems: { index: number; message: string }[];
+  customersCreated: number;
+  /** Existing customers that received records or were merged. */
+  customersTouched: number;
+  existingMerged: number;
+  links: number;
+  suggestions: number;
+  quarantined: number;
+  /** Seconds per phase. */
+  timings: Record<string, number>;
+}
+
+type Status = 'active' | 'blocked' | 'quarantined';
+
+interface Ident {
+  kind: string;
+  namespace: string;
+  value: string;
+  key: string;
+  dbId: string | null;
+  /** Order of creation for new identifiers (their ids are reserved in this order). */
+  ordinal: number;
+  status: Status;
+  reason: string | null;
+  statusChanged: boolean;
+  /** Records holding it (live, non-deleted), oldest first. */
+  holders: number[];
+}
+
+interface Rec {
+  id: string;
+  existing: boolean;
+  node: number;
+  firstName: unknown;
+  lastName: unknown;
+  traits: Record<string, unknown>;
+  /** New records: live identifiers in the person's order (ident indexes). */
+  idents: number[];
+  raw: NormalisedIdentifier[];
+  /** Email and phone identifiers usable as matching evidence while active (ident indexes, in order). */
+  evidence: number[];
+  features: PersonFeatures | undefined;
+  keys: string[];
+  input: number;
+  system: string;
+}
+
+interface ExistingRow {
+  id: string;
+  customerId: string;
+  firstName: string | null;
+  lastName: string | null;
+  traits: Record<string, unknown> | null;
+}
+
+const now = () => performance.now() / 1000;
+
+function toDate(v: Date | string | null | undefined): Date | null {
+  if (v === null || v === undefined || v === '') return null;
+  const d = v instanceof Date ? v : new Date(v);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+/** TypeORM gives `[rows, count]` for some statements; rows in every case. */
+function rowsOnly(sql: Sql): Sql {
+  return async <T>(text: string, params?: unknown[]) => {
+    const r: unknown = await sql<T>(text, params);
+    if (Array.isArray(r) && r.length === 2 && Array.isArray(r[0]) && typeof r[1] === 'number')
+      return r[0] as T[];
+    return r as T[];
+  };
+}
+
+function chunks<T>(xs: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Runs chunked statements with one in flight while the next is built: Postgres writes one chunk
+ * while Node serialises the next.
+ */
+async function pipelined(
+  count: number,
+  size: number,
+  run: (from: number, to: number) => Promise<unknown>,
+): Promise<void> {
+  let inFlight: Promise<unknown> | null = null;
+  for (let from = 0; from < count; from += size) {
+    const p = run(from, Math.min(count, from + size));
+    if (inFlight) await inFlight;
+    inFlight = p;
+  }
+  if (inFlight) await inFlight;
+}
+
+/** Bulk-resolves records in one transaction on `ds`. */
+export function bulkResolve(
+  ds: DataSource,
+  records: readonly BulkRecord[],
+  options: BulkOptions = {},
+): Promise<BulkReport> {
+  const resolver = new IdentityResolver(ds, options.config ?? {});
+  return inTransaction(ds, (sql) => bulkResolveIn(sql, resolver, records, options));
+}
+
+/** The same, inside the caller's transaction; `resolver` applies records that already exist. */
+export async function bulkResolveIn(
+  callerSql: Sql,
+  resolver: IdentityResolver,
+  records: readonly BulkRecord[],
+  options: BulkOptions = {},
+): Promise<BulkReport> {
+  const sql = rowsOnly(callerSql);
+  const config: IdentityConfig = {
+    ...DEFAULT_IDENTITY_CONFIG,
+    ...resolver.config,
+    ...(options.config ?? {}),
+  };
+  const actor = options.actor ?? 'bulk';
+  const chunkSize = options.chunkSize ?? 10_000;
+  const timings: Record<string, number> = {};
+  let t = now();
+  const phase = (name: string) => {
+    const n = now();
+    timings[name] = Math.round((n - t) * 1000) / 1000;
+    t = n;
+  };
+  const report: BulkReport = {
+    records: records.length,
+    inserted: 0,
+    updated: 0,
+    skipped: 0,
+    rejected: [],
+    problems: [],
+    customersCreated: 0,
+    customersTouched: 0,
+    existingMerged: 0,
+    links: 0,
+    suggestions: 0,
+    quarantined: 0,
+    timings,
+  };
+
+  await sql(`SELECT pg_advisory_xact_lock($1)`, [IDENTITY_GRAPH_LOCK]);
+  phase('lock');
+
+  // ---- 1. Validate, normalise, keep the newest version of each record key. ----
+  interface Prepared {
+    index: number;
+    system: string;
+    person: CanonicalPerson;
+    key: string;
+    identifiers: NormalisedIdentifier[];
+    updatedAt: Date | null;
+  }
+  const byKey = new Map<string, Prepared>();
+  for (let index = 0; index < records.length; index++) {
+    const { system, person } = records[index]!;
+    const bad = validate(system, person);
+    if (bad) {
+      report.rejected.push({ index, message: bad });
+      continue;
+    }
+    const { identifiers, problems } = resolver.normalise(person);
+    for (const p of problems)
+      report.problems.push({ index, message: `${person.objectType} ${person.externalId}: ${p}` });
+    const key = `${system}:${person.objectType}:${person.externalId}`;
+    const prepared: Prepared = {
+      index,
+      system,
+      person,
+      key,
+      identifiers,
+      updatedAt: toDate(person.updatedAt),
+    };
+    const before = byKey.get(key);
+    if (before) {
+      const stale = before.updatedAt && prepared.updatedAt && prepared.updatedAt < before.updatedAt;
+      report.skipped++;
+      if (stale) continue;
+      byKey.delete(key); // re-inserted below: the record takes the later position
+    }
+    byKey.set(key, prepared);
+  }
+  let work = [...byKey.values()].sort((a, b) => a.index - b.index);
+  phase('normalise');
+
+  // ---- 2. Erased people stay erased. ----
+  const [{ any: anySuppression } = { any: false }] = await sql<{ any: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM suppression) AS any`,
+  );
+  if (anySuppression) {
+    const hashesOf = (p: Prepared) => [
+      suppressionHash(`source:${p.key}`),
+      ...p.identifiers.filter((i) => i.kind !== 'external').map((i) => suppressionHash(`id:${keyOf(i)}`)),
+    ];
+    const all = [...new Set(work.flatMap(hashesOf))];
+    const hit = new Set<string>();
+    for (const part of chunks(all, 50_000)) {
+      for (const r of await sql<{ hash: string }>(
+        `SELECT hash FROM suppression WHERE hash = ANY($1::text[])`,
+        [part],
+      ))
+        hit.add(r.hash);
+    }
+    if (hit.size) {
+      const before = work.length;
+      work = work.filter((p) => !hashesOf(p).some((h) => hit.has(h)));
+      report.skipped += before - work.length;
+    }
+  }
+  phase('suppression');
+
+  // ---- 3. Records already in the graph go through the incremental path. ----
+  const [{ any: anyRecords } = { any: false }] = await sql<{ any: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM source_record) AS any`,
+  );
+  if (anyRecords) {
+    const known = new Set<string>();
+    for (const part of chunks(work, 20_000)) {
+      const rows = await sql<{ k: string }>(
+        `SELECT s.system || ':' || s.object_type || ':' || s.external_id AS k
+           FROM source_record s JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(sy, ot, ex)
+             ON s.system = k.sy AND s.object_type = k.ot AND s.external_id = k.ex`,
+        [
+          part.map((p) => p.system),
+          part.map((p) => p.person.objectType),
+          part.map((p) => p.person.externalId),
+        ],
+      );
+      for (const r of rows) known.add(r.k);
+    }
+    if (known.size) {
+      for (const p of work.filter((w) => known.has(w.key))) {
+        const r = await resolver.applyPersonIn(sql, p.system, p.person, actor);
+        if (r.skipped) report.skipped++;
+        else report.updated++;
+      }
+      work = work.filter((w) => !known.has(w.key));
+    }
+  }
+  phase('existing records');
+
+  // ---- 4. Identifier nodes: existing ones with their status and holders, new ones with their guard status. ----
+  const idents: Ident[] = [];
+  const identByKey = new Map<string, number>();
+  const recs: Rec[] = [];
+  const newRecs: Rec[] = [];
+  const uniqueNs = new Set(config.uniqueNamespaces);
+  const guardStatus = (i: {
+    kind: string;
+    value: string;
+    key: string;
+  }): { status: Status; reason: string | null } => {
+    if (config.blockedValues.includes(i.key) || config.blockedValues.includes(i.value))
+      return { status: 'blocked', reason: 'configured blocked value' };
+    if (i.kind === 'email' && isRoleAddress(i.value)) return { status: 'blocked', reason: 'role address' };
+    return { status: 'active', reason: null };
+  };
+  let newIdentCount = 0;
+  for (const p of work) {
+    const rec: Rec = {
+      id: crypto.randomUUID(),
+      existing: false,
+      node: -1,
+      firstName: p.person.traits?.firstName,
+      lastName: p.person.traits?.lastName,
+      traits: (p.person.traits ?? {}) as Record<string, unknown>,
+      idents: [],
+      raw: [],
+      evidence: [],
+      features: undefined,
+      keys: [],
+      input: p.index,
+      system: p.system,
+    };
+    if (!p.person.deleted) {
+      for (const i of p.identifiers) {
+        const key = keyOf(i);
+        let at = identByKey.get(key);
+        if (at === undefined) {
+          at = idents.length;
+          const g = guardStatus({ kind: i.kind, value: i.value, key });
+          idents.push({
+            kind: i.kind,
+            namespace: i.namespace,
+            value: i.value,
+            key,
+            dbId: null,
+            ordinal: newIdentCount++,
+            status: g.status,
+            reason: g.reason,
+            statusChanged: false,
+            holders: [],
+          });
+          identByKey.set(key, at);
+        }
+        rec.idents.push(at);
+        rec.raw.push(i);
+      }
+    }
+    newRecs.push(rec);
+  }
+  const [{ any: anyIdentifiers } = { any: false }] = await sql<{ any: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM identifier) AS any`,
+  );
+  const existingRecs = new Map<string, number>();
+  const existingCustomers = new Set<string>();
+  const registerExisting = (row: ExistingRow): number => {
+    let at = existingRecs.get(row.id);
+    if (at === undefined) {
+      at = recs.length;
+      recs.push({
+        id: row.id,
+        existing: true,
+        node: -1,
+        firstName: row.firstName ?? row.traits?.firstName,
+        lastName: row.lastName ?? row.traits?.lastName,
+        traits: row.traits ?? {},
+        idents: [],
+        raw: [],
+        evidence: [],
+        features: undefined,
+        keys: [],
+        input: -1,
+        system: '',
+      });
+      existingRecs.set(row.id, at);
+      existingCustomers.add(row.customerId);
+    }
+    return at;
+  };
+  const existingCustomerOf = new Map<number, string>();
+  if (anyIdentifiers && idents.length) {
+    const dbIds: string[] = [];
+    for (const part of chunks(idents, 20_000)) {
+      const rows = await sql<{
+        id: string;
+        kind: string;
+        namespace: string;
+        value: string;
+        status: Status;
+        reason: string | null;
+      }>(
+        `SELECT i.id::text AS id, i.kind, i.namespace, i.value, i.status, i.status_reason AS reason
+           FROM identifier i JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(kind, ns, val)
+             ON i.kind = k.kind AND i.namespace = k.ns AND i.value = k.val`,
+        [part.map((i) => i.kind), part.map((i) => i.namespace), part.map((i) => i.value)],
+      );
+      for (const r of rows) {
+        const at = identByKey.get(keyOf(r))!;
+        const ident = idents[at]!;
+        ident.dbId = r.id;
+        ident.status = r.status;
+        ident.reason = r.reason;
+        dbIds.push(r.id);
+      }
+    }
+    // Renumber the new identifiers' ordinals so only new ones count.
+    let ord = 0;
+    for (const i of idents) i.ordinal = i.dbId === null ? ord++ : -1;
+    newIdentCount = ord;
+    const identByDbId = new Map(idents.filter((i) => i.dbId !== null).map((i) => [i.dbId!, i]));
+    for (const part of chunks(dbIds, 20_000)) {
+      const holders = await sql<ExistingRow & { identifierId: string }>(
+        `SELECT ri.identifier_id::text AS "identifierId", sr.id, sr.customer_id AS "customerId",
+                sr.traits->>'firstName' AS "firstName", sr.traits->>'lastName' AS "lastName", NULL::jsonb AS traits
+           FROM record_identifier ri JOIN source_record sr ON sr.id = ri.source_record_id
+          WHERE ri.identifier_id = ANY($1::bigint[]) AND NOT sr.deleted AND sr.customer_id IS NOT NULL
+          ORDER BY ri.identifier_id, sr.created_at, sr.id`,
+        [part],
+      );
+      for (const h of holders) {
+        const at = registerExisting(h);
+        existingCustomerOf.set(at, h.customerId);
+        identByDbId.get(h.identifierId)!.holders.push(at);
+      }
+    }
+  }
+  phase('load identifiers');
+
+  // ---- 5. Matching features and blocking keys; existing members of the blocks. ----
+  const evidenceFeatures = (r: Rec): PersonFeatures => {
+    const active = r.evidence.filter((i) => idents[i]!.status === 'active').map((i) => idents[i]!);
+    return featuresOf(r.traits, active);
+  };
+  const blockCount = new Map<string, number>();
+  if (config.probabilistic) {
+    for (let n = 0; n < newRecs.length; n++) {
+      const r = newRecs[n]!;
+      if (work[n]!.person.deleted) continue;
+      r.evidence = r.idents.filter((i) => idents[i]!.kind === 'email' || idents[i]!.kind === 'phone');
+      r.features = evidenceFeatures(r);
+      r.keys = [...new Set(blockingKeys(r.features))];
+      for (const k of r.keys) blockCount.set(k, (blockCount.get(k) ?? 0) + 1);
+    }
+  }
+  const blocks = new Map<string, number[]>();
+  const existingFeatures = new Map<number, PersonFeatures>();
+  const [{ any: anyKeys } = { any: false }] = await sql<{ any: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM record_block_key) AS any`,
+  );
+  if (config.probabilistic && anyKeys && blockCount.size) {
+    const keys = [...blockCount.keys()];
+    const wanted: string[] = [];
+    for (const part of chunks(keys, 50_000)) {
+      const counts = await sql<{ key: string; n: number }>(
+        `SELECT key, count(*)::int AS n FROM record_block_key WHERE key = ANY($1::text[]) GROUP BY key`,
+        [part],
+      );
+      for (const c of counts) {
+        const total = c.n + (blockCount.get(c.key) ?? 0);
+        blockCount.set(c.key, total);
+        if (total <= MAX_BLOCK_SIZE) wanted.push(c.key);
+      }
+    }
+    for (const part of chunks(wanted, 20_000)) {
+      const members = await sql<
+        ExistingRow & { key: string; emails: string[] | null; phones: string[] | null }
+      >(
+        `SELECT bk.key, sr.id, sr.customer_id AS "customerId", NULL AS "firstName", NULL AS "lastName", sr.traits,
+                (SELECT array_agg(i.value) FROM record_identifier ri JOIN identifier i ON i.id = ri.identifier_id
+                  WHERE ri.source_record_id = sr.id AND i.kind = 'email' AND i.status = 'active') AS emails,
+                (SELECT array_agg(i.value) FROM record_identifier ri JOIN identifier i ON i.id = ri.identifier_id
+                  WHERE ri.source_record_id = sr.id AND i.kind = 'phone' AND i.status = 'active') AS phones
+           FROM record_block_key bk JOIN source_record sr ON sr.id = bk.source_record_id
+          WHERE bk.key = ANY($1::text[]) AND NOT sr.deleted AND sr.customer_id IS NOT NULL
+          ORDER BY sr.created_at, sr.id`,
+        [part],
+      );
+      for (const m of members) {
+        const at = registerExisting(m);
+        existingCustomerOf.set(at, m.customerId);
+        if (m.traits) recs[at]!.traits = m.traits;
+        recs[at]!.firstName = m.traits?.firstName;
+        recs[at]!.lastName = m.traits?.lastName;
+        if (!existingFeatures.has(at)) {
+          existingFeatures.set(
+            at,
+            featuresOf(m.traits ?? {}, [
+              ...(m.emails ?? []).map((v) => ({ kind: 'email', value: v })),
+              ...(m.phones ?? []).map((v) => ({ kind: 'phone', value: v })),
+            ]),
+          );
+        }
+        const list = blocks.get(m.key) ?? [];
+        list.push(at);
+        blocks.set(m.key, list);
+      }
+    }
+  }
+  phase('features and blocks');
+
+  // ---- 6. Existing customers: age order, unique-namespace values, separations. ----
+  const uf = new OldestFirstUnionFind(existingCustomers.size + newRecs.length);
+  const nodeOfCustomer = new Map<string, number>();
+  const customerOfNode: string[] = [];
+  const uniqueValues = new Map<number, Map<string, Set<string>>>();
+  const separations = new Set<string>();
+  if (existingCustomers.size) {
+    const ids = [...existingCustomers];
+    // Age order (created_at, id) across chunks, as the incremental merge picks its survivor.
+    const ages = new Map<string, number>();
+    for (const part of chunks(ids, 20_000)) {
+      for (const r of await sql<{ id: string; at: string }>(
+        `SELECT id, (extract(epoch FROM created_at) * 1000000)::bigint::text AS at FROM customer WHERE id = ANY($1::uuid[])`,
+        [part],
+      ))
+        ages.set(r.id, Number(r.at));
+    }
+    const ordered = [...ages.keys()].sort(
+      (a, b) => ages.get(a)! - ages.get(b)! || (a < b ? -1 : a > b ? 1 : 0),
+    );
+    for (const id of ordered) {
+      const n = uf.add();
+      nodeOfCustomer.set(id, n);
+      customerOfNode[n] = id;
+    }
+    for (const [at, customerId] of existingCustomerOf) recs[at]!.node = nodeOfCustomer.get(customerId)!;
+    if (uniqueNs.size) {
+      for (const part of chunks(ordered, 20_000)) {
+        const vals = await sql<{ customerId: string; ns: string; value: string }>(
+          `SELECT DISTINCT sr.customer_id AS "customerId", i.kind || ':' || i.namespace AS ns, i.value
+             FROM source_record sr JOIN record_identifier ri ON ri.source_record_id = sr.id JOIN identifier i ON i.id = ri.identifier_id
+            WHERE sr.customer_id = ANY($1::uuid[]) AND NOT sr.deleted AND (i.kind || ':' || i.namespace) = ANY($2::text[])`,
+          [part, [...uniqueNs]],
+        );
+        for (const v of vals) addUnique(uniqueValues, nodeOfCustomer.get(v.customerId)!, v.ns, v.value);
+      }
+    }
+    for (const part of chunks(ordered, 20_000)) {
+      const seps = await sql<{ a: string; b: string }>(
+        `SELECT customer_a AS a, customer_b AS b FROM identity_separation WHERE customer_a = ANY($1::uuid[]) OR customer_b = ANY($1::uuid[])`,
+        [part],
+      );
+      for (const s of seps) separations.add(`${s.a}|${s.b}`);
+    }
+  }
+  const existingNodeCount = customerOfNode.length;
+  const firstNew = recs.length;
+  for (const r of newRecs) {
+    r.node = uf.add();
+    recs.push(r);
+  }
+  phase('load customers');
+
+  // ---- 7. Resolve in input order, the incremental path's decisions in memory. ----
+  const links: {
+    from: string;
+    to: string;
+    rule: string;
+    ident: number;
+    score: number | null;
+    evidence: string;
+    actor: string;
+  }[] = [];
+  const suggestions = new Map<
+    string,
+    { a: string; b: string; reason: string; score: number | null; evidence: string }
+  >();
+  const suggest = (
+    a: string,
+    b: string,
+    reason: string,
+    score: number | null,
+    evidence: Record<string, unknown>,
+  ) => {
+    const [x, y] = a < b ? [a, b] : [b, a];
+    const k = `${x}|${y}`;
+    if (!suggestions.has(k))
+      suggestions.set(k, { a: x, b: y, reason, score, evidence: JSON.stringify(evidence) });
+  };
+  const mergeVeto = (a: number, b: number): string | null => {
+    const ca = a < existingNodeCount ? customerOfNode[a]! : null;
+    const cb = b < existingNodeCount ? customerOfNode[b]! : null;
+    if (ca && cb && separations.has(ca < cb ? `${ca}|${cb}` : `${cb}|${ca}`)) return 'guard:separated';
+    const ua = uniqueValues.get(a);
+    const ub = uniqueValues.get(b);
+    if (ua && ub) {
+      for (const [ns, values] of ua) {
+        const other = ub.get(ns);
+        if (other && [...new Set([...values, ...other])].length > 1) return 'guard:cardinality';
+      }
+    }
+    if (ua) for (const values of ua.values()) if (values.size > 1) return 'guard:cardinality';
+    if (ub) for (const values of ub.values()) if (values.size > 1) return 'guard:cardinality';
+    return null;
+  };
+  const merge = (a: number, b: number) => {
+    const [keep, gone] = uf.union(a, b);
+    if (keep === gone) return;
+    const ug = uniqueValues.get(gone);
+    if (ug) {
+      for (const [ns, values] of ug) for (const v of values) addUnique(uniqueValues, keep, ns, v);
+      uniqueValues.delete(gone);
+    }
+  };
+  const featuresFor = (at: number): PersonFeatures | undefined => {
+    const r = recs[at]!;
+    if (r.existing) return existingFeatures.get(at);
+    r.features ??= evidenceFeatures(r);
+    return r.features;
+  };
+  const seenStamp = new Int32Array(recs.length).fill(-1);
+  const tripWireReason = `held by more than ${config.tripWire} customers`;
+
+  for (let n = 0; n < newRecs.length; n++) {
+    const r = newRecs[n]!;
+    const at = firstNew + n;
+    const deleted = Boolean(work[n]!.person.deleted);
+    for (let j = 0; j < r.idents.length; j++) {
+      const ident = idents[r.idents[j]!]!;
+      if (uniqueNs.has(`${ident.kind}:${ident.namespace}`))
+        addUnique(uniqueValues, uf.find(r.node), `${ident.kind}:${ident.namespace}`, ident.value);
+    }
+    if (deleted) continue;
+    // The statuses this record sees on arrival (before its own trip-wire).
+    const arrival = r.idents.map((i) => idents[i]!.status);
+    if (config.probabilistic && r.evidence.some((i) => idents[i]!.status !== 'active')) {
+      r.features = evidenceFeatures(r);
+      r.keys = [...new Set(blockingKeys(r.features))];
+    }
+    const ownFeatures = r.features;
+    const linkable = r.idents
+      .filter((_, j) => arrival[j] === 'active')
+      .sort((x, y) => identOrder(idents[x]!) - identOrder(idents[y]!));
+    const guarded = r.idents.filter((_, j) => arrival[j] !== 'active');
+
+    if (linkable.length) {
+      // Snapshot of the holders' customers, as the incremental path's one query sees them.
+      const snapshot = new Map<number, number[]>();
+      const quarantine = new Set<number>();
+      for (const li of linkable) {
+        const holders = idents[li]!.holders;
+        if (!holders.length) continue;
+        const roots = holders.map((h) => uf.find(recs[h]!.node));
+        snapshot.set(li, roots);
+        if (new Set([uf.find(r.node), ...roots]).size > config.tripWire) quarantine.add(li);
+      }
+      for (const q of quarantine) {
+        const ident = idents[q]!;
+        ident.status = 'quarantined';
+        ident.reason = tripWireReason;
+        ident.statusChanged = true;
+        report.quarantined++;
+        for (const h of ident.holders) if (!recs[h]!.existing) recs[h]!.features = undefined;
+      }
+      for (const li of linkable) {
+        const roots = snapshot.get(li);
+        if (!roots || quarantine.has(li)) continue;
+        const ident = idents[li]!;
+        const holders = ident.holders;
+        const seenCustomers = new Set<number>();
+        for (let h = 0; h < holders.length; h++) {
+          if (seenCustomers.has(roots[h]!)) continue;
+          seenCustomers.add(roots[h]!);
+          const holder = recs[holders[h]!]!;
+          const current = uf.find(r.node);
+          const other = uf.find(holder.node);
+          if (other === current) continue;
+          const veto =
+            ident.kind === 'phone' && namesConflict(r.firstName, holder.firstName)
+              ? 'guard:name_conflict'
+              : mergeVeto(current, other);
+          if (veto) {
+            suggest(r.id, holder.id, veto, null, { matched: [ident.key] });
+            continue;
+          }
+          links.push({
+            from: r.id,
+            to: holder.id,
+            rule: `exact_${ident.kind}`,
+            ident: li,
+            score: null,
+            evidence: JSON.stringify({ matched: [ident.key], source: r.system }),
+            actor: `${actor}:exact_${ident.kind}`,
+          });
+          merge(current, other);
+        }
+      }
+    }
+    for (const gi of guarded) {
+      const g = idents[gi]!;
+      if (arrival[r.idents.indexOf(gi)] === 'quarantined') continue; // too common to be evidence of anything
+      const current = uf.find(r.node);
+      let made = 0;
+      for (const h of g.holders) {
+        if (made >= 5) break;
+        if (uf.find(recs[h]!.node) === current) continue;
+        suggest(r.id, recs[h]!.id, g.kind === 'email' ? 'guard:role_address' : 'guard:blocked_value', null, {
+          matched: [g.key],
+        });
+        made++;
+      }
+    }
+    // This record now holds its identifiers (every status: record_identifier rows exist for all).
+    for (const i of r.idents) idents[i]!.holders.push(at);
+
+    if (config.probabilistic && ownFeatures) {
+      const current0 = uf.find(r.node);
+      const candidates: { at: number; score: number }[] = [];
+      for (const k of r.keys) {
+        if ((blockCount.get(k) ?? 0) > MAX_BLOCK_SIZE) continue;
+        const members = blocks.get(k);
+        if (!members) continue;
+        for (const m of members) {
+          if (seenStamp[m] === n) continue;
+          seenStamp[m] = n;
+          if (uf.find(recs[m]!.node) === current0) continue;
+          const f = featuresFor(m);
+          if (!f) continue;
+          const score = matchWeight(ownFeatures, f);
+          if (score >= config.suggestWeight) candidates.push({ at: m, score });
+        }
+      }
+      candidates.sort((a, b) => b.score - a.score);
+      for (const c of candidates) {
+        const cand = recs[c.at]!;
+        const current = uf.find(r.node);
+        const other = uf.find(cand.node);
+        if (other === current) continue;
+        const s = scorePair(ownFeatures, featuresFor(c.at)!);
+        const evidence = { comparisons: s.comparisons, probability: s.probability };
+        const household = namesConflict(r.firstName, cand.firstName);
+        const sameSurname = !namesConflict(r.lastName, cand.lastName);
+        const corroborated = s.comparisons.some(
+          (x) =>
+            x.weight > 0 && (PERSONAL_FIELDS.has(x.field) || (ADDRESS_FIELDS.has(x.field) && sameSurname)),
+        );
+        const veto =
+          s.score < config.autoAcceptWeight
+            ? 'probabilistic'
+            : household
+              ? 'guard:name_conflict'
+              : !corroborated
+                ? 'guard:names_only'
+                : mergeVeto(current, other);
+        if (veto) {
+          suggest(
+            r.id,
+            cand.id,
+            veto === 'probabilistic' ? veto : `probabilistic+${veto}`,
+            s.score,
+            evidence,
+          );
+          continue;
+        }
+        links.push({
+          from: r.id,
+          to: cand.id,
+          rule: 'probabilistic',
+          ident: -1,
+          score: s.score,
+          evidence: JSON.stringify(evidence),
+          actor: `${actor}:probabilistic`,
+        });
+        merge(current, other);
+      }
+      for (const k of r.keys) {
+        const list = blocks.get(k);
+        if (list) list.push(at);
+        else blocks.set(k, [at]);
+      }
+    }
+    // Candidates seen later read this record's identifiers with their statuses then.
+    if (r.idents.some((i, j) => idents[i]!.status !== arrival[j])) r.features = undefined;
+  }
+  report.links = links.length;
+  report.suggestions = suggestions.size;
+  phase('resolve');
+
+  // ---- 8. Final customers. ----
+  const customerIdOfRoot = new Map<number, string>();
+  const newCustomers: { id: string; ordinal: number; records: Rec[] }[] = [];
+  const touchedExisting = new Set<string>();
+  const customerOf = (r: Rec): string => {
+    const root = uf.find(r.node);
+    let id = customerIdOfRoot.get(root);
+    if (id === undefined) {
+      if (root < existingNodeCount) id = customerOfNode[root]!;
+      else {
+        id = crypto.randomUUID();
+        newCustomers.push({ id, ordinal: newCustomers.length, records: [] });
+      }
+      customerIdOfRoot.set(root, id);
+    }
+    return id;
+  };
+  const newCustomerIndex = new Map<string, number>();
+  const recordCustomer: string[] = new Array<string>(newRecs.length);
+  for (let n = 0; n < newRecs.length; n++) {
+    const r = newRecs[n]!;
+    const id = customerOf(r);
+    recordCustomer[n] = id;
+    if (uf.find(r.node) < existingNodeCount) touchedExisting.add(id);
+    else {
+      let ci = newCustomerIndex.get(id);
+      if (ci === undefined) {
+        ci = newCustomers.length - 1;
+        newCustomerIndex.set(id, ci);
+      }
+      newCustomers[ci]!.records.push(r);
+    }
+  }
+  const retired = new Map<string, string[]>();
+  for (let node = 0; node < existingNodeCount; node++) {
+    const root = uf.find(node);
+    if (root === node) continue;
+    const survivor = customerOfNode[root]!;
+    retired.set(survivor, [...(retired.get(survivor) ?? []), customerOfNode[node]!]);
+    touchedExisting.add(survivor);
+  }
+  report.customersCreated = newCustomers.length;
+  report.customersTouched = touchedExisting.size;
+  report.existingMerged = [...retired.values()].reduce((s, l) => s + l.length, 0);
+  phase('customers');
+
+  // ---- 9. Writes. ----
+  const [{ micros } = { micros: '0' }] = await sql<{ micros: string }>(
+    `SELECT (extract(epoch FROM now()) * 1000000)::bigint::text AS micros`,
+  );
+  // Distinct created_at values in input order, so "oldest" keeps meaning arrival order later.
+  const baseMicros = BigInt(micros);
+  const stamp = (ordinal: number) => {
+    const micros = baseMicros + BigInt(ordinal);
+    const ms = Number(micros / 1000n);
+    const us = Number(micros % 1000n);
+    return new Date(ms).toISOString().replace('Z', `${String(us).padStart(3, '0')}Z`);
+  };
+
+  // Identifier ids, reserved in first-appearance order.
+  const newIdentList = idents.filter((i) => i.dbId === null).sort((a, b) => a.ordinal - b.ordinal);
+  if (newIdentList.length) {
+    const reserved = await sql<{ id: string }>(
+      `SELECT nextval(pg_get_serial_sequence('identifier', 'id'))::text AS id FROM generate_series(1, $1::int)`,
+      [newIdentList.length],
+    );
+    const ids = reserved.map((r) => BigInt(r.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    newIdentList.forEach((i, k) => (i.dbId = ids[k]!.toString()));
+  }
+  phase('reserve ids');
+
+  // Golden records of the new customers, from their records in memory.
+  const workOf = new Map<Rec, (typeof work)[number]>(newRecs.map((r, n) => [r, work[n]!]));
+  const updatedAtOf = (r: Rec) => workOf.get(r)!.updatedAt;
+  const deletedOf = (r: Rec) => Boolean(workOf.get(r)!.person.deleted);
+  const goldenFast = (rs: Rec[]) =>
+    goldenRecord(
+      rs
+        .filter((r) => !deletedOf(r))
+        .map((r) => {
+          const emails = r.idents
+            .filter((i) => idents[i]!.kind === 'email' && idents[i]!.status === 'active')
+            .map((i) => idents[i]!.value)
+            .sort();
+          const phones = r.idents
+            .filter((i) => idents[i]!.kind === 'phone')
+            .map((i) => idents[i]!.value)
+            .sort();
+          return {
+            system: r.system,
+            sourceUpdatedAt: updatedAtOf(r),
+            traits: { ...r.traits, email: emails[0] ?? null, phone: phones[0] ?? null },
+          };
+        }),
+      config,
+    );
+
+  const q = JSON.stringify;
+  await pipelined(newCustomers.length, chunkSize, (from, to) => {
+    const doc = `[${newCustomers
+      .slice(from, to)
+      .map(
+        (c) =>
+          `{"id":"${c.id}","traits":${q(goldenFast(c.records))},"n":${c.records.length},"at":"${stamp(c.ordinal)}"}`,
+      )
+      .join(',')}]`;
+    return sql(
+      `INSERT INTO customer (id, status, traits, record_count, created_at, updated_at)
+       SELECT id, 'active', traits, n, at, now() FROM json_to_recordset($1::json) AS x(id uuid, traits jsonb, n int, at timestamptz)`,
+      [doc],
+    );
+  });
+  phase('write customers');
+
+  await pipelined(newIdentList.length, chunkSize, (from, to) => {
+    const part = newIdentList.slice(from, to);
+    return sql(
+      `INSERT INTO identifier (id, kind, namespace, value, status, status_reason)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`,
+      [
+        part.map((i) => i.dbId),
+        part.map((i) => i.kind),
+        part.map((i) => i.namespace),
+        part.map((i) => i.value),
+        part.map((i) => i.status),
+        part.map((i) => i.reason),
+      ],
+    );
+  });
+  const newSet = new Set(newIdentList);
+  const changed = idents.filter((i) => i.statusChanged && !newSet.has(i));
+  for (const part of chunks(changed, chunkSize)) {
+    await sql(
+      `UPDATE identifier SET status = 'quarantined', status_reason = $2 WHERE id = ANY($1::bigint[])`,
+      [part.map((i) => i.dbId), tripWireReason],
+    );
+  }
+  phase('write identifiers');
+
+  await pipelined(newRecs.length, chunkSize, (from, to) => {
+    const rows: string[] = [];
+    for (let k = from; k < to; k++) {
+      const r = newRecs[k]!;
+      const w = work[k]!;
+      rows.push(
+        `{"id":"${r.id}","sy":${q(w.system)},"ot":${q(w.person.objectType)},"ex":${q(w.person.externalId)},"c":"${recordCustomer[k]}","p":${q(w.person.payload ?? {})},"tr":${q(w.person.traits ?? {})},"u":${w.updatedAt ? `"${w.updatedAt.toISOString()}"` : 'null'},"d":${Boolean(w.person.deleted)},"at":"${stamp(k)}"}`,
+      );
+    }
+    return sql(
+      `INSERT INTO source_record (id, system, object_type, external_id, customer_id, origin_customer_id, payload, traits, source_updated_at, deleted, created_at, updated_at)
+       SELECT id, sy, ot, ex, c, c, p, tr, u, d, at, now()
+         FROM json_to_recordset($1::json) AS x(id uuid, sy text, ot text, ex text, c uuid, p jsonb, tr jsonb, u timestamptz, d boolean, at timestamptz)`,
+      [`[${rows.join(',')}]`],
+    );
+  });
+  report.inserted = newRecs.length;
+  phase('write source records');
+
+  // record_identifier rows, flattened.
+  const riRec: string[] = [];
+  const riIdent: string[] = [];
+  const riRaw: string[] = [];
+  const riVersion: number[] = [];
+  for (const r of newRecs) {
+    for (let j = 0; j < r.idents.length; j++) {
+      riRec.push(r.id);
+      riIdent.push(idents[r.idents[j]!]!.dbId!);
+      riRaw.push(r.raw[j]!.raw);
+      riVersion.push(r.raw[j]!.version);
+    }
+  }
+  await pipelined(riRec.length, chunkSize * 2, (from, to) =>
+    sql(
+      `INSERT INTO record_identifier (source_record_id, identifier_id, raw_value, normaliser_version) SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::int[])`,
+      [riRec.slice(from, to), riIdent.slice(from, to), riRaw.slice(from, to), riVersion.slice(from, to)],
+    ),
+  );
+  phase('write record identifiers');
+
+  // JSON documents rather than text arrays: JSON evidence would be escaped twice in an array literal.
+  await pipelined(links.length, chunkSize, (from, to) => {
+    const doc = `[${links
+      .slice(from, to)
+      .map(
+        (l) =>
+          `{"f":"${l.from}","t":"${l.to}","rule":${q(l.rule)},"ident":${l.ident >= 0 ? idents[l.ident]!.dbId : 'null'},"score":${l.score ?? 'null'},"evidence":${l.evidence},"actor":${q(l.actor)}}`,
+      )
+      .join(',')}]`;
+    return sql(
+      `INSERT INTO identity_link (from_record_id, to_record_id, rule, identifier_id, score, evidence, actor)
+       SELECT f, t, rule, ident, score, evidence, actor FROM json_to_recordset($1::json) AS x(f uuid, t uuid, rule text, ident bigint, score float8, evidence jsonb, actor text)`,
+      [doc],
+    );
+  });
+  const suggestionList = [...suggestions.values()];
+  await pipelined(suggestionList.length, chunkSize, (from, to) => {
+    const doc = `[${suggestionList
+      .slice(from, to)
+      .map(
+        (x) =>
+          `{"a":"${x.a}","b":"${x.b}","reason":${q(x.reason)},"score":${x.score ?? 'null'},"evidence":${x.evidence}}`,
+      )
+      .join(',')}]`;
+    return sql(
+      `INSERT INTO match_suggestion (record_a, record_b, reason, score, evidence)
+       SELECT a, b, reason, score, evidence FROM json_to_recordset($1::json) AS x(a uuid, b uuid, reason text, score float8, evidence jsonb)
+       ON CONFLICT (record_a, record_b) DO NOTHING`,
+      [doc],
+    );
+  });
+  phase('write links and suggestions');
+
+  const bkRec: string[] = [];
+  const bkKey: string[] = [];
+  for (const r of newRecs) {
+    if (deletedOf(r)) continue;
+    for (const k of r.keys) {
+      bkRec.push(r.id);
+      bkKey.push(k);
+    }
+  }
+  await pipelined(bkRec.length, chunkSize * 2, (from, to) =>
+    sql(
+      `INSERT INTO record_block_key (source_record_id, key) SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING`,
+      [bkRec.slice(from, to), bkKey.slice(from, to)],
+    ),
+  );
+  phase('write block keys');
+
+  // Existing customers merged by the run: the oldest survives, the others become redirects.
+  const merges = [...retired.entries()].map(([survivor, ids]) => ({ survivor, retired: ids }));
+  if (merges.length) {
+    const from = merges.flatMap((m) => m.retired);
+    const to = merges.flatMap((m) => m.retired.map(() => m.survivor));
+    for (const table of ['source_record', 'interaction', 'conversation']) {
+      await sql(
+        `UPDATE ${table} x SET customer_id = m.survivor FROM unnest($1::uuid[], $2::uuid[]) AS m(retired, survivor) WHERE x.customer_id = m.retired`,
+        [from, to],
+      );
+    }
+    await sql(`UPDATE customer SET status = 'merged', updated_at = now() WHERE id = ANY($1::uuid[])`, [from]);
+    await sql(
+      `UPDATE customer_redirect x SET customer_id = m.survivor FROM unnest($1::uuid[], $2::uuid[]) AS m(retired, survivor) WHERE x.customer_id = m.retired`,
+      [from, to],
+    );
+    await sql(
+      `INSERT INTO customer_redirect (retired_id, customer_id, reason) SELECT * , 'merged' FROM unnest($1::uuid[], $2::uuid[])
+       ON CONFLICT (retired_id) DO UPDATE SET customer_id = EXCLUDED.customer_id, reason = 'merged'`,
+      [from, to],
+    );
+  }
+  // Golden records of the existing customers that changed, recomputed from all their records.
+  if (touchedExisting.size) await refreshGoldenSet(sql, [...touchedExisting], config);
+  phase('write existing customers');
+
+  await appendAudit(sql, {
+    actor,
+    action: 'identity.bulk_import',
+    details: {
+      records: report.records,
+      inserted: report.inserted,
+      updated: report.updated,
+      skipped: report.skipped,
+      customersCreated: report.customersCreated,
+      customersTouched: report.customersTouched,
+      links: report.links,
+      suggestions: report.suggestions,
+      quarantined: report.quarantined,
+      systems: [...new Set(newRecs.map((r) => r.system))].sort(),
+      merges: merges.slice(0, 1000),
+      ...(merges.length > 1000 ? { mergesOmitted: merges.length - 1000 } : {}),
+    },
+  });
+  for (const m of merges)
+    await publishEvent(sql, { type: 'customer.merged', customerId: m.survivor, retiredIds: m.retired });
+  phase('audit and events');
+  return report;
+}
+
+function identOrder(i: Ident): number {
+  return i.dbId !== null ? Number(i.dbId) : 1e15 + i.ordinal;
+}
+
+function addUnique(
+  map: Map<number, Map<string, Set<string>>>,
+  node: number,
+  ns: string,
+  value: string,
+): void {
+  let m = map.get(node);
+  if (!m) map.set(node, (m = new Map()));
+  let s = m.get(ns);
+  if (!s) m.set(ns, (s = new Set()));
+  s.add(value);
+}
+
+function validate(system: string, p: CanonicalPerson): string | null {
+  if (typeof system !== 'string' || !system.trim()) return 'system must be a non-empty string';
+  if (typeof p?.objectType !== 'string' || !p.objectType.trim())
+    return 'person objectType must be a non-empty string';
+  if (typeof p.externalId !== 'string' || !p.externalId.trim())
+    return `${p.objectType} externalId must be a non-empty string`;
+  if (!Array.isArray(p.identifiers)) return `${p.objectType} ${p.externalId}: identifiers must be a list`;
+  if (p.updatedAt !== undefined && p.updatedAt !== null && p.updatedAt !== '' && toDate(p.updatedAt) === null)
+    return `${p.objectType} ${p.externalId}: updatedAt is not a date`;
+  return null;
+}
+
+/** The incremental refreshGolden, set-based: one query for the sources, one UPDATE per chunk. */
+async function refreshGoldenSet(sql: Sql, customerIds: string[], config: IdentityConfig): Promise<void> {
+  for (const part of chunks(customerIds, 5_000)) {
+    const rows = await sql<{
+      customerId: string;
+      system: string | null;
+      traits: Record<string, unknown> | null;
+      sourceUpdatedAt: Date | null;
+      deleted: boolean | null;
+      emails: string[] | null;
+      phones: string[] | null;
+    }>(
+      `SELECT sr.customer_id AS "customerId", sr.system, sr.traits, sr.source_updated_at AS "sourceUpdatedAt", sr.deleted,
+              array_agg(i.value ORDER BY i.value) FILTER (WHERE i.kind = 'email' AND i.status = 'active') AS emails,
+              array_agg(i.value ORDER BY i.value) FILTER (WHERE i.kind = 'phone') AS phones
+         FROM source_record sr LEFT JOIN record_identifier ri ON ri.source_record_id = sr.id LEFT JOIN identifier i ON i.id = ri.identifier_id
+        WHERE sr.customer_id = ANY($1::uuid[]) GROUP BY sr.id`,
+      [part],
+    );
+    const byCustomer = new Map<string, typeof rows>();
+    for (const r of rows) byCustomer.set(r.customerId, [...(byCustomer.get(r.customerId) ?? []), r]);
+    const ids = part;
+    const golden = ids.map((id) => {
+      const sources = (byCustomer.get(id) ?? []).filter((s) => !s.deleted);
+      return JSON.stringify(
+        goldenRecord(
+          sources.map((s) => ({
+            system: s.system ?? '',
+            sourceUpdatedAt: s.sourceUpdatedAt,
+            traits: { ...(s.traits ?? {}), email: s.emails?.[0] ?? null, phone: s.phones?.[0] ?? null },
+          })),
+          config,
+        ),
+      );
+    });
+    const counts = ids.map((id) => byCustomer.get(id)?.length ?? 0);
+    await sql(
+      `UPDATE customer c SET traits = x.traits::jsonb, record_count = x.n, updated_at = now() FROM unnest($1::uuid[], $2::text[], $3::int[]) AS x(id, traits, n) WHERE c.id = x.id`,
+      [ids, golden, counts],
+    );
+  }
+}

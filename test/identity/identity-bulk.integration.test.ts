@@ -1,0 +1,323 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import type {
+  CanonicalIdentifier,
+  CanonicalPerson,
+  PersonTraits,
+} from '../../src/connector-kit/canonical.js';
+import { bulkResolve, type BulkRecord } from '../../src/identity/bulk/bulk-resolve.js';
+import { generateRecords } from '../../src/identity/bulk/generate-records.js';
+import { IdentityResolver } from '../../src/identity/identity-resolver.service.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+
+const dbs: TestDatabase[] = [];
+async function freshDb(): Promise<TestDatabase> {
+  const db = await createTestDatabase();
+  dbs.push(db);
+  return db;
+}
+afterAll(async () => {
+  for (const db of dbs) await db.drop();
+});
+
+/** The partition: for each customer, the sorted keys of its source records; sorted. */
+async function partition(db: TestDatabase): Promise<string[]> {
+  const rows: { members: string }[] = await db.dataSource.query(
+    `SELECT string_agg(system || ':' || external_id, ' ' ORDER BY system, external_id) AS members
+       FROM source_record GROUP BY customer_id`,
+  );
+  return rows.map((r) => r.members).sort();
+}
+
+async function oneByOne(db: TestDatabase, records: readonly BulkRecord[]): Promise<void> {
+  const resolver = new IdentityResolver(db.dataSource);
+  for (const r of records) await resolver.applyPerson(r.system, r.person);
+}
+
+describe('bulk resolution gives the same partition as record-by-record', () => {
+  it('on the bench generator data', async () => {
+    const records = generateRecords(1500, 11);
+    const [a, b] = [await freshDb(), await freshDb()];
+    await oneByOne(a, records);
+    const report = await bulkResolve(b.dataSource, records);
+    expect(report.inserted).toBe(1500);
+    const [pa, pb] = [await partition(a), await partition(b)];
+    expect(pb.length).toBeGreaterThan(300);
+    expect(pb).toEqual(pa);
+  }, 300_000);
+});
+
+// ---- helpers for hand-written records ----
+const email = (value: string): CanonicalIdentifier => ({ kind: 'email', value });
+const phone = (value: string): CanonicalIdentifier => ({ kind: 'phone', value });
+const hrId = (value: string): CanonicalIdentifier => ({
+  kind: 'external',
+  namespace: 'bamboohr:employee',
+  value,
+});
+const rec = (
+  system: string,
+  externalId: string,
+  identifiers: CanonicalIdentifier[],
+  traits: PersonTraits = {},
+): BulkRecord => ({
+  system,
+  person: { objectType: 'contact', externalId, identifiers, traits } satisfies CanonicalPerson,
+});
+
+async function customerOf(db: TestDatabase, system: string, externalId: string): Promise<string> {
+  const rows: { customerId: string }[] = await db.dataSource.query(
+    `SELECT customer_id AS "customerId" FROM source_record WHERE system = $1 AND external_id = $2`,
+    [system, externalId],
+  );
+  return rows[0]!.customerId;
+}
+async function recordId(db: TestDatabase, system: string, externalId: string): Promise<string> {
+  const rows: { id: string }[] = await db.dataSource.query(
+    `SELECT id FROM source_record WHERE system = $1 AND external_id = $2`,
+    [system, externalId],
+  );
+  return rows[0]!.id;
+}
+
+describe('bulk resolution on fake_1000 (CSV mapping)', () => {
+  it('gives the same partition as applying the rows one by one', async () => {
+    const { parseCsv, parseMapSpec, rowToPerson } = await import('../../connectors/csv/mapping.js');
+    const text = fs.readFileSync(
+      new URL('../../../shared/data/linkage/fake_1000.csv', import.meta.url),
+      'utf8',
+    );
+    const mapping = parseMapSpec(
+      'unique_id=externalId,first_name=firstName,surname=lastName,dob=dob,city=city,email=email',
+    );
+    const parsed = parseCsv(text, ',');
+    const records: BulkRecord[] = parsed.rows.map((row) => ({
+      system: 'fake',
+      person: rowToPerson(row, mapping, 'contact'),
+    }));
+    expect(records).toHaveLength(1000);
+    const [a, b] = [await freshDb(), await freshDb()];
+    await oneByOne(a, records);
+    await bulkResolve(b.dataSource, records);
+    const [pa, pb] = [await partition(a), await partition(b)];
+    expect(pb.length).toBeGreaterThan(200);
+    expect(pb).toEqual(pa);
+  }, 300_000);
+});
+
+describe('guards hold in bulk', () => {
+  it('a role address, a household phone on 40 records and two HR ids do not merge people', async () => {
+    const NAMES = [
+      'Aaron',
+      'Beatrix',
+      'Cedric',
+      'Dolores',
+      'Ezekiel',
+      'Fiona',
+      'Gideon',
+      'Hortense',
+      'Ignatius',
+      'Juniper',
+    ];
+    const SUFFIX = ['', 'wyn', 'ley', 'bert', 'o', 'ina', 'mond', 'ric'];
+    const household = Array.from({ length: 40 }, (_, k) =>
+      rec('crm', `h${k}`, [phone('+44 7911 123400')], {
+        firstName: `${NAMES[k % 10]}${SUFFIX[Math.floor(k / 10)]}`,
+        lastName: `Fam${k}`,
+      }),
+    );
+    const records = [
+      rec('crm', 's1', [email('support@acme.example')], { firstName: 'Ann', lastName: 'Lee' }),
+      rec('crm', 's2', [email('support@acme.example')], { firstName: 'Bob', lastName: 'Roe' }),
+      rec('helpdesk', 's3', [email('support@acme.example')], { firstName: 'Cy', lastName: 'Poe' }),
+      ...household,
+      rec('bamboohr', 'e1', [hrId('E1'), email('sam@corp.example')], { firstName: 'Sam', lastName: 'Hill' }),
+      rec('bamboohr', 'e2', [hrId('E2'), email('sam@corp.example')], { firstName: 'Sam', lastName: 'Hill' }),
+    ];
+    const [a, b] = [await freshDb(), await freshDb()];
+    await oneByOne(a, records);
+    const report = await bulkResolve(b.dataSource, records);
+    expect(report.inserted).toBe(records.length);
+    // Same partition as the incremental path, whatever it is...
+    expect(await partition(b)).toEqual(await partition(a));
+    // ...and that partition keeps these people apart.
+    expect(
+      new Set([
+        await customerOf(b, 'crm', 's1'),
+        await customerOf(b, 'crm', 's2'),
+        await customerOf(b, 'helpdesk', 's3'),
+      ]).size,
+    ).toBe(3);
+    expect(await customerOf(b, 'bamboohr', 'e1')).not.toBe(await customerOf(b, 'bamboohr', 'e2'));
+    const merged: { n: number }[] = await b.dataSource.query(
+      `SELECT count(DISTINCT customer_id)::int AS n FROM source_record WHERE system = 'crm' AND external_id LIKE 'h%'`,
+    );
+    expect(merged[0]!.n).toBe(40);
+    const [phoneRow]: { status: string }[] = await b.dataSource.query(
+      `SELECT status FROM identifier WHERE kind = 'phone'`,
+    );
+    expect(phoneRow!.status).toBe('quarantined');
+    const reasons: { reason: string }[] = await b.dataSource.query(
+      `SELECT DISTINCT reason FROM match_suggestion ORDER BY reason`,
+    );
+    expect(reasons.map((r) => r.reason)).toEqual(
+      expect.arrayContaining(['guard:role_address', 'guard:cardinality', 'guard:name_conflict']),
+    );
+    const [{ n: support } = { n: -1 }]: { n: number }[] = await b.dataSource.query(
+      `SELECT count(*)::int AS n FROM match_suggestion WHERE reason = 'guard:role_address'`,
+    );
+    expect(support).toBe(3);
+  }, 120_000);
+});
+
+describe('bulk-loaded customers work with explain, unmerge and erase', () => {
+  it('explains the path, unmerges a record and erases a customer for good', async () => {
+    const db = await freshDb();
+    const resolver = new IdentityResolver(db.dataSource);
+    const records = [
+      rec('hubspot', 'a', [email('ann@example.com')], { firstName: 'Ann', lastName: 'Lee' }),
+      rec('zendesk', 'b', [email('ANN@example.com'), phone('07911 123456')], {
+        firstName: 'Ann',
+        lastName: 'Lee',
+      }),
+      rec('twilio', 'c', [phone('+447911123456')], { firstName: 'Ann' }),
+      rec('stripe', 'd', [email('dan@example.com')], { firstName: 'Dan', lastName: 'Moss' }),
+    ];
+    const report = await bulkResolve(db.dataSource, records);
+    expect(report).toMatchObject({ inserted: 4, customersCreated: 2, links: 2 });
+    const customer = await customerOf(db, 'hubspot', 'a');
+    expect(await customerOf(db, 'twilio', 'c')).toBe(customer);
+    const [a, c] = [await recordId(db, 'hubspot', 'a'), await recordId(db, 'twilio', 'c')];
+    const path = await resolver.explain(a, c);
+    expect(path?.map((s) => s.rule)).toEqual(['exact_email', 'exact_phone']);
+    expect(path?.[0]?.evidence).toMatchObject({ matched: ['email::ann@example.com'] });
+    expect(path?.[0]?.actor).toBe('bulk:exact_email');
+    // Golden record and record count are there.
+    const [golden]: { traits: Record<string, { value: unknown }>; recordCount: number }[] =
+      await db.dataSource.query(`SELECT traits, record_count AS "recordCount" FROM customer WHERE id = $1`, [
+        customer,
+      ]);
+    expect(golden).toMatchObject({
+      recordCount: 3,
+      traits: { firstName: { value: 'Ann' }, email: { value: 'ann@example.com' } },
+    });
+
+    const { customerIds } = await resolver.unmerge(customer, [c], 'tester');
+    expect(customerIds[0]).toBe(customer);
+    expect(customerIds).toHaveLength(2);
+    expect(await customerOf(db, 'twilio', 'c')).toBe(customerIds[1]);
+
+    const erased = await resolver.erase(customer, 'tester');
+    expect(erased.removed.sourceRecords).toBe(2);
+    // Bulk-loading the same people again does not bring the erased ones back.
+    const again = await bulkResolve(db.dataSource, records.slice(0, 2));
+    expect(again).toMatchObject({ inserted: 0, skipped: 2 });
+  }, 60_000);
+});
+
+describe('bulk on top of an existing graph', () => {
+  it('attaches to existing customers, keeps the oldest id and redirects the merged one', async () => {
+    const db = await freshDb();
+    const resolver = new IdentityResolver(db.dataSource);
+    await resolver.applyPerson('crm', {
+      objectType: 'contact',
+      externalId: 'x',
+      identifiers: [email('xena@example.com')],
+      traits: { firstName: 'Xena' },
+    });
+    await resolver.applyPerson('billing', {
+      objectType: 'contact',
+      externalId: 'y',
+      identifiers: [phone('07911 123555')],
+      traits: { firstName: 'Xena' },
+    });
+    const [x, y] = [await customerOf(db, 'crm', 'x'), await customerOf(db, 'billing', 'y')];
+    expect(x).not.toBe(y);
+    const report = await bulkResolve(db.dataSource, [
+      rec('shop', 'n1', [email('xena@example.com')], { firstName: 'Xena', city: 'Leeds' }),
+      rec('shop', 'n2', [email('xena@example.com'), phone('+447911123555')], { firstName: 'Xena' }),
+      rec('shop', 'n3', [email('zed@example.com')], { firstName: 'Zed' }),
+      // Already in the graph: an update, through the incremental path.
+      {
+        system: 'crm',
+        person: {
+          objectType: 'contact',
+          externalId: 'x',
+          identifiers: [email('xena@example.com')],
+          traits: { firstName: 'Xena', lastName: 'Warrior' },
+        },
+      },
+    ]);
+    expect(report).toMatchObject({ inserted: 3, updated: 1, customersCreated: 1, existingMerged: 1 });
+    for (const [s, e] of [
+      ['shop', 'n1'],
+      ['shop', 'n2'],
+      ['billing', 'y'],
+      ['crm', 'x'],
+    ] as const)
+      expect(await customerOf(db, s, e)).toBe(x);
+    const [redirect]: { customerId: string }[] = await db.dataSource.query(
+      `SELECT customer_id AS "customerId" FROM customer_redirect WHERE retired_id = $1`,
+      [y],
+    );
+    expect(redirect?.customerId).toBe(x);
+    const [c]: { recordCount: number; traits: Record<string, { value: unknown }> }[] =
+      await db.dataSource.query(`SELECT record_count AS "recordCount", traits FROM customer WHERE id = $1`, [
+        x,
+      ]);
+    expect(c).toMatchObject({
+      recordCount: 4,
+      traits: { lastName: { value: 'Warrior' }, city: { value: 'Leeds' } },
+    });
+    const audit: { action: string; details: Record<string, unknown> }[] = await db.dataSource.query(
+      `SELECT action, details FROM audit_event WHERE action = 'identity.bulk_import'`,
+    );
+    expect(audit).toHaveLength(1);
+    expect(audit[0]!.details).toMatchObject({ inserted: 3, merges: [{ survivor: x, retired: [y] }] });
+  }, 60_000);
+});
+
+describe('touchpoint import --bulk', () => {
+  it('applies the valid rows at once and reports each bad row with its row number and column', async () => {
+    const db = await freshDb();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-bulk-'));
+    const file = path.join(dir, 'people.csv');
+    fs.writeFileSync(
+      file,
+      [
+        'Id,E-mail,Mobile,First,Last',
+        'c1,ann@example.com,07911 123456,Ann,Lee',
+        'c2,not-an-email,07911 123457,Bob,Roe',
+        'c3,ANN@example.com,,Ann,Lee',
+        'c4,dee@example.com,,Dee,Fox',
+      ].join('\n'),
+    );
+    const { runCli } = await import('../support/cli.js');
+    const r = await runCli(
+      [
+        'import',
+        file,
+        '--system',
+        'legacy',
+        '--map',
+        'Id=externalId,E-mail=email,Mobile=phone,First=firstName,Last=lastName',
+        '--bulk',
+      ],
+      {
+        DATABASE_URL: db.url,
+      },
+    );
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(r.stderr.trim()).toMatch(/^row 3, column "E-mail": .*not-an-email/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stdout).toBe('imported 3 of 4 row(s) into legacy, 1 rejected\n');
+    expect(r.code).toBe(1);
+    expect(await customerOf(db, 'legacy', 'c1')).toBe(await customerOf(db, 'legacy', 'c3'));
+    const audit: { actor: string }[] = await db.dataSource.query(
+      `SELECT actor FROM audit_event WHERE action = 'identity.bulk_import'`,
+    );
+    expect(audit.map((a) => a.actor)).toEqual(['bulk:csv:legacy']);
+  }, 60_000);
+});
