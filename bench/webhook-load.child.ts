@@ -1,0 +1,102 @@
+/**
+ * Open-loop load generator for bench/webhook-ack.bench.ts, run as its own process (forked) so
+ * its CPU is not the server's event loop. Receives one job over IPC, answers with the latencies:
+ * each delivery is sent at its scheduled time (`start + i / rate`) and its latency is counted
+ * from that time, so a stall in the server, the generator or the machine is not hidden.
+ * Deliveries are built and signed before the clock starts.
+ */
+import http from 'node:http';
+import { signedEchoDelivery } from '../src/webhooks/testing/echo.connector.js';
+
+export interface LoadJob {
+  port: number;
+  instance: string;
+  secret: string;
+  rate: number;
+  total: number;
+  /** Unsent warm-up deliveries first (not measured). */
+  warmup: number;
+  /** Event ids are `${idPrefix}${i}`. */
+  idPrefix: string;
+}
+
+export interface LoadResult {
+  /** Milliseconds from scheduled send to the end of the response, sorted. */
+  latencies: number[];
+  /** Responses by HTTP status (0: connection error). */
+  statuses: Record<string, number>;
+  wallMs: number;
+  /** How late the generator itself was at sending, worst case (its own lag). */
+  maxSendLagMs: number;
+}
+
+async function run(job: LoadJob): Promise<LoadResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const build = (id: string, i: number) =>
+    signedEchoDelivery(
+      [
+        {
+          id,
+          text: `bench ${i}`,
+          email: `person${Math.abs(i) % 2000}@example.org`,
+          occurredAt: new Date(1_700_000_000_000 + i).toISOString(),
+        },
+      ],
+      job.secret,
+    );
+  const send = (d: { body: string; headers: Record<string, string> }) =>
+    new Promise<number>((resolve) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port: job.port,
+          path: `/webhooks/${job.instance}`,
+          method: 'POST',
+          headers: { ...d.headers, 'content-length': Buffer.byteLength(d.body) },
+          agent,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', () => resolve(0));
+      req.end(d.body);
+    });
+
+  const warm = Array.from({ length: job.warmup }, (_, i) => build(`${job.idPrefix}warm-${i}`, -1 - i));
+  for (let i = 0; i < warm.length; i += 50) await Promise.all(warm.slice(i, i + 50).map(send));
+  const deliveries = Array.from({ length: job.total }, (_, i) => build(`${job.idPrefix}${i}`, i));
+
+  const latencies: number[] = [];
+  const statuses: Record<string, number> = {};
+  let maxSendLagMs = 0;
+  const pending: Promise<void>[] = [];
+  const start = performance.now();
+  for (let i = 0; i < job.total; i++) {
+    const due = start + (i * 1000) / job.rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    maxSendLagMs = Math.max(maxSendLagMs, performance.now() - due);
+    pending.push(
+      send(deliveries[i]!).then((status) => {
+        latencies.push(performance.now() - due);
+        statuses[status] = (statuses[status] ?? 0) + 1;
+      }),
+    );
+  }
+  await Promise.all(pending);
+  const wallMs = performance.now() - start;
+  agent.destroy();
+  return { latencies: latencies.sort((a, b) => a - b), statuses, wallMs, maxSendLagMs };
+}
+
+process.once('message', (job: LoadJob) => {
+  run(job).then(
+    (result) => process.send?.(result, () => process.exit(0)),
+    (err: unknown) => {
+      process.stderr.write(`load generator failed: ${String(err)}\n`);
+      process.exit(1);
+    },
+  );
+});
