@@ -43,11 +43,12 @@ export function auditHash(prevHash: string | null, row: { seq: string; occurredA
  */
 export async function appendAudit(sql: Sql, input: AuditInput): Promise<void> {
   await sql(`SELECT pg_advisory_xact_lock($1)`, [AUDIT_CHAIN_LOCK]);
-  const prev = await sql<{ hash: string | null }>(`SELECT hash FROM audit_event ORDER BY seq DESC LIMIT 1`);
-  const prevHash = prev[0]?.hash ?? null;
-  const [next] = await sql<{ seq: string; at: Date }>(
-    `SELECT nextval(pg_get_serial_sequence('audit_event', 'seq'))::text AS seq, date_trunc('milliseconds', clock_timestamp()) AS at`,
+  // After the lock (a statement of its own, so this one's snapshot sees the last committed row).
+  const [next] = await sql<{ prevHash: string | null; seq: string; at: Date }>(
+    `SELECT (SELECT hash FROM audit_event ORDER BY seq DESC LIMIT 1) AS "prevHash",
+            nextval(pg_get_serial_sequence('audit_event', 'seq'))::text AS seq, date_trunc('milliseconds', clock_timestamp()) AS at`,
   );
+  const prevHash = next!.prevHash ?? null;
   const seq = String(next!.seq);
   const occurredAt = next!.at.toISOString();
   const hash = auditHash(prevHash, { ...input, seq, occurredAt });

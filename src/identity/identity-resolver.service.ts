@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { appendAudit } from '../audit/audit-log.js';
 import type { CanonicalPerson } from '../connector-kit/canonical.js';
 import { inTransaction, type Sql } from '../db/sql.js';
-import { publishEvent } from '../events/hub-events.js';
+import { EVENTS_CHANNEL, publishEvent, type HubEvent } from '../events/hub-events.js';
 import { goldenRecord } from './golden-record.js';
 import { DEFAULT_IDENTITY_CONFIG, type IdentityConfig } from './identity.config.js';
 import { blockingKeys, jaroWinkler, scorePair, type PersonFeatures } from './matching/index.js';
@@ -88,6 +88,51 @@ interface Holder {
   firstName: string | null;
 }
 
+/** An identifier node of the record being applied (ids are bigint, kept as text). */
+interface IdentifierRow {
+  id: string;
+  kind: string;
+  namespace: string;
+  value: string;
+  status: string;
+}
+
+/** Where one apply stands: its record, the record's customer (null until it joins or gets one), merges made. */
+interface JoinState {
+  recordId: string;
+  current: string | null;
+  /** Customers this apply merged away, to the customer they went into. */
+  aliases: Map<string, string>;
+}
+
+interface LinkInput {
+  to: string;
+  rule: string;
+  identifierId: string | null;
+  score: number | null;
+  evidence: Record<string, unknown>;
+  actor: string;
+}
+
+interface GoldenSource {
+  system: string;
+  traits: Record<string, unknown>;
+  sourceUpdatedAt: Date | null;
+  emails: string[] | null;
+  phones: string[] | null;
+}
+
+/** The golden record's inputs: each live record of `where` with its active emails and its phones. */
+const GOLDEN_SOURCES_SQL = (where: string) =>
+  `SELECT sr.system, sr.traits, sr.source_updated_at AS "sourceUpdatedAt",
+          array_agg(i.value ORDER BY i.value) FILTER (WHERE i.kind = 'email' AND i.status = 'active') AS emails,
+          array_agg(i.value ORDER BY i.value) FILTER (WHERE i.kind = 'phone') AS phones
+     FROM source_record sr LEFT JOIN record_identifier ri ON ri.source_record_id = sr.id LEFT JOIN identifier i ON i.id = ri.identifier_id
+    WHERE ${where} AND NOT sr.deleted GROUP BY sr.id`;
+
+/** lockKey in SQL, for a text expression: the first 8 bytes of its SHA-256 as a signed bigint. */
+const sqlLockKey = (textExpr: string) => `('x' || left(encode(sha256(convert_to(${textExpr}, 'UTF8')), 'hex'), 16))::bit(64)::bigint`;
+
 /** Two first names that cannot be the same person's (a shared household phone, not a shared person). */
 export function namesConflict(a: unknown, b: unknown): boolean {
   if (typeof a !== 'string' || typeof b !== 'string' || !a.trim() || !b.trim()) return false;
@@ -140,7 +185,15 @@ export class IdentityResolver {
     return { identifiers, problems };
   }
 
-  /** The same as applyPerson, inside the caller's transaction (the ingest engine batches pages). */
+  /**
+   * The same as applyPerson, inside the caller's transaction (the ingest engine batches pages).
+   *
+   * A few round trips per record: one statement checks suppression and takes the locks, one writes
+   * the record, its identifiers and edges and reads the other holders of those identifiers, one per
+   * customer it may join (re-read, guards and locks), one for blocking keys and candidates, and the
+   * golden record. A new record that joins an existing customer is attached to it directly; it gets
+   * a customer of its own only when it joins none (a merge happens only when two customers join).
+   */
   async applyPersonIn(callerSql: Sql, system: string, person: CanonicalPerson, actor = 'rule'): Promise<ApplyPersonResult> {
     const sql = rowsOnly(callerSql);
     const result: ApplyPersonResult = { sourceRecordId: null, customerId: null, createdCustomer: false, retiredIds: [], suggestions: 0, problems: [] };
@@ -148,99 +201,138 @@ export class IdentityResolver {
     const { identifiers, problems } = this.normalise(person);
     result.problems = problems;
 
-    // Erased people stay erased: their source keys and identifiers are suppressed.
+    // Erased people stay erased: their source keys and identifiers are suppressed. Otherwise the
+    // graph lock (shared, first) and the record's and identifiers' locks (in key order).
     const hashes = [suppressionHash(`source:${recordKey}`), ...identifiers.filter((i) => i.kind !== 'external').map((i) => suppressionHash(`id:${keyOf(i)}`))];
-    const suppressed = await sql(`SELECT 1 FROM suppression WHERE hash = ANY($1::text[]) LIMIT 1`, [hashes]);
-    if (suppressed.length) return { ...result, skipped: 'suppressed' };
+    const lockKeys = [...new Set([`record:${recordKey}`, ...identifiers.map((i) => `id:${keyOf(i)}`)].map(lockKey))];
+    const [gate] = await sql<{ suppressed: boolean }>(
+      `WITH s AS MATERIALIZED (SELECT EXISTS (SELECT 1 FROM suppression WHERE hash = ANY($1::text[])) AS suppressed)
+       SELECT s.suppressed,
+              CASE WHEN s.suppressed THEN 0 ELSE (
+                SELECT count(CASE WHEN l.shared THEN pg_advisory_xact_lock_shared(l.k) ELSE pg_advisory_xact_lock(l.k) END)
+                  FROM (SELECT $2::bigint AS k, true AS shared, 0 AS ord
+                        UNION ALL SELECT k, false, 1 FROM unnest($3::bigint[]) AS k
+                        ORDER BY ord, k) l) END AS locks
+         FROM s`,
+      [hashes, IDENTITY_GRAPH_LOCK, lockKeys],
+    );
+    if (gate?.suppressed) return { ...result, skipped: 'suppressed' };
 
-    await sql(`SELECT pg_advisory_xact_lock_shared($1)`, [IDENTITY_GRAPH_LOCK]);
-    await this.lock(sql, [`record:${recordKey}`, ...identifiers.map((i) => `id:${keyOf(i)}`)]);
-
+    // The record (unless stale), its identifier nodes (guard status decided on first sight), its
+    // edges (those the source no longer states dropped) and the other records holding its values.
     const updatedAt = toDate(person.updatedAt);
-    const [rec] = await sql<{ id: string; customerId: string | null }>(
-      `INSERT INTO source_record (system, object_type, external_id, payload, traits, source_updated_at, deleted)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (system, object_type, external_id) DO UPDATE
-          SET payload = EXCLUDED.payload, traits = EXCLUDED.traits, source_updated_at = EXCLUDED.source_updated_at,
-              deleted = EXCLUDED.deleted, updated_at = now()
-        WHERE source_record.source_updated_at IS NULL OR EXCLUDED.source_updated_at IS NULL
-           OR EXCLUDED.source_updated_at >= source_record.source_updated_at
-       RETURNING id, customer_id AS "customerId"`,
-      [system, person.objectType, person.externalId, JSON.stringify(person.payload ?? {}), JSON.stringify(person.traits ?? {}), updatedAt, Boolean(person.deleted)],
+    const live = person.deleted ? [] : identifiers;
+    const guards = live.map((i) => this.guardStatus(i));
+    const [rec] = await sql<{ id: string; customerId: string | null; ids: IdentifierRow[]; removed: string[]; holders: Holder[] }>(
+      `WITH rec AS (
+         INSERT INTO source_record (system, object_type, external_id, payload, traits, source_updated_at, deleted)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (system, object_type, external_id) DO UPDATE
+            SET payload = EXCLUDED.payload, traits = EXCLUDED.traits, source_updated_at = EXCLUDED.source_updated_at,
+                deleted = EXCLUDED.deleted, updated_at = now()
+          WHERE source_record.source_updated_at IS NULL OR EXCLUDED.source_updated_at IS NULL
+             OR EXCLUDED.source_updated_at >= source_record.source_updated_at
+         RETURNING id, customer_id),
+       input AS (
+         SELECT * FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::int[])
+                  WITH ORDINALITY AS t(kind, namespace, value, status, reason, raw, version, ord)),
+       ids AS (
+         INSERT INTO identifier (kind, namespace, value, status, status_reason)
+         SELECT kind, namespace, value, status, reason FROM input WHERE EXISTS (SELECT 1 FROM rec) ORDER BY ord
+         ON CONFLICT (kind, namespace, value) DO UPDATE SET kind = EXCLUDED.kind
+         RETURNING id, kind, namespace, value, status),
+       removed AS (
+         DELETE FROM record_identifier ri
+          WHERE ri.source_record_id = (SELECT id FROM rec) AND NOT EXISTS (SELECT 1 FROM ids WHERE ids.id = ri.identifier_id)
+         RETURNING ri.identifier_id),
+       edges AS (
+         INSERT INTO record_identifier (source_record_id, identifier_id, raw_value, normaliser_version)
+         SELECT rec.id, ids.id, input.raw, input.version FROM rec, ids JOIN input USING (kind, namespace, value) ORDER BY input.ord
+         ON CONFLICT (source_record_id, identifier_id) DO UPDATE SET raw_value = EXCLUDED.raw_value, normaliser_version = EXCLUDED.normaliser_version),
+       holders AS (
+         SELECT ri.identifier_id, sr.id, sr.customer_id, sr.traits->>'firstName' AS first_name, sr.created_at
+           FROM record_identifier ri JOIN source_record sr ON sr.id = ri.source_record_id
+          WHERE ri.identifier_id IN (SELECT id FROM ids WHERE status = 'active') AND sr.id <> (SELECT id FROM rec)
+            AND NOT sr.deleted AND sr.customer_id IS NOT NULL)
+       SELECT rec.id, rec.customer_id AS "customerId",
+              (SELECT coalesce(json_agg(json_build_object('id', ids.id::text, 'kind', ids.kind, 'namespace', ids.namespace, 'value', ids.value, 'status', ids.status)
+                                 ORDER BY input.ord), '[]')
+                 FROM ids JOIN input USING (kind, namespace, value)) AS ids,
+              (SELECT coalesce(json_agg(removed.identifier_id::text), '[]') FROM removed) AS removed,
+              (SELECT coalesce(json_agg(json_build_object('identifierId', identifier_id::text, 'recordId', id, 'customerId', customer_id, 'firstName', first_name)
+                                 ORDER BY identifier_id, created_at, id), '[]')
+                 FROM holders) AS holders
+         FROM rec`,
+      [
+        system,
+        person.objectType,
+        person.externalId,
+        JSON.stringify(person.payload ?? {}),
+        JSON.stringify(person.traits ?? {}),
+        updatedAt,
+        Boolean(person.deleted),
+        live.map((i) => i.kind),
+        live.map((i) => i.namespace),
+        live.map((i) => i.value),
+        guards.map((g) => g.status),
+        guards.map((g) => g.reason),
+        live.map((i) => i.raw),
+        live.map((i) => i.version),
+      ],
     );
     if (!rec) return { ...result, skipped: 'stale' };
     result.sourceRecordId = rec.id;
-    const live = person.deleted ? [] : identifiers;
+    const idRows = rec.ids;
 
-    // Identifier nodes, with their guard status decided on first sight.
-    const idRows = live.length
-      ? await sql<{ id: string; kind: string; namespace: string; value: string; status: string }>(
-          `INSERT INTO identifier (kind, namespace, value, status, status_reason)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
-           ON CONFLICT (kind, namespace, value) DO UPDATE SET kind = EXCLUDED.kind
-           RETURNING id, kind, namespace, value, status`,
-          [
-            live.map((i) => i.kind),
-            live.map((i) => i.namespace),
-            live.map((i) => i.value),
-            live.map((i) => this.guardStatus(i).status),
-            live.map((i) => this.guardStatus(i).reason),
-          ],
-        )
-      : [];
-    const rawByKey = new Map(live.map((i) => [keyOf(i), i]));
-
-    // Edges record → identifier: drop those the source no longer states, add the new ones.
-    const removed = await sql<{ identifierId: string }>(
-      `DELETE FROM record_identifier WHERE source_record_id = $1 AND NOT (identifier_id = ANY($2::bigint[]))
-       RETURNING identifier_id AS "identifierId"`,
-      [rec.id, idRows.map((r) => r.id)],
-    );
-    if (idRows.length) {
-      await sql(
-        `INSERT INTO record_identifier (source_record_id, identifier_id, raw_value, normaliser_version)
-         SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::int[])
-         ON CONFLICT (source_record_id, identifier_id) DO UPDATE SET raw_value = EXCLUDED.raw_value, normaliser_version = EXCLUDED.normaliser_version`,
-        [rec.id, idRows.map((r) => r.id), idRows.map((r) => rawByKey.get(keyOf(r))!.raw), idRows.map((r) => rawByKey.get(keyOf(r))!.version)],
-      );
-    }
     const touched = new Set<string>();
-    if (removed.length || person.deleted) {
+    if (rec.removed.length || person.deleted) {
       const retracted = await sql<{ id: string }>(
         `UPDATE identity_link SET retracted_at = now(), retracted_by = 'rule:source_changed', retract_reason = 'identifier no longer stated by the source'
           WHERE retracted_at IS NULL AND (from_record_id = $1 OR to_record_id = $1)
             AND ($2::boolean OR identifier_id = ANY($3::bigint[]))
           RETURNING id`,
-        [rec.id, Boolean(person.deleted), removed.map((r) => r.identifierId)],
+        [rec.id, Boolean(person.deleted), rec.removed],
       );
       if (retracted.length && rec.customerId) touched.add(rec.customerId);
     }
 
-    // This record's customer: existing, or a new one.
-    let customerId = rec.customerId;
-    if (!customerId) {
-      const [c] = await sql<{ id: string }>(`INSERT INTO customer DEFAULT VALUES RETURNING id`);
-      customerId = c!.id;
-      result.createdCustomer = true;
-      await sql(`UPDATE source_record SET customer_id = $1, origin_customer_id = $1 WHERE id = $2`, [customerId, rec.id]);
-    }
+    // The record's customer: its existing one, or none yet (a new record joins the customer it
+    // links to; one of its own is created only if it joins none).
+    const join: JoinState = { recordId: rec.id, current: rec.customerId, aliases: new Map() };
 
     // Deterministic links through identifiers shared with other records.
     const linkable = idRows.filter((r) => r.status === 'active');
     const guarded = idRows.filter((r) => r.status !== 'active');
-    if (linkable.length) {
-      customerId = await this.linkThroughIdentifiers(sql, rec.id, customerId, linkable, system, actor, result, person.traits?.firstName);
+    if (linkable.length && rec.holders.length) {
+      await this.linkThroughIdentifiers(sql, join, linkable, rec.holders, system, actor, result, person.traits?.firstName);
     }
-    if (guarded.length) result.suggestions += await this.suggestForGuarded(sql, rec.id, customerId, guarded);
+    if (guarded.length) result.suggestions += await this.suggestForGuarded(sql, rec.id, join.current, guarded);
     if (this.config.probabilistic && !person.deleted) {
       // Guarded values (role addresses, quarantined numbers) are no evidence for scoring either.
       const evidence = live.filter((i) => idRows.some((r) => r.status === 'active' && keyOf(r) === keyOf(i)));
-      customerId = await this.matchProbabilistically(sql, rec.id, customerId, person, evidence, actor, result);
+      await this.matchProbabilistically(sql, join, person, evidence, actor, result);
     }
 
+    if (join.current === null) {
+      // It joined nobody: a customer of its own, whose golden record is this record's.
+      const created = await sql<GoldenSource & { customerId: string }>(
+        `WITH c AS (INSERT INTO customer DEFAULT VALUES RETURNING id),
+              u AS (UPDATE source_record SET customer_id = c.id, origin_customer_id = c.id FROM c WHERE source_record.id = $1)
+         SELECT c.id AS "customerId", s.* FROM c LEFT JOIN (${GOLDEN_SOURCES_SQL('sr.id = $1')}) s ON true`,
+        [rec.id],
+      );
+      result.createdCustomer = true;
+      result.customerId = created[0]!.customerId;
+      await this.writeGolden(sql, result.customerId, created.filter((s) => s.system !== null));
+      return result;
+    }
     for (const id of touched) await this.recomputeComponents(sql, id, 'rule:source_changed');
-    const [current] = await sql<{ customerId: string }>(`SELECT customer_id AS "customerId" FROM source_record WHERE id = $1`, [rec.id]);
-    result.customerId = current?.customerId ?? customerId;
+    if (touched.size) {
+      const [current] = await sql<{ customerId: string }>(`SELECT customer_id AS "customerId" FROM source_record WHERE id = $1`, [rec.id]);
+      result.customerId = current?.customerId ?? join.current;
+    } else {
+      result.customerId = join.current;
+    }
     await this.refreshGolden(sql, [result.customerId]);
     return result;
   }
@@ -261,29 +353,30 @@ export class IdentityResolver {
     await this.lock(sql, ids.map((id) => `customer:${id}`));
   }
 
+  /** The live customer a customer id stands for after the merges this apply made. */
+  private known(join: JoinState, id: string): string {
+    let at = id;
+    for (let next = join.aliases.get(at); next !== undefined; next = join.aliases.get(at)) at = next;
+    return at;
+  }
+
   private async linkThroughIdentifiers(
     sql: Sql,
-    recordId: string,
-    customerId: string,
-    linkable: { id: string; kind: string; namespace: string; value: string }[],
+    join: JoinState,
+    linkable: IdentifierRow[],
+    holders: Holder[],
     system: string,
     actor: string,
     result: ApplyPersonResult,
     firstName: unknown,
-  ): Promise<string> {
-    const holders = await sql<Holder>(
-      `SELECT ri.identifier_id AS "identifierId", sr.id AS "recordId", sr.customer_id AS "customerId",
-              sr.traits->>'firstName' AS "firstName"
-         FROM record_identifier ri JOIN source_record sr ON sr.id = ri.source_record_id
-        WHERE ri.identifier_id = ANY($1::bigint[]) AND sr.id <> $2 AND NOT sr.deleted AND sr.customer_id IS NOT NULL
-        ORDER BY ri.identifier_id, sr.created_at, sr.id`,
-      [linkable.map((l) => l.id), recordId],
-    );
+  ): Promise<void> {
     // Frequency trip-wire: a value on too many unrelated customers is quarantined, not linked.
-    // (Postgres has no count(DISTINCT) OVER: customers per identifier are counted here.)
+    // (Postgres has no count(DISTINCT) OVER: customers per identifier are counted here.) The
+    // record's own customer counts as one, whether it exists yet or not.
+    const own = join.current ?? '';
     const customersOf = new Map<string, Set<string>>();
     for (const h of holders) {
-      const set = customersOf.get(h.identifierId) ?? new Set([customerId]);
+      const set = customersOf.get(h.identifierId) ?? new Set([own]);
       set.add(h.customerId);
       customersOf.set(h.identifierId, set);
     }
@@ -295,7 +388,6 @@ export class IdentityResolver {
         `held by more than ${this.config.tripWire} customers`,
       ]);
     }
-    let current = customerId;
     const byIdentifier = new Map<string, Holder[]>();
     for (const h of holders) {
       if (quarantine.has(h.identifierId)) continue;
@@ -305,29 +397,132 @@ export class IdentityResolver {
     }
     for (const [identifierId, list] of byIdentifier) {
       const identifier = linkable.find((l) => l.id === identifierId)!;
+      const matched = { matched: [keyOf(identifier)] };
       // One link per other customer: to its oldest record holding the value.
       const seenCustomers = new Set<string>();
       for (const h of list) {
         if (seenCustomers.has(h.customerId)) continue;
         seenCustomers.add(h.customerId);
-        const [live] = await sql<{ customerId: string }>(`SELECT customer_id AS "customerId" FROM source_record WHERE id = $1`, [h.recordId]);
-        const other = live?.customerId ?? h.customerId;
-        if (other === current) {
-          continue;
-        }
+        // Already joined by a merge of this apply (its customer is locked by us: nothing moved it).
+        if (join.current !== null && this.known(join, h.customerId) === join.current) continue;
         // A shared phone between different first names is a household, not a person.
-        const veto = identifier.kind === 'phone' && namesConflict(firstName, h.firstName) ? 'guard:name_conflict' : await this.mergeVeto(sql, current, other);
-        if (veto) {
-          result.suggestions += await this.suggest(sql, recordId, h.recordId, veto, null, { matched: [keyOf(identifier)] });
-          continue;
-        }
-        await this.insertLink(sql, recordId, h.recordId, `exact_${identifier.kind}`, identifierId, null, { matched: [keyOf(identifier)], source: system }, `${actor}:exact_${identifier.kind}`);
-        const merged = await this.mergeCustomers(sql, [current, other], { actor: `${actor}:exact_${identifier.kind}`, recordId });
-        result.retiredIds.push(...merged.retired);
-        current = merged.survivor;
+        const preset = identifier.kind === 'phone' && namesConflict(firstName, h.firstName) ? 'guard:name_conflict' : null;
+        const check = await this.checkJoin(sql, join, h, preset, { reasonPrefix: '', score: null, evidence: matched });
+        result.suggestions += check.suggested;
+        if (check.other === join.current || check.veto) continue;
+        await this.join(sql, join, check.other, result, {
+          to: h.recordId,
+          rule: `exact_${identifier.kind}`,
+          identifierId,
+          score: null,
+          evidence: { ...matched, source: system },
+          actor: `${actor}:exact_${identifier.kind}`,
+        });
       }
     }
-    return current;
+  }
+
+  /**
+   * One round trip before joining the customer of another record: re-reads that record's customer
+   * (a merge earlier in this apply, or a concurrent one, may have moved it), then, unless `preset`
+   * already says why not, the guards of mergeVeto. A veto becomes a suggestion in the same
+   * statement; no veto takes the locks of both customers (sorted) for the join that follows.
+   */
+  private async checkJoin(
+    sql: Sql,
+    join: JoinState,
+    other: { recordId: string; customerId: string },
+    preset: string | null,
+    suggestion: { reasonPrefix: string; score: number | null; evidence: Record<string, unknown> },
+  ): Promise<{ other: string; veto: string | null; suggested: number }> {
+    const [a, b] = join.recordId < other.recordId ? [join.recordId, other.recordId] : [other.recordId, join.recordId];
+    const [row] = await sql<{ other: string; veto: string | null; suggested: number }>(
+      `WITH o AS MATERIALIZED (
+         SELECT COALESCE((SELECT customer_id FROM source_record WHERE id = $1::uuid), $2::uuid) AS id),
+       f AS MATERIALIZED (
+         SELECT o.id AS other,
+                CASE WHEN o.id IS NOT DISTINCT FROM $3::uuid THEN NULL
+                     WHEN $4::text IS NOT NULL THEN $4::text
+                     WHEN $3::uuid IS NOT NULL AND EXISTS (
+                            SELECT 1 FROM identity_separation s
+                             WHERE s.customer_a = LEAST(o.id, $3::uuid) AND s.customer_b = GREATEST(o.id, $3::uuid)) THEN 'guard:separated'
+                     WHEN cardinality($6::text[]) > 0 AND EXISTS (
+                            SELECT 1 FROM source_record sr JOIN record_identifier ri ON ri.source_record_id = sr.id JOIN identifier i ON i.id = ri.identifier_id
+                             WHERE (sr.customer_id = ANY(ARRAY[o.id, $3::uuid]) OR sr.id = $5::uuid) AND NOT sr.deleted
+                               AND (i.kind || ':' || i.namespace) = ANY($6::text[])
+                             GROUP BY i.kind, i.namespace HAVING count(DISTINCT i.value) > 1) THEN 'guard:cardinality'
+                END AS veto
+           FROM o),
+       s AS (
+         INSERT INTO match_suggestion (record_a, record_b, reason, score, evidence)
+         SELECT $8::uuid, $9::uuid, CASE WHEN f.veto = 'probabilistic' THEN f.veto ELSE $10::text || f.veto END, $11::float8, $12::jsonb
+           FROM f WHERE f.veto IS NOT NULL
+         ON CONFLICT (record_a, record_b) DO NOTHING RETURNING id)
+       SELECT f.other, f.veto, (SELECT count(*) FROM s)::int AS suggested,
+              CASE WHEN f.veto IS NULL AND f.other IS DISTINCT FROM $3::uuid THEN (
+                SELECT count(pg_advisory_xact_lock(l.k))
+                  FROM (SELECT DISTINCT k FROM unnest(ARRAY[$7::bigint, ${sqlLockKey(`'customer:' || f.other::text`)}]) AS k
+                         WHERE k IS NOT NULL ORDER BY k) l) END AS locked
+         FROM f`,
+      [
+        other.recordId,
+        other.customerId,
+        join.current,
+        preset,
+        join.recordId,
+        this.config.uniqueNamespaces,
+        join.current === null ? null : lockKey(`customer:${join.current}`),
+        a,
+        b,
+        suggestion.reasonPrefix,
+        suggestion.score,
+        JSON.stringify(suggestion.evidence),
+      ],
+    );
+    return row!;
+  }
+
+  /**
+   * Joins the record to another customer (locked by checkJoin) through a new link: a record
+   * without a customer is attached to it; one with a customer merges the two (the oldest survives).
+   */
+  private async join(sql: Sql, join: JoinState, other: string, result: ApplyPersonResult, link: LinkInput): Promise<void> {
+    if (join.current === null) {
+      join.current = await this.attach(sql, join.recordId, other, link);
+      return;
+    }
+    const merged = await this.mergeCustomers(sql, [join.current, other], { actor: link.actor, recordId: join.recordId }, { locked: [join.current, other], link: { from: join.recordId, ...link } });
+    for (const r of merged.retired) join.aliases.set(r, merged.survivor);
+    result.retiredIds.push(...merged.retired);
+    join.current = merged.survivor;
+  }
+
+  /**
+   * Attaches a record that has no customer yet to a locked customer, with the link that says why;
+   * follows the customer's redirect if a concurrent merge retired it before we locked it. Returns
+   * the customer, or null if it no longer exists (the record then keeps to itself).
+   */
+  private async attach(sql: Sql, recordId: string, customerId: string, link: LinkInput): Promise<string | null> {
+    let target = customerId;
+    for (let round = 0; round < 5; round++) {
+      const withLink = round === 0;
+      const [r] = await sql<{ live: string; attached: number }>(
+        `WITH live AS MATERIALIZED (
+           SELECT COALESCE((SELECT customer_id FROM customer_redirect WHERE retired_id = $1::uuid), $1::uuid) AS id),
+         ok AS MATERIALIZED (SELECT c.id FROM customer c JOIN live ON live.id = c.id WHERE c.id = $1::uuid AND c.status = 'active'),
+         upd AS (UPDATE source_record sr SET customer_id = ok.id FROM ok WHERE sr.id = $2::uuid RETURNING sr.id)
+         ${withLink ? `, link AS (INSERT INTO identity_link (from_record_id, to_record_id, rule, identifier_id, score, evidence, actor) VALUES ($2, $3, $4, $5, $6, $7, $8))` : ''}
+         SELECT (SELECT id FROM live) AS live, (SELECT count(*) FROM upd)::int AS attached`,
+        withLink
+          ? [target, recordId, link.to, link.rule, link.identifierId, link.score, JSON.stringify(link.evidence), link.actor]
+          : [target, recordId],
+      );
+      if (r!.attached) return target;
+      if (r!.live === target) return null;
+      target = r!.live;
+      await this.lockCustomers(sql, [target]);
+    }
+    return null;
   }
 
   /**
@@ -349,17 +544,20 @@ export class IdentityResolver {
     return conflicts.length ? 'guard:cardinality' : null;
   }
 
-  private async suggestForGuarded(sql: Sql, recordId: string, customerId: string, guarded: { id: string; kind: string; namespace: string; value: string; status: string }[]): Promise<number> {
+  private async suggestForGuarded(sql: Sql, recordId: string, customerId: string | null, guarded: IdentifierRow[]): Promise<number> {
     let made = 0;
     for (const g of guarded) {
       if (g.status === 'quarantined') continue; // too common to be evidence of anything
-      const others = await sql<{ recordId: string }>(
-        `SELECT sr.id AS "recordId" FROM record_identifier ri JOIN source_record sr ON sr.id = ri.source_record_id
-          WHERE ri.identifier_id = $1 AND sr.id <> $2 AND sr.customer_id <> $3 AND NOT sr.deleted
-          ORDER BY sr.created_at LIMIT 5`,
-        [g.id, recordId, customerId],
+      const rows = await sql(
+        `INSERT INTO match_suggestion (record_a, record_b, reason, score, evidence)
+         SELECT LEAST($2::uuid, o.id), GREATEST($2::uuid, o.id), $4, NULL, $5
+           FROM (SELECT sr.id FROM record_identifier ri JOIN source_record sr ON sr.id = ri.source_record_id
+                  WHERE ri.identifier_id = $1 AND sr.id <> $2 AND sr.customer_id IS NOT NULL AND ($3::uuid IS NULL OR sr.customer_id <> $3::uuid) AND NOT sr.deleted
+                  ORDER BY sr.created_at LIMIT 5) o
+         ON CONFLICT (record_a, record_b) DO NOTHING RETURNING id`,
+        [g.id, recordId, customerId, g.kind === 'email' ? 'guard:role_address' : 'guard:blocked_value', JSON.stringify({ matched: [keyOf(g)] })],
       );
-      for (const o of others) made += await this.suggest(sql, recordId, o.recordId, g.kind === 'email' ? 'guard:role_address' : 'guard:blocked_value', null, { matched: [keyOf(g)] });
+      made += rows.length;
     }
     return made;
   }
@@ -385,14 +583,15 @@ export class IdentityResolver {
   }
 
   /** Probabilistic matching against records in the same blocks: link above the auto-accept weight, suggest above the suggest weight. */
-  private async matchProbabilistically(sql: Sql, recordId: string, customerId: string, person: CanonicalPerson, identifiers: NormalisedIdentifier[], actor: string, result: ApplyPersonResult): Promise<string> {
+  private async matchProbabilistically(sql: Sql, join: JoinState, person: CanonicalPerson, identifiers: NormalisedIdentifier[], actor: string, result: ApplyPersonResult): Promise<void> {
     const features = featuresOf(person.traits ?? {}, identifiers);
     const keys = blockingKeys(features);
-    await sql(`DELETE FROM record_block_key WHERE source_record_id = $1`, [recordId]);
-    if (!keys.length) return customerId;
-    await sql(`INSERT INTO record_block_key (source_record_id, key) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`, [recordId, keys]);
+    // The record's blocking keys become `keys`, and the records sharing one are the candidates
+    // (the SELECT sees the keys as they were, and skips this record anyway).
     const candidates = await sql<{ recordId: string; customerId: string; traits: Record<string, unknown>; emails: string[] | null; phones: string[] | null }>(
-      `WITH c AS (
+      `WITH del AS (DELETE FROM record_block_key WHERE source_record_id = $2 AND NOT (key = ANY($1::text[]))),
+       ins AS (INSERT INTO record_block_key (source_record_id, key) SELECT $2, unnest($1::text[]) ON CONFLICT DO NOTHING),
+       c AS (
          SELECT DISTINCT bk.source_record_id FROM record_block_key bk
           WHERE bk.key = ANY($1::text[]) AND bk.source_record_id <> $2 LIMIT 200)
        SELECT sr.id AS "recordId", sr.customer_id AS "customerId", sr.traits,
@@ -401,21 +600,17 @@ export class IdentityResolver {
          FROM c JOIN source_record sr ON sr.id = c.source_record_id
          LEFT JOIN record_identifier ri ON ri.source_record_id = sr.id
          LEFT JOIN identifier i ON i.id = ri.identifier_id
-        WHERE sr.customer_id <> $3 AND NOT sr.deleted
+        WHERE sr.customer_id IS NOT NULL AND ($3::uuid IS NULL OR sr.customer_id <> $3::uuid) AND NOT sr.deleted
         GROUP BY sr.id`,
-      [keys, recordId, customerId],
+      [keys, join.recordId, join.current],
     );
-    let current = customerId;
     const scored = candidates
       .map((c) => ({ c, s: scorePair(features, featuresOf(c.traits, [...(c.emails ?? []).map((v) => ({ kind: 'email', value: v })), ...(c.phones ?? []).map((v) => ({ kind: 'phone', value: v }))])) }))
       .filter((x) => x.s.score >= this.config.suggestWeight)
       .sort((a, b) => b.s.score - a.s.score);
     for (const { c, s } of scored) {
-      const [live] = await sql<{ customerId: string }>(`SELECT customer_id AS "customerId" FROM source_record WHERE id = $1`, [c.recordId]);
-      const other = live?.customerId ?? c.customerId;
-      if (other === current) continue;
+      if (join.current !== null && this.known(join, c.customerId) === join.current) continue;
       const evidence = { comparisons: s.comparisons, probability: s.probability };
-      // Different first names on one phone are a household: the same guard as the exact-phone rule.
       // Two first names that cannot be one person's, on a shared surname and address or phone, are
       // a household: the same guard as the exact-phone rule, whatever else agrees.
       const household = namesConflict(person.traits?.firstName, c.traits.firstName);
@@ -426,64 +621,72 @@ export class IdentityResolver {
       const corroborated = s.comparisons.some(
         (x) => x.weight > 0 && (PERSONAL_FIELDS.has(x.field) || (ADDRESS_FIELDS.has(x.field) && sameSurname)),
       );
-      const veto =
-        s.score < this.config.autoAcceptWeight
-          ? 'probabilistic'
-          : household
-            ? 'guard:name_conflict'
-            : !corroborated
-              ? 'guard:names_only'
-              : await this.mergeVeto(sql, current, other);
-      if (veto) {
-        result.suggestions += await this.suggest(sql, recordId, c.recordId, veto === 'probabilistic' ? veto : `probabilistic+${veto}`, s.score, evidence);
-        continue;
-      }
-      await this.lockCustomers(sql, [current, other]);
-      await this.insertLink(sql, recordId, c.recordId, 'probabilistic', null, s.score, evidence, `${actor}:probabilistic`);
-      const merged = await this.mergeCustomers(sql, [current, other], { actor: `${actor}:probabilistic`, recordId });
-      result.retiredIds.push(...merged.retired);
-      current = merged.survivor;
+      const preset = s.score < this.config.autoAcceptWeight ? 'probabilistic' : household ? 'guard:name_conflict' : !corroborated ? 'guard:names_only' : null;
+      const check = await this.checkJoin(sql, join, c, preset, { reasonPrefix: 'probabilistic+', score: s.score, evidence });
+      result.suggestions += check.suggested;
+      if (check.other === join.current || check.veto) continue;
+      await this.join(sql, join, check.other, result, { to: c.recordId, rule: 'probabilistic', identifierId: null, score: s.score, evidence, actor: `${actor}:probabilistic` });
     }
-    return current;
   }
 
   /**
    * Merges customers into the oldest, which keeps its id; the others become redirects.
-   * Their records, interactions and conversations move to the survivor.
+   * Their records, interactions and conversations move to the survivor. `locked`: customers whose
+   * locks the caller already holds; `link`: the link that causes the merge, written with it.
    */
-  async mergeCustomers(sql: Sql, ids: string[], why: { actor: string; recordId?: string; role?: string | null }): Promise<{ survivor: string; retired: string[] }> {
+  async mergeCustomers(
+    sql: Sql,
+    ids: string[],
+    why: { actor: string; recordId?: string; role?: string | null },
+    opts: { locked?: string[]; link?: LinkInput & { from: string } } = {},
+  ): Promise<{ survivor: string; retired: string[] }> {
     let distinct = [...new Set(ids)];
-    await this.lockCustomers(sql, distinct);
+    const locked = new Set(opts.locked ?? []);
     // A concurrent merge may have retired one of these while we waited for its lock: follow the
     // redirects (and lock what they lead to), or the link just made would join two live customers.
-    const locked = new Set(distinct);
-    for (let round = 0; round < 5; round++) {
-      const live = await sql<{ id: string }>(
-        `SELECT DISTINCT COALESCE(r.customer_id, x) AS id FROM unnest($1::uuid[]) AS x LEFT JOIN customer_redirect r ON r.retired_id = x`,
+    let rows: { id: string; active: boolean | null }[] = [];
+    for (let round = 0; round < 6; round++) {
+      const fresh = distinct.filter((id) => !locked.has(id));
+      if (fresh.length) {
+        await this.lockCustomers(sql, fresh);
+        fresh.forEach((id) => locked.add(id));
+      }
+      rows = await sql<{ id: string; active: boolean | null }>(
+        `WITH live AS (SELECT DISTINCT COALESCE(r.customer_id, x) AS id FROM unnest($1::uuid[]) AS x LEFT JOIN customer_redirect r ON r.retired_id = x)
+         SELECT live.id, c.status = 'active' AS active FROM live LEFT JOIN customer c ON c.id = live.id ORDER BY c.created_at, c.id`,
         [distinct],
       );
-      distinct = live.map((r) => r.id);
-      const fresh = distinct.filter((id) => !locked.has(id));
-      if (!fresh.length) break;
-      await this.lockCustomers(sql, fresh);
-      fresh.forEach((id) => locked.add(id));
+      distinct = rows.map((r) => r.id);
+      if (distinct.every((id) => locked.has(id))) break;
     }
-    const rows = await sql<{ id: string }>(`SELECT id FROM customer WHERE id = ANY($1::uuid[]) AND status = 'active' ORDER BY created_at, id`, [distinct]);
-    if (rows.length < 2) return { survivor: rows[0]?.id ?? distinct[0]!, retired: [] };
-    const survivor = rows[0]!.id;
-    const retired = rows.slice(1).map((r) => r.id);
-    await sql(`UPDATE source_record SET customer_id = $1 WHERE customer_id = ANY($2::uuid[])`, [survivor, retired]);
-    await sql(`UPDATE interaction SET customer_id = $1 WHERE customer_id = ANY($2::uuid[])`, [survivor, retired]);
-    await sql(`UPDATE conversation SET customer_id = $1 WHERE customer_id = ANY($2::uuid[])`, [survivor, retired]);
-    await sql(`UPDATE customer SET status = 'merged', updated_at = now() WHERE id = ANY($1::uuid[])`, [retired]);
-    await sql(`UPDATE customer_redirect SET customer_id = $1 WHERE customer_id = ANY($2::uuid[])`, [survivor, retired]);
+    const active = rows.filter((r) => r.active);
+    const link = opts.link;
+    if (active.length < 2) {
+      if (link) await this.insertLink(sql, link.from, link.to, link.rule, link.identifierId, link.score, link.evidence, link.actor);
+      return { survivor: active[0]?.id ?? distinct[0]!, retired: [] };
+    }
+    const survivor = active[0]!.id;
+    const retired = active.slice(1).map((r) => r.id);
+    const event: HubEvent = { type: 'customer.merged', customerId: survivor, retiredIds: retired };
     await sql(
-      `INSERT INTO customer_redirect (retired_id, customer_id, reason) SELECT unnest($1::uuid[]), $2, 'merged'
-       ON CONFLICT (retired_id) DO UPDATE SET customer_id = EXCLUDED.customer_id, reason = 'merged'`,
-      [retired, survivor],
+      `WITH s AS (UPDATE source_record SET customer_id = $1 WHERE customer_id = ANY($2::uuid[])),
+       i AS (UPDATE interaction SET customer_id = $1 WHERE customer_id = ANY($2::uuid[])),
+       v AS (UPDATE conversation SET customer_id = $1 WHERE customer_id = ANY($2::uuid[])),
+       c AS (UPDATE customer SET status = 'merged', updated_at = now() WHERE id = ANY($2::uuid[])),
+       r AS (UPDATE customer_redirect SET customer_id = $1 WHERE customer_id = ANY($2::uuid[])),
+       n AS (INSERT INTO customer_redirect (retired_id, customer_id, reason) SELECT unnest($2::uuid[]), $1, 'merged'
+             ON CONFLICT (retired_id) DO UPDATE SET customer_id = EXCLUDED.customer_id, reason = 'merged')
+       ${link ? `, l AS (INSERT INTO identity_link (from_record_id, to_record_id, rule, identifier_id, score, evidence, actor) VALUES ($5, $6, $7, $8, $9, $10, $11))` : ''}
+       SELECT pg_notify($3, $4)`,
+      [
+        survivor,
+        retired,
+        EVENTS_CHANNEL,
+        JSON.stringify(event),
+        ...(link ? [link.from, link.to, link.rule, link.identifierId, link.score, JSON.stringify(link.evidence), link.actor] : []),
+      ],
     );
     await appendAudit(sql, { actor: why.actor, role: why.role ?? null, action: 'customer.merged', customerId: survivor, details: { retiredIds: retired, ...(why.recordId ? { recordId: why.recordId } : {}) } });
-    await publishEvent(sql, { type: 'customer.merged', customerId: survivor, retiredIds: retired });
     return { survivor, retired };
   }
 
@@ -605,7 +808,8 @@ export class IdentityResolver {
       }
       used.add(target);
       const ids = group.map((r) => r.id);
-      await sql(`UPDATE source_record SET customer_id = $1 WHERE id = ANY($2::uuid[])`, [target, ids]);
+      // A record that joined a customer on first sight has no origin: this is its first own customer.
+      await sql(`UPDATE source_record SET customer_id = $1, origin_customer_id = COALESCE(origin_customer_id, $1) WHERE id = ANY($2::uuid[])`, [target, ids]);
       await sql(`UPDATE interaction SET customer_id = $1 WHERE source_record_id = ANY($2::uuid[])`, [target, ids]);
       await sql(`UPDATE conversation SET customer_id = $1 WHERE source_record_id = ANY($2::uuid[])`, [target, ids]);
       result.push(target);
@@ -760,20 +964,17 @@ export class IdentityResolver {
   /** Recomputes the golden record and record count of customers from their source records. */
   async refreshGolden(sql: Sql, customerIds: string[]): Promise<void> {
     for (const id of new Set(customerIds)) {
-      const sources = await sql<{ system: string; traits: Record<string, unknown>; sourceUpdatedAt: Date | null; emails: string[] | null; phones: string[] | null }>(
-        `SELECT sr.system, sr.traits, sr.source_updated_at AS "sourceUpdatedAt",
-                array_agg(i.value ORDER BY i.value) FILTER (WHERE i.kind = 'email' AND i.status = 'active') AS emails,
-                array_agg(i.value ORDER BY i.value) FILTER (WHERE i.kind = 'phone') AS phones
-           FROM source_record sr LEFT JOIN record_identifier ri ON ri.source_record_id = sr.id LEFT JOIN identifier i ON i.id = ri.identifier_id
-          WHERE sr.customer_id = $1 AND NOT sr.deleted GROUP BY sr.id`,
-        [id],
-      );
-      const golden = goldenRecord(
-        sources.map((s) => ({ system: s.system, sourceUpdatedAt: s.sourceUpdatedAt, traits: { ...s.traits, email: s.emails?.[0] ?? null, phone: s.phones?.[0] ?? null } })),
-        this.config,
-      );
-      await sql(`UPDATE customer SET traits = $2, record_count = (SELECT count(*) FROM source_record WHERE customer_id = $1), updated_at = now() WHERE id = $1`, [id, JSON.stringify(golden)]);
+      const sources = await sql<GoldenSource>(GOLDEN_SOURCES_SQL('sr.customer_id = $1'), [id]);
+      await this.writeGolden(sql, id, sources);
     }
+  }
+
+  private async writeGolden(sql: Sql, id: string, sources: GoldenSource[]): Promise<void> {
+    const golden = goldenRecord(
+      sources.map((s) => ({ system: s.system, sourceUpdatedAt: s.sourceUpdatedAt, traits: { ...s.traits, email: s.emails?.[0] ?? null, phone: s.phones?.[0] ?? null } })),
+      this.config,
+    );
+    await sql(`UPDATE customer SET traits = $2, record_count = (SELECT count(*) FROM source_record WHERE customer_id = $1), updated_at = now() WHERE id = $1`, [id, JSON.stringify(golden)]);
   }
 }
 

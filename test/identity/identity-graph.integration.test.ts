@@ -164,23 +164,49 @@ describe('guards against over-merging', () => {
 describe('merge, unmerge and retired ids', () => {
   it('unmerge gives B its original id back, A keeps its id, and re-applying B does not re-merge them', async () => {
     const a = await apply('hubspot', 'a', [email('kim@example.org')], { firstName: 'Kim' });
-    const b = await apply('stripe', 'b', [email('kim@example.org')], { firstName: 'Kim' });
-    // B's record was born in its own customer, then merged into A's.
+    // B is a customer of its own first, then states A's email: the two customers merge into A's (the oldest).
+    const alone = await apply('stripe', 'b', [phone('+447911123001')], { firstName: 'Kim' });
+    expect(alone.customerId).not.toBe(a.customerId);
+    const b = await apply('stripe', 'b', [email('kim@example.org'), phone('+447911123001')], { firstName: 'Kim' });
     const [born] = await db.dataSource.query(
       `SELECT origin_customer_id AS o FROM source_record WHERE id = $1`,
       [b.sourceRecordId],
     );
+    expect(born.o).toBe(alone.customerId);
     expect(b.customerId).toBe(a.customerId);
-    expect(b.retiredIds).toEqual([born.o]);
+    expect(b.retiredIds).toEqual([alone.customerId]);
 
     const { customerIds } = await resolver.unmerge(a.customerId!, [b.sourceRecordId!], 'person:ops');
-    expect(customerIds).toEqual([a.customerId, born.o]);
+    expect(customerIds).toEqual([a.customerId, alone.customerId]);
     expect(await customerOf('hubspot', 'a')).toBe(a.customerId);
-    expect(await customerOf('stripe', 'b')).toBe(born.o);
+    expect(await customerOf('stripe', 'b')).toBe(alone.customerId);
 
-    const again = await apply('stripe', 'b', [email('kim@example.org')], { firstName: 'Kim' });
-    expect(again.customerId).toBe(born.o);
+    const again = await apply('stripe', 'b', [email('kim@example.org'), phone('+447911123001')], { firstName: 'Kim' });
+    expect(again.customerId).toBe(alone.customerId);
     expect(await customerOf('hubspot', 'a')).toBe(a.customerId);
+  });
+
+  it('a new record that matches joins the customer directly (no throwaway id); unmerged, it gets an id that stays', async () => {
+    const a = await apply('hubspot', 'a', [email('kim@example.org')], { firstName: 'Kim' });
+    const customersBefore = await count('customer');
+    const b = await apply('stripe', 'b', [email('kim@example.org')], { firstName: 'Kim' });
+    expect(b).toMatchObject({ customerId: a.customerId, createdCustomer: false, retiredIds: [] });
+    expect(await count('customer')).toBe(customersBefore);
+    expect(await count('customer_redirect')).toBe(0);
+    expect(await count('identity_link', 'from_record_id = $1 AND to_record_id = $2 AND rule = $3', [b.sourceRecordId, a.sourceRecordId, 'exact_email'])).toBe(1);
+
+    const { customerIds } = await resolver.unmerge(a.customerId!, [b.sourceRecordId!], 'person:ops');
+    expect(customerIds[0]).toBe(a.customerId);
+    const own = customerIds[1]!;
+    expect(own).not.toBe(a.customerId);
+    expect(await customerOf('stripe', 'b')).toBe(own);
+    // Its first own customer is now its origin: merged and unmerged again, it gets the same id back.
+    const again = await apply('stripe', 'b', [email('kim@example.org')], { firstName: 'Kim' });
+    expect(again.customerId).toBe(own);
+    await resolver.manualMerge(a.customerId!, own, 'person:ops');
+    expect(await customerOf('stripe', 'b')).toBe(a.customerId);
+    const split = await resolver.unmerge(a.customerId!, [b.sourceRecordId!], 'person:ops');
+    expect(split.customerIds).toEqual([a.customerId, own]);
   });
 
   it('a retired id still resolves to the survivor through customer_redirect', async () => {
@@ -226,6 +252,8 @@ describe('erasure', () => {
     const a = await apply('hubspot', 'a', [email('erin@example.org'), email('info@shop.example')], {
       firstName: 'Erin',
     });
+    // B is a customer of its own before it states Erin's email, so erasure can start from its retired id.
+    await apply('stripe', 'b', [phone('+447911123777')], { firstName: 'Erin' });
     const b = await apply('stripe', 'b', [email('erin@example.org'), phone('+447911123777')], {
       firstName: 'Erin',
     });
