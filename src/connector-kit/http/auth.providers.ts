@@ -1,4 +1,5 @@
 import axios, { type AxiosInstance } from 'axios';
+import { parseRetryAfter } from './rate-limit.classifier.js';
 import { isTokenFresh, type Token, type TokenStore } from './token.store.js';
 import { UpstreamError } from './upstream.error.js';
 
@@ -66,7 +67,17 @@ export interface OAuth2Options {
   expirySkewMs?: number;
   /** Token endpoint timeout (default 10 s). */
   timeoutMs?: number;
+  /**
+   * Tries at the token endpoint when it answers 429/502/503/504, which mean the refresh was not
+   * done, so repeating it is safe even for rotating refresh tokens (default 3; 1 = no retry).
+   */
+  attempts?: number;
 }
+
+/** Token endpoint answers that mean "not done, try again": the refresh token was not used. */
+const TOKEN_RETRY_STATUSES = new Set([429, 502, 503, 504]);
+/** A Retry-After longer than this fails the refresh instead of holding every caller. */
+const TOKEN_RETRY_MAX_WAIT_MS = 10_000;
 
 interface TokenResponse {
   access_token?: unknown;
@@ -126,17 +137,27 @@ export function oauth2(options: OAuth2Options): AuthProvider & { token(ctx: Auth
       form.set('client_id', options.clientId);
       form.set('client_secret', options.clientSecret);
     }
+    const attempts = Math.max(1, options.attempts ?? 3);
     let res;
-    try {
-      res = await tokenHttp.post<TokenResponse>(options.tokenUrl, form.toString(), { headers });
-    } catch (err) {
-      const code = (err as { code?: string }).code ?? 'unknown error';
-      throw new UpstreamError({
-        code: code === 'ETIMEDOUT' || code === 'ECONNABORTED' ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_NETWORK',
-        connector: ctx.connectorId,
-        instance: ctx.instanceId,
-        message: `${ctx.connectorId}/${ctx.instanceId}: OAuth2 token endpoint unreachable (${code})`,
-      });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        res = await tokenHttp.post<TokenResponse>(options.tokenUrl, form.toString(), { headers });
+      } catch (err) {
+        // Not retried: the endpoint may have rotated the refresh token before the answer was lost.
+        const code = (err as { code?: string }).code ?? 'unknown error';
+        throw new UpstreamError({
+          code: code === 'ETIMEDOUT' || code === 'ECONNABORTED' ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_NETWORK',
+          connector: ctx.connectorId,
+          instance: ctx.instanceId,
+          message: `${ctx.connectorId}/${ctx.instanceId}: OAuth2 token endpoint unreachable (${code})`,
+        });
+      }
+      if (!TOKEN_RETRY_STATUSES.has(res.status) || attempt >= attempts) break;
+      const retryAfter = res.headers['retry-after'];
+      const waitMs =
+        parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : undefined) ?? 250 * 2 ** (attempt - 1);
+      if (waitMs > TOKEN_RETRY_MAX_WAIT_MS) break;
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
     }
     if (res.status >= 400) throw fail(`token endpoint answered HTTP ${res.status}`, res.status);
     const body = res.data ?? {};

@@ -365,6 +365,43 @@ describe('auth', () => {
     expect(s.requests.filter((r) => r.path === '/notes')).toHaveLength(2);
   });
 
+  it('retries a token endpoint that answers 503 or 429 (Retry-After waited out), never a refused grant', async () => {
+    const answers = [
+      { status: 503 },
+      { status: 429, headers: { 'retry-after': '1' } },
+      { body: { access_token: 'fresh-1', expires_in: 3600 } },
+    ];
+    const s = await upstream((r) =>
+      r.path === '/oauth/token' ? answers.shift()! : { body: { token: r.headers.authorization } },
+    );
+    const auth = oauth2({
+      tokenUrl: `${s.url}/oauth/token`,
+      clientId: 'cid',
+      clientSecret: 'shh',
+      refreshToken: 'r-0',
+      store: new InMemoryTokenStore(),
+    });
+    const res = await client(s, { auth }).get<{ token: string }>('/me');
+    expect(res.data.token).toBe('Bearer fresh-1');
+    const tokenCalls = s.requests.filter((r) => r.path === '/oauth/token');
+    expect(tokenCalls).toHaveLength(3);
+    expect(tokenCalls[2]!.at - tokenCalls[1]!.at).toBeGreaterThanOrEqual(950);
+
+    const refused = await upstream(() => ({ status: 400, body: { error: 'invalid_grant' } }));
+    const err = await failure(
+      client(refused, {
+        auth: oauth2({
+          tokenUrl: `${refused.url}/oauth/token`,
+          clientId: 'cid',
+          clientSecret: 'shh',
+          refreshToken: 'r-0',
+          store: new InMemoryTokenStore(),
+        }),
+      }).get('/me'),
+    );
+    expect([err.code, refused.requests.length]).toEqual(['UPSTREAM_AUTH', 1]);
+  });
+
   it('reports a refused refresh as UPSTREAM_AUTH without leaking the secret', async () => {
     const { s } = await oauthUpstream();
     const store = new InMemoryTokenStore({
