@@ -112,7 +112,7 @@ function contextFor<Config>(
   connector: ConnectorDefinition<Config>,
   sim: ContractSimulator,
   http: { timeoutMs?: number; attemptTimeoutMs?: number } = {},
-): { ctx: ConnectorContext<Config>; client: HttpClient; signIn(): Promise<unknown> } {
+): { ctx: ConnectorContext<Config>; client: HttpClient; authKind: string; signIn(): Promise<unknown> } {
   const parsed = connector.configSchema.safeParse(sim.config ?? {});
   if (!parsed.success)
     throw new Error(
@@ -147,6 +147,7 @@ function contextFor<Config>(
   });
   return {
     client,
+    authKind: auth.kind,
     ctx: { instanceId, http: client, log, config: parsed.data, credentials },
     // Fetches credentials up front (an OAuth2 token comes from its own endpoint), so that an
     // injected fault lands on the vendor's API rather than on the token endpoint.
@@ -263,6 +264,32 @@ export function runConnectorContract<Config>(options: ConnectorContractOptions<C
       for (const [name, c] of Object.entries(connector.credentials))
         expect([name, c.description.trim().length > 0]).toEqual([name, true]);
     });
+
+    // First of the HTTP cases: the run's token store is still empty, so signing in calls the endpoint.
+    const tokenCase = 'retries a token endpoint that answers 503, then signs in';
+    if (na.http !== undefined) notApplicable(`token endpoint: ${na.http}`, [tokenCase]);
+    else if (connector.api.auth !== 'oauth2')
+      notApplicable(`token endpoint: none, ${vendor} authenticates with ${connector.api.auth}`, [tokenCase]);
+    else
+      it(tokenCase, async () => {
+        const { client, signIn, authKind } = contextFor(connector, sim);
+        const s = server();
+        try {
+          // The simulator's credentials must exercise the OAuth2 flow the API description declares.
+          expect(authKind).toBe('oauth2');
+          const before = s.stats.requests.length;
+          s.faults.failNext(1, 503);
+          await signIn();
+          const calls = s.stats.requests.slice(before);
+          expect(calls.map((r) => [r.path, r.status])).toEqual([
+            [calls[0]?.path, 503],
+            [calls[0]?.path, 200],
+          ]);
+        } finally {
+          s.faults.clear();
+          client.close();
+        }
+      });
 
     for (const stream of connector.streams.filter((s) => !streams.includes(s)))
       notApplicable(`stream ${stream.name}: left out by this test's streams option`, ['pages to the end']);
