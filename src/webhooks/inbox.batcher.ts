@@ -91,9 +91,10 @@ const keyOf = (instance: string, id: string) => `${instance}\u0000${id}`;
 
 /**
  * One statement for a whole group: the rows (the jobs) and one NOTIFY per instance that got new
- * rows commit together. Rows go in (instance, event id) order so two groups that share keys
- * (a vendor retrying while its first attempt is still in flight) take their locks in the same
- * order and cannot deadlock. Returns the keys actually inserted; the others were already there.
+ * rows commit together. Rows go in arrival order (their ids, hence the worker's apply order within
+ * the group, follow it). Two groups sharing two keys in opposite orders (a vendor retrying while
+ * its first attempts are still in flight) could deadlock: Postgres then fails one of them and
+ * its deliveries are stored one by one. Returns the keys inserted; the others were already there.
  */
 async function insertGroup(ds: DataSource, rows: Row[]): Promise<Set<string>> {
   const inserted = await sqlOf(ds)<{ instance: string; eventId: string }>(
@@ -195,9 +196,6 @@ export function createInboxBatcher(ds: DataSource, options: InboxBatchingOptions
         owned.set(k, p);
         rows.push(r);
       }
-    rows.sort((a, b) =>
-      a.instance < b.instance ? -1 : a.instance > b.instance ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
-    );
     let inserted: Set<string>;
     try {
       inserted = await insertGroup(ds, rows);
