@@ -21,6 +21,7 @@ import {
   MAX_BLOCK_SIZE,
   matchWeight,
   scorePair,
+  type PairScore,
   type PersonFeatures,
 } from '../matching/index.js';
 import { isRoleAddress, type NormalisedIdentifier } from '../normalise/identifier.normaliser.js';
@@ -594,24 +595,34 @@ export async function bulkResolveIn(
     rule: string;
     ident: number;
     score: number | null;
-    evidence: string;
+    evidence: number;
     actor: string;
   }[] = [];
+  // Evidence JSON interned by a short key (probabilistic evidence depends only on the levels).
+  const evidenceIds = new Map<string, number>();
+  const evidenceJson: string[] = [];
+  const intern = (key: string, make: () => Record<string, unknown>): number => {
+    let id = evidenceIds.get(key);
+    if (id === undefined) {
+      id = evidenceJson.length;
+      evidenceJson.push(JSON.stringify(make()));
+      evidenceIds.set(key, id);
+    }
+    return id;
+  };
+  const probabilisticEvidence = (s: PairScore) =>
+    intern(`p|${s.comparisons.map((c) => c.level).join('|')}`, () => ({
+      comparisons: s.comparisons,
+      probability: s.probability,
+    }));
   const suggestions = new Map<
     string,
-    { a: string; b: string; reason: string; score: number | null; evidence: string }
+    { a: string; b: string; reason: string; score: number | null; evidence: number }
   >();
-  const suggest = (
-    a: string,
-    b: string,
-    reason: string,
-    score: number | null,
-    evidence: Record<string, unknown>,
-  ) => {
+  const suggest = (a: string, b: string, reason: string, score: number | null, evidence: () => number) => {
     const [x, y] = a < b ? [a, b] : [b, a];
     const k = `${x}|${y}`;
-    if (!suggestions.has(k))
-      suggestions.set(k, { a: x, b: y, reason, score, evidence: JSON.stringify(evidence) });
+    if (!suggestions.has(k)) suggestions.set(k, { a: x, b: y, reason, score, evidence: evidence() });
   };
   const mergeVeto = (a: number, b: number): string | null => {
     const ca = a < existingNodeCount ? customerOfNode[a]! : null;
@@ -706,7 +717,9 @@ export async function bulkResolveIn(
               ? 'guard:name_conflict'
               : mergeVeto(current, other);
           if (veto) {
-            suggest(r.id, holder.id, veto, null, { matched: [ident.key] });
+            suggest(r.id, holder.id, veto, null, () =>
+              intern(`m|${ident.key}`, () => ({ matched: [ident.key] })),
+            );
             continue;
           }
           links.push({
@@ -715,7 +728,10 @@ export async function bulkResolveIn(
             rule: `exact_${ident.kind}`,
             ident: li,
             score: null,
-            evidence: JSON.stringify({ matched: [ident.key], source: r.system }),
+            evidence: intern(`x|${r.system}|${ident.key}`, () => ({
+              matched: [ident.key],
+              source: r.system,
+            })),
             actor: `${actor}:exact_${ident.kind}`,
           });
           merge(current, other);
@@ -730,9 +746,13 @@ export async function bulkResolveIn(
       for (const h of g.holders) {
         if (made >= 5) break;
         if (uf.find(recs[h]!.node) === current) continue;
-        suggest(r.id, recs[h]!.id, g.kind === 'email' ? 'guard:role_address' : 'guard:blocked_value', null, {
-          matched: [g.key],
-        });
+        suggest(
+          r.id,
+          recs[h]!.id,
+          g.kind === 'email' ? 'guard:role_address' : 'guard:blocked_value',
+          null,
+          () => intern(`m|${g.key}`, () => ({ matched: [g.key] })),
+        );
         made++;
       }
     }
@@ -763,7 +783,6 @@ export async function bulkResolveIn(
         const other = uf.find(cand.node);
         if (other === current) continue;
         const s = scorePair(ownFeatures, featuresFor(c.at)!);
-        const evidence = { comparisons: s.comparisons, probability: s.probability };
         const household = namesConflict(r.firstName, cand.firstName);
         const sameSurname = !namesConflict(r.lastName, cand.lastName);
         const corroborated = s.comparisons.some(
@@ -779,12 +798,8 @@ export async function bulkResolveIn(
                 ? 'guard:names_only'
                 : mergeVeto(current, other);
         if (veto) {
-          suggest(
-            r.id,
-            cand.id,
-            veto === 'probabilistic' ? veto : `probabilistic+${veto}`,
-            s.score,
-            evidence,
+          suggest(r.id, cand.id, veto === 'probabilistic' ? veto : `probabilistic+${veto}`, s.score, () =>
+            probabilisticEvidence(s),
           );
           continue;
         }
@@ -794,7 +809,7 @@ export async function bulkResolveIn(
           rule: 'probabilistic',
           ident: -1,
           score: s.score,
-          evidence: JSON.stringify(evidence),
+          evidence: probabilisticEvidence(s),
           actor: `${actor}:probabilistic`,
         });
         merge(current, other);
@@ -991,37 +1006,61 @@ export async function bulkResolveIn(
   );
   phase('write record identifiers');
 
-  // JSON documents rather than text arrays: JSON evidence would be escaped twice in an array literal.
+  // JSON documents rather than text arrays (JSON evidence would be escaped twice in an array
+  // literal). Evidence is converted to jsonb once per distinct value and chunk: probabilistic
+  // evidence depends only on the comparison levels, so a few hundred values cover a chunk, and
+  // parsing numbers into jsonb is what costs when every row carries its own copy.
+  const evidenceDoc = (values: number[]) => {
+    const index = new Map<number, number>();
+    const refs = values.map((v) => {
+      let i = index.get(v);
+      if (i === undefined) index.set(v, (i = index.size + 1));
+      return i;
+    });
+    return { refs, distinct: `[${[...index.keys()].map((v) => evidenceJson[v]).join(',')}]` };
+  };
   await pipelined(links.length, chunkSize, (from, to) => {
-    const doc = `[${links
-      .slice(from, to)
+    const part = links.slice(from, to);
+    const ev = evidenceDoc(part.map((l) => l.evidence));
+    const doc = `[${part
       .map(
-        (l) =>
-          `{"f":"${l.from}","t":"${l.to}","rule":${q(l.rule)},"ident":${l.ident >= 0 ? idents[l.ident]!.dbId : 'null'},"score":${l.score ?? 'null'},"evidence":${l.evidence},"actor":${q(l.actor)}}`,
+        (l, k) =>
+          `{"f":"${l.from}","t":"${l.to}","rule":${q(l.rule)},"ident":${l.ident >= 0 ? idents[l.ident]!.dbId : 'null'},"score":${l.score ?? 'null'},"e":${ev.refs[k]},"actor":${q(l.actor)}}`,
       )
       .join(',')}]`;
     return sql(
       `INSERT INTO identity_link (from_record_id, to_record_id, rule, identifier_id, score, evidence, actor)
-       SELECT f, t, rule, ident, score, evidence, actor FROM json_to_recordset($1::json) AS x(f uuid, t uuid, rule text, ident bigint, score float8, evidence jsonb, actor text)`,
-      [doc],
+       SELECT x.f, x.t, x.rule, x.ident, x.score, ev.value, x.actor
+         FROM json_to_recordset($1::json) AS x(f uuid, t uuid, rule text, ident bigint, score float8, e int, actor text)
+         JOIN jsonb_array_elements($2::jsonb) WITH ORDINALITY AS ev(value, i) ON ev.i = x.e`,
+      [doc, ev.distinct],
     );
   });
-  const suggestionList = [...suggestions.values()];
-  await pipelined(suggestionList.length, chunkSize, (from, to) => {
-    const doc = `[${suggestionList
-      .slice(from, to)
-      .map(
-        (x) =>
-          `{"a":"${x.a}","b":"${x.b}","reason":${q(x.reason)},"score":${x.score ?? 'null'},"evidence":${x.evidence}}`,
-      )
-      .join(',')}]`;
-    return sql(
-      `INSERT INTO match_suggestion (record_a, record_b, reason, score, evidence)
-       SELECT a, b, reason, score, evidence FROM json_to_recordset($1::json) AS x(a uuid, b uuid, reason text, score float8, evidence jsonb)
-       ON CONFLICT (record_a, record_b) DO NOTHING`,
-      [doc],
+  // Pairs of two new records cannot be there already; only pairs with an existing record need ON CONFLICT.
+  const allSuggestions = [...suggestions.values()];
+  for (const withExisting of [false, true]) {
+    const list = allSuggestions.filter(
+      (x) => (existingRecs.has(x.a) || existingRecs.has(x.b)) === withExisting,
     );
-  });
+    await pipelined(list.length, chunkSize, (from, to) => {
+      const part = list.slice(from, to);
+      const ev = evidenceDoc(part.map((x) => x.evidence));
+      const doc = `[${part
+        .map(
+          (x, k) =>
+            `{"a":"${x.a}","b":"${x.b}","reason":${q(x.reason)},"score":${x.score ?? 'null'},"e":${ev.refs[k]}}`,
+        )
+        .join(',')}]`;
+      return sql(
+        `INSERT INTO match_suggestion (record_a, record_b, reason, score, evidence)
+         SELECT x.a, x.b, x.reason, x.score, ev.value
+           FROM json_to_recordset($1::json) AS x(a uuid, b uuid, reason text, score float8, e int)
+           JOIN jsonb_array_elements($2::jsonb) WITH ORDINALITY AS ev(value, i) ON ev.i = x.e
+         ${withExisting ? 'ON CONFLICT (record_a, record_b) DO NOTHING' : ''}`,
+        [doc, ev.distinct],
+      );
+    });
+  }
   phase('write links and suggestions');
 
   const bkRec: string[] = [];
@@ -1035,7 +1074,8 @@ export async function bulkResolveIn(
   }
   await pipelined(bkRec.length, chunkSize * 2, (from, to) =>
     sql(
-      `INSERT INTO record_block_key (source_record_id, key) SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING`,
+      // Keys are distinct per record and the records are new: no conflict possible.
+      `INSERT INTO record_block_key (source_record_id, key) SELECT * FROM unnest($1::uuid[], $2::text[])`,
       [bkRec.slice(from, to), bkKey.slice(from, to)],
     ),
   );
