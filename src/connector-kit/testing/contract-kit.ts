@@ -221,9 +221,11 @@ async function drain<Config>(
 
 /**
  * The contract every connector passes (CONVENTIONS 13), as jest tests: paging to the end,
- * resuming from a saved cursor, 429 with Retry-After, 5xx then success, timeout, signature
- * vectors, mapping of recorded vendor objects and the batch-get contract. A case that cannot
- * apply to a vendor is skipped with its reason in the title (see `notApplicable`).
+ * resuming from a saved cursor (first, middle and last page) and nothing delivered again from the
+ * final one, 429 with Retry-After waited out, 5xx then success and a lasting 5xx rejected (never an
+ * empty page), timeout, an OAuth2 token endpoint's 503, signature vectors (good, tampered, stale),
+ * mapping of recorded vendor objects and the batch-get contract. A case that cannot apply to a
+ * vendor is skipped with its reason in the title (see `notApplicable`), never passed.
  * @example
  * // connectors/acme/acme.contract.integration.test.ts
  * runConnectorContract({
