@@ -47,6 +47,32 @@ export interface TimelineFilter {
   to?: Date;
 }
 
+/** Everything screenPop shows, read in one statement. Conversation and employee rows as stored. */
+export interface ScreenPopRows {
+  customer: CustomerRow;
+  recent: InteractionRow[];
+  open: ConversationRow[];
+  lastEmployee: { id: string; displayName: string; department: string | null; title: string | null } | null;
+}
+
+export interface ConversationRow {
+  id: string;
+  system: string;
+  externalId: string;
+  channel: string;
+  status: string;
+  subject: string | null;
+  openedAt: Date;
+  replyWindowEndsAt: Date | null;
+  slaDueAt: Date | null;
+  assigneeId: string | null;
+  assigneeName: string | null;
+  assigneeDepartment: string | null;
+  assigneeTitle: string | null;
+}
+
+export const OPEN_CONVERSATION_STATUSES = ['open', 'pending', 'new'];
+
 export interface TimelinePage {
   rows: InteractionRow[];
   hasNextPage: boolean;
@@ -109,6 +135,61 @@ export class CustomerReadService {
       [kind, namespace, value],
     );
     return rows[0]?.customerId ?? null;
+  }
+
+  /**
+   * screenPop in ONE round trip: the customer holding a normalised phone (a retired id follows its
+   * redirect), its `last` newest interactions, its open conversations (at most 20, with assignee)
+   * and the last employee who handled one of its interactions. Null when no active customer holds it.
+   */
+  async screenPop(phone: string, last: number): Promise<ScreenPopRows | null> {
+    const rows: {
+      id: string; status: string; traits: Record<string, unknown>; recordCount: number; createdAt: Date; updatedAt: Date;
+      recent: (Omit<InteractionRow, 'occurredAt'> & { occurredAt: string })[];
+      open: (Omit<ConversationRow, 'openedAt' | 'replyWindowEndsAt' | 'slaDueAt'> & { openedAt: string; replyWindowEndsAt: string | null; slaDueAt: string | null })[];
+      lastEmployee: ScreenPopRows['lastEmployee'];
+    }[] = await this.ds.query(
+      `WITH hit AS (
+         SELECT sr.customer_id AS id
+           FROM identifier i
+           JOIN record_identifier ri ON ri.identifier_id = i.id
+           JOIN source_record sr ON sr.id = ri.source_record_id
+          WHERE i.kind = 'phone' AND i.namespace = '' AND i.value = $1
+            AND sr.customer_id IS NOT NULL AND NOT sr.deleted
+          ORDER BY sr.created_at
+          LIMIT 1)
+       SELECT c.id, c.status, c.traits, c.record_count AS "recordCount", c.created_at AS "createdAt", c.updated_at AS "updatedAt",
+              (SELECT coalesce(json_agg(x ORDER BY x."occurredAt" DESC, x.id DESC), '[]') FROM (
+                 SELECT ${INTERACTION_COLUMNS} FROM interaction
+                  WHERE customer_id = c.id ORDER BY occurred_at DESC, id DESC LIMIT $2) x) AS recent,
+              (SELECT coalesce(json_agg(x ORDER BY x."openedAt" DESC), '[]') FROM (
+                 SELECT v.id, v.system, v.external_id AS "externalId", v.channel, v.status, v.subject, v.opened_at AS "openedAt",
+                        v.reply_window_ends_at AS "replyWindowEndsAt", v.sla_due_at AS "slaDueAt",
+                        e.id AS "assigneeId", e.display_name AS "assigneeName", e.department AS "assigneeDepartment", e.title AS "assigneeTitle"
+                   FROM conversation v LEFT JOIN employee e ON e.id = v.assignee_employee_id
+                  WHERE v.customer_id = c.id AND v.status = ANY($3::text[])
+                  ORDER BY v.opened_at DESC LIMIT 20) x) AS open,
+              (SELECT row_to_json(x) FROM (
+                 SELECT e.id, e.display_name AS "displayName", e.department, e.title
+                   FROM interaction li JOIN employee e ON e.id = li.handled_by_employee_id
+                  WHERE li.customer_id = c.id AND li.handled_by_employee_id IS NOT NULL
+                  ORDER BY li.occurred_at DESC LIMIT 1) x) AS "lastEmployee"
+         FROM hit
+         LEFT JOIN customer_redirect r ON r.retired_id = hit.id
+         JOIN customer c ON c.id = COALESCE(r.customer_id, hit.id)
+        WHERE c.status = 'active'`,
+      [phone, last, OPEN_CONVERSATION_STATUSES],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const { recent, open, lastEmployee, ...customer } = row;
+    const date = (v: string | null) => (v === null ? null : new Date(v));
+    return {
+      customer,
+      recent: recent.map((i) => ({ ...i, occurredAt: new Date(i.occurredAt), attributes: i.attributes ?? {} })),
+      open: open.map((c) => ({ ...c, openedAt: new Date(c.openedAt), replyWindowEndsAt: date(c.replyWindowEndsAt), slaDueAt: date(c.slaDueAt) })),
+      lastEmployee,
+    };
   }
 
   /** Identities of many customers at once (one query), grouped by customer. */

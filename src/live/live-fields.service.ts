@@ -32,6 +32,20 @@ function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T>
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
+interface PendingWrite {
+  instanceId: string;
+  done: Promise<void>;
+}
+
+/** Cache writes still under way, per database (shared by every request's LiveFields). */
+const PENDING = new WeakMap<DataSource, Set<PendingWrite>>();
+
+function pendingWrites(ds: DataSource): Set<PendingWrite> {
+  let set = PENDING.get(ds);
+  if (!set) PENDING.set(ds, (set = new Set()));
+  return set;
+}
+
 /**
  * Live fields of one request: one DataLoader per connector instance and field, so every customer
  * in the request costs one batched call per source, all sources in parallel, each under its
@@ -74,6 +88,19 @@ export class LiveFields {
     return loader.load(customerId);
   }
 
+  private remember(instanceId: string, write: Promise<unknown>): void {
+    const set = pendingWrites(this.ds);
+    const entry: PendingWrite = {
+      instanceId,
+      done: write.then(
+        () => undefined,
+        (err: unknown) => this.log.warn({ connector: instanceId, err: (err as Error).message }, 'live field cache write failed'),
+      ),
+    };
+    set.add(entry);
+    void entry.done.finally(() => set.delete(entry));
+  }
+
   load(instanceId: string, field: string, externalId: string): Promise<LiveValue | null> {
     const key = `${instanceId}\u0000${field}`;
     let loader = this.loaders.get(key);
@@ -92,12 +119,18 @@ export class LiveFields {
       const values = await withDeadline(def.fetchMany(rt.ctx, ids), def.deadlineMs ?? DEFAULT_LIVE_DEADLINE_MS, `${instanceId} (${field})`);
       const asOf = new Date();
       const fresh = ids.map((id, i) => ({ id, v: values[i] })).filter((x) => x.v !== undefined && !(x.v instanceof Error));
+      // The cache write (for the stale fallback) is not on the response path: the fresh values are
+      // returned now; a later fallback of the same source waits for writes still under way.
       if (fresh.length) {
-        await this.ds.query(
-          `INSERT INTO live_field_cache (connector_instance, field, external_id, value, fetched_at)
-           SELECT $1, $2, unnest($3::text[]), unnest($4::jsonb[]), $5
-           ON CONFLICT (connector_instance, field, external_id) DO UPDATE SET value = EXCLUDED.value, fetched_at = EXCLUDED.fetched_at`,
-          [instanceId, field, fresh.map((x) => x.id), fresh.map((x) => JSON.stringify(x.v)), asOf],
+        this.remember(
+          instanceId,
+          this.ds.query(
+            `INSERT INTO live_field_cache (connector_instance, field, external_id, value, fetched_at)
+             SELECT $1, $2, unnest($3::text[]), unnest($4::jsonb[]), $5
+             ON CONFLICT (connector_instance, field, external_id) DO UPDATE SET value = EXCLUDED.value, fetched_at = EXCLUDED.fetched_at
+             WHERE live_field_cache.fetched_at <= EXCLUDED.fetched_at`,
+            [instanceId, field, fresh.map((x) => x.id), fresh.map((x) => JSON.stringify(x.v)), asOf],
+          ),
         );
       }
       return ids.map((_, i) => {
@@ -109,6 +142,7 @@ export class LiveFields {
       const message = `live field ${field} from connector ${instanceId} failed (${code}): ${(err as Error).message || 'no message'}; the stored value is served`;
       this.log.warn({ connector: instanceId, field, code }, 'live field source failed; serving the stored value');
       this.report.errors.push({ message, code, connector: instanceId, field });
+      await Promise.all([...pendingWrites(this.ds)].filter((w) => w.instanceId === instanceId).map((w) => w.done));
       const rows: { externalId: string; value: unknown; fetchedAt: Date }[] = await this.ds.query(
         `SELECT external_id AS "externalId", value, fetched_at AS "fetchedAt" FROM live_field_cache
           WHERE connector_instance = $1 AND field = $2 AND external_id = ANY($3::text[])`,

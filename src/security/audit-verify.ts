@@ -33,7 +33,7 @@ export async function verifyAuditChain(ds: DataSource, pageSize = 1000): Promise
     const rows: AuditRow[] = await ds.query(
       `SELECT seq::text AS seq, occurred_at AS "occurredAt", actor, role, action, customer_id AS "customerId", purpose, details,
               prev_hash AS "prevHash", hash
-         FROM audit_event WHERE seq > $1::bigint ORDER BY seq LIMIT $2`,
+         FROM audit_event WHERE seq > $1::bigint ORDER BY audit_event.seq LIMIT $2`,
       [after, pageSize],
     );
     for (const row of rows) {

@@ -1,6 +1,7 @@
 import type { Path } from 'graphql/jsutils/Path.js';
-import { appendAudit } from '../audit/audit-log.js';
-import { inTransaction } from '../db/sql.js';
+import type { DataSource } from 'typeorm';
+import { auditHash, type AuditInput } from '../audit/audit-log.js';
+import { inTransaction, type Sql } from '../db/sql.js';
 import type { RequestContext } from '../graphql/context.js';
 import { isRole, type Principal } from './policy.js';
 
@@ -103,29 +104,133 @@ export function recordRead(state: RequestSecurity, path: Path, field: string, ma
 
 /**
  * Writes ONE hash-chained audit event per customer whose personal data this request read: actor,
- * role, purpose, customer, fields (and which were masked), time. One transaction for the request.
+ * role, purpose, customer, fields (and which were masked), time. The response waits until they are
+ * committed. Concurrent requests share a commit (see ReadAuditWriter): the chain's lock is taken
+ * once per batch instead of once per request, and one WAL flush makes a whole batch durable.
  */
 export async function flushReadAudit(ctx: RequestContext, operationName: string | null): Promise<number> {
   const state = (ctx as WithState)[STATE];
   if (!state || !state.reads.size) return 0;
   const reads = [...state.reads.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
   state.reads = new Map();
-  await inTransaction(ctx.services.dataSource, async (sql) => {
-    for (const [customerId, r] of reads) {
-      await appendAudit(sql, {
-        actor: ctx.actor,
-        role: ctx.role,
-        action: 'customer.read',
-        customerId,
-        purpose: state.purpose,
-        details: {
-          fields: [...r.fields].sort(),
-          masked: [...r.masked].sort(),
-          requestId: ctx.requestId,
-          ...(operationName ? { operation: operationName } : {}),
-        },
-      });
-    }
-  });
+  const events: AuditInput[] = reads.map(([customerId, r]) => ({
+    actor: ctx.actor,
+    role: ctx.role,
+    action: 'customer.read',
+    customerId,
+    purpose: state.purpose,
+    details: {
+      fields: [...r.fields].sort(),
+      masked: [...r.masked].sort(),
+      requestId: ctx.requestId,
+      ...(operationName ? { operation: operationName } : {}),
+    },
+  }));
+  await readAuditWriter(ctx.services.dataSource).write(events);
   return reads.length;
+}
+
+/** At most this many requests' events go into one audit transaction. */
+const MAX_REQUESTS_PER_BATCH = 64;
+
+/**
+ * Group commit of read-audit events for one database: while a batch is being written, the events of
+ * requests that finish meanwhile queue up and go into the next transaction together. Every request
+ * still gets its own events (one per customer read) in the hash chain, appended through
+ * `appendAudit`, and its response still waits for the commit. A failed batch is retried one
+ * request per transaction, so one bad event never fails another request's audit.
+ */
+export class ReadAuditWriter {
+  private queue: { events: AuditInput[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private writing = false;
+
+  constructor(private readonly ds: DataSource) {}
+
+  write(events: AuditInput[]): Promise<void> {
+    if (!events.length) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ events, resolve, reject });
+      if (!this.writing) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.queue.length) {
+        const batch = this.queue.splice(0, MAX_REQUESTS_PER_BATCH);
+        try {
+          await this.commit(batch.flatMap((b) => b.events));
+          for (const b of batch) b.resolve();
+        } catch (err) {
+          if (batch.length === 1) batch[0]!.reject(err);
+          else {
+            for (const b of batch) await this.commit(b.events).then(b.resolve, b.reject);
+          }
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private commit(events: AuditInput[]): Promise<void> {
+    return inTransaction(this.ds, (sql) => appendReadAudits(sql, events));
+  }
+}
+
+/** The advisory lock `appendAudit` (src/audit/audit-log.ts) holds while it extends the chain. */
+const AUDIT_CHAIN_LOCK = 7_301_001;
+
+/**
+ * Appends events to the hash chain in three statements however many there are (appendAudit takes
+ * four per event): the chain lock, the last hash with one sequence number per event, then one
+ * multi-row INSERT. Same lock, same order (seq), same hash (`auditHash`) as appendAudit, so the
+ * two interleave in one chain and `touchpoint audit verify` checks both.
+ */
+export async function appendReadAudits(sql: Sql, events: AuditInput[]): Promise<void> {
+  if (!events.length) return;
+  await sql(`SELECT pg_advisory_xact_lock($1)`, [AUDIT_CHAIN_LOCK]);
+  const [head] = await sql<{ hash: string | null; seqs: string[]; at: Date }>(
+    `SELECT (SELECT hash FROM audit_event ORDER BY seq DESC LIMIT 1) AS hash,
+            ARRAY(SELECT nextval(pg_get_serial_sequence('audit_event', 'seq'))::text FROM generate_series(1, $1::int)) AS seqs,
+            date_trunc('milliseconds', clock_timestamp()) AS at`,
+    [events.length],
+  );
+  const seqs = head!.seqs.map(BigInt).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
+  const occurredAt = head!.at.toISOString();
+  let prevHash = head!.hash ?? null;
+  const rows = events.map((e, i) => {
+    const seq = seqs[i]!;
+    const hash = auditHash(prevHash, { ...e, seq, occurredAt });
+    const row = { seq, e, prevHash, hash };
+    prevHash = hash;
+    return row;
+  });
+  await sql(
+    `INSERT INTO audit_event (seq, occurred_at, actor, role, action, customer_id, purpose, details, prev_hash, hash)
+     SELECT s, $2::timestamptz, a, r, ac, c, p, d, ph, h
+       FROM unnest($1::bigint[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::text[], $8::jsonb[], $9::text[], $10::text[])
+         AS t(s, a, r, ac, c, p, d, ph, h)`,
+    [
+      rows.map((r) => r.seq),
+      occurredAt,
+      rows.map((r) => r.e.actor),
+      rows.map((r) => r.e.role ?? null),
+      rows.map((r) => r.e.action),
+      rows.map((r) => r.e.customerId ?? null),
+      rows.map((r) => r.e.purpose ?? null),
+      rows.map((r) => JSON.stringify(r.e.details ?? {})),
+      rows.map((r) => r.prevHash),
+      rows.map((r) => r.hash),
+    ],
+  );
+}
+
+const WRITERS = new WeakMap<DataSource, ReadAuditWriter>();
+
+function readAuditWriter(ds: DataSource): ReadAuditWriter {
+  let writer = WRITERS.get(ds);
+  if (!writer) WRITERS.set(ds, (writer = new ReadAuditWriter(ds)));
+  return writer;
 }

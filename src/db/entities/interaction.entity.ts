@@ -6,6 +6,8 @@ export type InteractionDirection = 'inbound' | 'outbound' | 'internal';
 @Entity({ name: 'interaction' })
 @Unique('uq_interaction_key', ['system', 'externalId'])
 @Index('idx_interaction_customer_time', ['customerId', 'occurredAt', 'id'])
+/** screenPop's last employee: the newest handled interaction of a customer, without walking unhandled ones. */
+@Index('idx_interaction_customer_handled', ['customerId', 'occurredAt'], { where: '"handled_by_employee_id" IS NOT NULL' })
 export class InteractionEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;

@@ -3,7 +3,7 @@ import { normaliseLookup } from '../../identity/lookup.js';
 import type { RequestContext } from '../context.js';
 import { BadUserInputError } from '../errors.js';
 import { Customer } from '../types/customer.type.js';
-import { BillingStatus, Conversation, EmployeeRef, ScreenPop, TouchPoint } from '../types/screen-pop.type.js';
+import { BillingStatus, Conversation, ScreenPop, TouchPoint } from '../types/screen-pop.type.js';
 import { checkPageSize } from './customer.resolver.js';
 
 const CONVERSATION_SQL = `SELECT c.id, c.system, c.external_id AS "externalId", c.channel, c.status, c.subject, c.opened_at AS "openedAt",
@@ -33,28 +33,20 @@ export class TouchResolver {
     checkPageSize(last);
     const key = normaliseLookup('phone', '', phone, ctx.services.defaultPhoneRegion);
     if (!key.ok) throw new BadUserInputError('phone', key.error);
-    const id = await ctx.services.customers.findIdByIdentifier('phone', '', key.value);
-    if (!id) return null;
-    const row = await ctx.loaders.customer.load(id);
-    if (!row) return null;
-    const ds = ctx.services.dataSource;
-    const [recent, open, last_] = await Promise.all([
-      ctx.services.customers.timeline(row.id, { first: last, newestFirst: true }),
-      ds.query(`${CONVERSATION_SQL} WHERE c.customer_id = $1 AND c.status IN ('open', 'pending', 'new') ORDER BY c.opened_at DESC LIMIT 20`, [row.id]),
-      ds.query(
-        `SELECT e.id, e.display_name AS "displayName", e.department, e.title FROM interaction i JOIN employee e ON e.id = i.handled_by_employee_id
-          WHERE i.customer_id = $1 ORDER BY i.occurred_at DESC LIMIT 1`,
-        [row.id],
-      ),
-    ]);
-    const openConversations = (open as any[]).map(toConversation);
+    // One round trip for the whole screen (identifier -> customer, recent touches, open conversations, last employee).
+    const pop = await ctx.services.customers.screenPop(key.value, last);
+    if (!pop) return null;
+    const row = pop.customer;
+    // Later fields of this request (customer { identities, billing }) reuse the row instead of reading it again.
+    ctx.loaders.customer.prime(row.id, row);
+    const openConversations = pop.open.map(toConversation);
     const now = Date.now();
     return {
       customer: { id: row.id, status: row.status, recordCount: row.recordCount, createdAt: row.createdAt, updatedAt: row.updatedAt, traitMap: row.traits },
-      recentInteractions: recent.rows,
+      recentInteractions: pop.recent,
       openConversations,
       openReplyWindows: openConversations.filter((c) => c.replyWindowEndsAt && c.replyWindowEndsAt.getTime() > now),
-      lastEmployee: (last_ as EmployeeRef[])[0] ?? null,
+      lastEmployee: pop.lastEmployee,
     };
   }
 
