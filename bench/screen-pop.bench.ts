@@ -1,28 +1,36 @@
 /**
  * screenPop from the stored graph, and timeline paging, over real HTTP against the real API
- * (Express 5 + Apollo + type-graphql, demo security), with a bare Apollo Server answering
- * `{ __typename }` measured in the same run as the reference.
+ * (Express 5 + Apollo + type-graphql, demo security: every read audited), with a bare Apollo
+ * Server answering `{ __typename }` measured in the same run as the reference.
  *
- *   npm run build && node dist/bench/screen-pop.bench.js [customers=100000] [interactionsPerCustomer=10] [seconds=10]
+ *   npm run build && node_modules/.bin/node dist/bench/screen-pop.bench.js [customers=100000] [interactionsPerCustomer=10] [seconds=10]
+ *   (target size: 1000000 10; EXPLAIN=1 prints the plans of one screenPop's and one page's statements)
  *
- * Data is generated in Postgres with generate_series (customers, one source record and phone per
- * customer, N interactions each, plus one customer with 10,000 interactions for paging).
- * Loads: a steady 200 requests/s (open loop, latency from the scheduled time), then the maximum
- * throughput with 16 concurrent clients, for screenPop and for the bare server.
+ * Data is generated set-based in Postgres (generate_series, keys and indexes rebuilt after the
+ * load): customers with one caller record and phone each, N interactions each, plus one customer
+ * with 10,000 interactions for paging. The load runs in a child process (bench/load-client.ts):
+ * a steady 200 screenPops/s (open loop, latency from the scheduled time), the maximum with 16
+ * concurrent clients for screenPop and for the bare server, then timeline pages at 100/s. Also
+ * printed: statements sent to Postgres per request, and the server's CPU ms per request.
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
+import pg from 'pg';
+import type { DataSource } from 'typeorm';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
 import { PgEventHub } from '../src/events/event-hub.js';
 import { createServices } from '../src/graphql/context.js';
 import { startHttpServer } from '../src/http/server.js';
 import { withScratchDatabase } from '../src/identity/evaluate/linkage-evaluation.js';
 import { createLogger } from '../src/log/logger.js';
+import type { BodySpec, LoadJob, LoadResult } from './load-client.js';
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -35,35 +43,133 @@ async function post(url: string, body: string): Promise<void> {
   if (res.status !== 200 || text.includes('"errors"')) throw new Error(`bad answer ${res.status}: ${text.slice(0, 200)}`);
 }
 
-/** Open loop at `rate` req/s for `seconds`: latency counted from each request's scheduled time. */
-async function steady(url: string, bodies: () => string, rate: number, seconds: number): Promise<number[]> {
-  const latencies: number[] = [];
-  const start = performance.now();
-  const total = rate * seconds;
-  const inflight: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    const at = start + (i * 1000) / rate;
-    const wait = at - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    inflight.push(post(url, bodies()).then(() => void latencies.push(performance.now() - at)));
-  }
-  await Promise.all(inflight);
-  return latencies;
+/** A load job in the child process; the server's CPU (this process) over the job is measured too. */
+async function load(child: ChildProcess, job: LoadJob): Promise<LoadResult & { serverCpuMsPerRequest: number }> {
+  const cpu = process.cpuUsage();
+  const result = await new Promise<LoadResult>((resolve) => {
+    child.once('message', (m) => resolve(m as LoadResult));
+    child.send(job);
+  });
+  const used = process.cpuUsage(cpu);
+  if (result.errors) console.error(`${result.errors} failed requests; first: ${result.firstError}`);
+  return { ...result, serverCpuMsPerRequest: (used.user + used.system) / 1000 / Math.max(1, result.requests) };
 }
 
-/** Closed loop: `clients` concurrent clients for `seconds`; requests per second. */
-async function maxThroughput(url: string, bodies: () => string, clients: number, seconds: number): Promise<number> {
-  let done = 0;
-  const until = performance.now() + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (performance.now() < until) {
-        await post(url, bodies());
-        done++;
-      }
-    }),
+const LOADED_TABLES = ['customer', 'source_record', 'identifier', 'record_identifier', 'interaction'];
+
+/**
+ * Set-based load (not the apply path): the keys and indexes of the loaded tables are dropped, the
+ * rows inserted with generate_series in ranges over two connections (two cores), then the keys,
+ * indexes and foreign keys are built again exactly as the migrations declared them, and ANALYZEd.
+ * Customer g has phone 020 + g (8 digits), one twilio caller record and `perCustomer` interactions;
+ * customer 1 also has 10,000 more for paging.
+ */
+async function loadData(ds: DataSource, customers: number, perCustomer: number): Promise<void> {
+  const tables = LOADED_TABLES;
+  const cons: { table: string; name: string; def: string; type: string }[] = await ds.query(
+    `SELECT c.conrelid::regclass::text AS table, c.conname AS name, pg_get_constraintdef(c.oid) AS def, c.contype AS type
+       FROM pg_constraint c
+      WHERE (c.conrelid::regclass::text = ANY($1) AND c.contype IN ('p', 'u', 'f'))
+         OR (c.confrelid::regclass::text = ANY($1) AND c.contype = 'f')`,
+    [tables],
   );
-  return done / seconds;
+  const idx: { name: string; def: string }[] = await ds.query(
+    `SELECT indexname AS name, indexdef AS def FROM pg_indexes i
+      WHERE schemaname = 'public' AND tablename = ANY($1) AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)`,
+    [tables],
+  );
+  const fks = cons.filter((c) => c.type === 'f');
+  const keys = cons.filter((c) => c.type !== 'f');
+  for (const c of fks) await ds.query(`ALTER TABLE "${c.table}" DROP CONSTRAINT "${c.name}"`);
+  for (const c of keys) await ds.query(`ALTER TABLE "${c.table}" DROP CONSTRAINT "${c.name}"`);
+  for (const i of idx) await ds.query(`DROP INDEX "${i.name}"`);
+
+  /** Runs `sql` for [from, to] ranges of customers, two at a time on their own connections. */
+  const ranges = async (sql: string, extra: unknown[] = []) => {
+    const step = Math.max(1, Math.ceil(customers / 8));
+    const parts: [number, number][] = [];
+    for (let from = 1; from <= customers; from += step) parts.push([from, Math.min(customers, from + step - 1)]);
+    const worker = async () => {
+      for (let part = parts.shift(); part; part = parts.shift()) {
+        const qr = ds.createQueryRunner();
+        try {
+          await qr.query('SET synchronous_commit = off');
+          await qr.query(sql, [part[0], part[1], ...extra]);
+        } finally {
+          await qr.release();
+        }
+      }
+    };
+    await Promise.all([worker(), worker()]);
+  };
+  await ranges(`INSERT INTO customer (id, record_count, traits)
+    SELECT md5('c' || g)::uuid, 1, jsonb_build_object('firstName', jsonb_build_object('value', 'Person ' || g, 'source', 'bench', 'rule', 'most_recent'))
+      FROM generate_series($1::int, $2::int) g`);
+  await ranges(`INSERT INTO source_record (id, system, object_type, external_id, customer_id, origin_customer_id)
+    SELECT md5('r' || g)::uuid, 'twilio', 'caller', 'C' || g, md5('c' || g)::uuid, md5('c' || g)::uuid FROM generate_series($1::int, $2::int) g`);
+  await ranges(`INSERT INTO identifier (id, kind, namespace, value) SELECT g, 'phone', '', '+4420' || lpad(g::text, 8, '0') FROM generate_series($1::int, $2::int) g`);
+  await ranges(`INSERT INTO record_identifier (source_record_id, identifier_id, raw_value, normaliser_version)
+    SELECT md5('r' || g)::uuid, g, '020' || lpad(g::text, 8, '0'), 1 FROM generate_series($1::int, $2::int) g`);
+  await ranges(
+    `INSERT INTO interaction (system, external_id, customer_id, source_record_id, occurred_at, channel, direction, kind, summary, sentiment)
+     SELECT 'bench', c || ':' || i, md5('c' || c)::uuid, md5('r' || c)::uuid, now() - (i || ' minutes')::interval,
+            (ARRAY['voice','email','social_public','social_private'])[1 + i % 4], 'inbound', 'message', 'interaction ' || i, 0.1
+       FROM generate_series($1::int, $2::int) c, generate_series(1, $3::int) i`,
+    [perCustomer],
+  );
+  await ds.query(`INSERT INTO interaction (system, external_id, customer_id, occurred_at, channel, direction, kind, summary)
+    SELECT 'bench-long', 'L' || i, md5('c1')::uuid, now() - (i || ' seconds')::interval, 'email', 'inbound', 'message', 'long ' || i
+      FROM generate_series(1, 10000) i`);
+  await ds.query(`SELECT setval(pg_get_serial_sequence('identifier', 'id'), $1)`, [customers]);
+
+  // Keys and indexes back, two builds at a time; then the foreign keys (validated in one pass each).
+  const builds = [
+    ...keys.map((c) => `ALTER TABLE "${c.table}" ADD CONSTRAINT "${c.name}" ${c.def}`),
+    ...idx.map((i) => i.def),
+  ];
+  const builder = async () => {
+    for (let sql = builds.shift(); sql; sql = builds.shift()) {
+      const qr = ds.createQueryRunner();
+      try {
+        await qr.query(`SET maintenance_work_mem = '512MB'`);
+        await qr.query(sql);
+      } finally {
+        await qr.release();
+      }
+    }
+  };
+  await Promise.all([builder(), builder()]);
+  for (const c of fks) await ds.query(`ALTER TABLE "${c.table}" ADD CONSTRAINT "${c.name}" ${c.def}`);
+  await ds.query('VACUUM (ANALYZE) interaction');
+  await ds.query('ANALYZE');
+}
+
+/** The statements the pg clients of this process send while `work` runs (text and parameters). */
+async function captureStatements(work: () => Promise<void>): Promise<{ text: string; values: unknown[] }[]> {
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const original = proto.query;
+  const seen: { text: string; values: unknown[] }[] = [];
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    const [q, v] = args as [string | { text: string; values?: unknown[] }, unknown[] | undefined];
+    seen.push(typeof q === 'string' ? { text: q, values: Array.isArray(v) ? v : [] } : { text: q.text, values: q.values ?? [] });
+    return original.apply(this, args);
+  };
+  try {
+    await work();
+  } finally {
+    proto.query = original;
+  }
+  return seen;
+}
+
+/** EXPLAIN (ANALYZE, BUFFERS) of the read statements among `statements` (printed with EXPLAIN=1). */
+async function explain(ds: DataSource, what: string, statements: { text: string; values: unknown[] }[]): Promise<void> {
+  for (const s of statements) {
+    if (!/^\s*(WITH|SELECT)/i.test(s.text) || /nextval|pg_advisory|clock_timestamp/i.test(s.text)) continue;
+    const plan: { 'QUERY PLAN': string }[] = await ds.query(`EXPLAIN (ANALYZE, BUFFERS) ${s.text}`, s.values);
+    console.error(`--- ${what}: ${s.text.replace(/\s+/g, ' ').slice(0, 90)}...`);
+    for (const line of plan) console.error(line['QUERY PLAN']);
+  }
 }
 
 async function main(): Promise<void> {
@@ -82,22 +188,7 @@ async function main(): Promise<void> {
       serverUrl,
       async (ds) => {
         const t0 = performance.now();
-        await ds.query(`INSERT INTO customer (id, record_count, traits)
-          SELECT md5('c' || g)::uuid, 1, jsonb_build_object('firstName', jsonb_build_object('value', 'Person ' || g, 'source', 'bench', 'rule', 'most_recent'))
-            FROM generate_series(1, $1) g`, [customers]);
-        await ds.query(`INSERT INTO source_record (id, system, object_type, external_id, customer_id, origin_customer_id)
-          SELECT md5('r' || g)::uuid, 'twilio', 'caller', 'C' || g, md5('c' || g)::uuid, md5('c' || g)::uuid FROM generate_series(1, $1) g`, [customers]);
-        await ds.query(`INSERT INTO identifier (id, kind, namespace, value) SELECT g, 'phone', '', '+4420' || lpad(g::text, 8, '0') FROM generate_series(1, $1) g`, [customers]);
-        await ds.query(`INSERT INTO record_identifier (source_record_id, identifier_id, raw_value, normaliser_version)
-          SELECT md5('r' || g)::uuid, g, '020' || lpad(g::text, 8, '0'), 1 FROM generate_series(1, $1) g`, [customers]);
-        await ds.query(`INSERT INTO interaction (system, external_id, customer_id, source_record_id, occurred_at, channel, direction, kind, summary, sentiment)
-          SELECT 'bench', c || ':' || i, md5('c' || c)::uuid, md5('r' || c)::uuid, now() - (i || ' minutes')::interval,
-                 (ARRAY['voice','email','social_public','social_private'])[1 + i % 4], 'inbound', 'message', 'interaction ' || i, 0.1
-            FROM generate_series(1, $1) c, generate_series(1, $2) i`, [customers, perCustomer]);
-        await ds.query(`INSERT INTO interaction (system, external_id, customer_id, occurred_at, channel, direction, kind, summary)
-          SELECT 'bench-long', 'L' || i, md5('c1')::uuid, now() - (i || ' seconds')::interval, 'email', 'inbound', 'message', 'long ' || i
-            FROM generate_series(1, 10000) i`);
-        await ds.query('ANALYZE');
+        await loadData(ds, customers, perCustomer);
         const loadSeconds = (performance.now() - t0) / 1000;
 
         const events = new PgEventHub((ds.options as { url: string }).url, log);
@@ -112,19 +203,24 @@ async function main(): Promise<void> {
         await new Promise<void>((r) => bareServer.listen(0, '127.0.0.1', r));
         const bareUrl = `http://127.0.0.1:${(bareServer.address() as { port: number }).port}/graphql`;
 
-        const pop = () => {
-          const n = 1 + Math.floor(Math.random() * customers);
-          return JSON.stringify({
-            query: `query($p: String!) { screenPop(phone: $p, last: 10) { customer { id traits { name value } } recentInteractions { occurredAt channel summary sentiment } openConversations { id } lastEmployee { displayName } } }`,
-            variables: { p: `020${String(n).padStart(8, '0')}` },
-          });
-        };
-        const typename = () => JSON.stringify({ query: '{ __typename }' });
-        for (let i = 0; i < 200; i++) await post(hub.graphqlUrl, pop()); // warm-up
+        const popQuery = `query($p: String!) { screenPop(phone: $p, last: 10) { customer { id traits { name value } } recentInteractions { occurredAt channel summary sentiment } openConversations { id } lastEmployee { displayName } } }`;
+        const phones = Array.from({ length: 20_000 }, () => `020${String(1 + Math.floor(Math.random() * customers)).padStart(8, '0')}`);
+        const pop: BodySpec = { kind: 'pick', query: popQuery, name: 'p', values: phones };
+        const popBody = () => JSON.stringify({ query: popQuery, variables: { p: phones[Math.floor(Math.random() * phones.length)] } });
+        const typename: BodySpec = { kind: 'fixed', body: JSON.stringify({ query: '{ __typename }' }) };
+        for (let i = 0; i < 200; i++) await post(hub.graphqlUrl, popBody()); // warm-up
+        // Round trips to Postgres per screenPop (every statement the pg client sends, BEGIN/COMMIT included).
+        const statements = (
+          await captureStatements(async () => {
+            for (let i = 0; i < 100; i++) await post(hub.graphqlUrl, popBody());
+          })
+        ).length;
+        if (process.env.EXPLAIN) await explain(ds, 'screenPop', await captureStatements(() => post(hub.graphqlUrl, popBody())));
 
-        const popSteady = await steady(hub.graphqlUrl, pop, 200, seconds);
-        const popMax = await maxThroughput(hub.graphqlUrl, pop, 16, seconds);
-        const bareMax = await maxThroughput(bareUrl, typename, 16, seconds);
+        const child = fork(fileURLToPath(new URL('./load-client.js', import.meta.url)), [], { stdio: 'inherit' });
+        const popSteady = await load(child, { mode: 'steady', url: hub.graphqlUrl, spec: pop, rate: 200, seconds });
+        const popMax = await load(child, { mode: 'max', url: hub.graphqlUrl, spec: pop, clients: 16, seconds });
+        const bareMax = await load(child, { mode: 'max', url: bareUrl, spec: typename, clients: 16, seconds });
         // Page through the 10,000-interaction customer once to learn every cursor, then ask for random pages.
         const [c1] = await ds.query(`SELECT md5('c1')::uuid AS id`);
         const pageQuery = `query($after: String) { timeline(customerId: "${c1.id}", first: 50, after: $after) { edges { node { occurredAt channel summary } } pageInfo { endCursor hasNextPage } } }`;
@@ -135,19 +231,31 @@ async function main(): Promise<void> {
           if (!body.data.timeline.pageInfo.hasNextPage) break;
           cursors.push(body.data.timeline.pageInfo.endCursor);
         }
-        const pageBody = () => JSON.stringify({ query: pageQuery, variables: { after: cursors[Math.floor(Math.random() * cursors.length)] } });
-        const pageSteady = await steady(hub.graphqlUrl, pageBody, 100, seconds);
+        const pageStatements = (
+          await captureStatements(async () => {
+            for (let i = 0; i < 20; i++) await post(hub.graphqlUrl, JSON.stringify({ query: pageQuery, variables: { after: cursors[i] } }));
+          })
+        ).length;
+        if (process.env.EXPLAIN) {
+          const mid = cursors[Math.floor(cursors.length / 2)];
+          await explain(ds, 'timeline page', await captureStatements(() => post(hub.graphqlUrl, JSON.stringify({ query: pageQuery, variables: { after: mid } }))));
+        }
+        const pageSteady = await load(child, { mode: 'steady', url: hub.graphqlUrl, spec: { kind: 'pick', query: pageQuery, name: 'after', values: cursors }, rate: 100, seconds });
+        child.kill();
 
         const result = {
           customers,
           interactions: customers * perCustomer + 10000,
           loadSeconds: Number(loadSeconds.toFixed(1)),
-          screenPop_steady200: { p50: pct(popSteady, 50), p99: pct(popSteady, 99) },
-          screenPop_max_rps: Math.round(popMax),
-          bare_apollo_max_rps: Math.round(bareMax),
-          ratio_to_bare: Number((popMax / bareMax).toFixed(3)),
+          statements_per_screenPop: statements / 100,
+          screenPop_steady200: { p50: pct(popSteady.latencies, 50), p99: pct(popSteady.latencies, 99), serverCpuMs: popSteady.serverCpuMsPerRequest },
+          screenPop_max_rps: Math.round(popMax.requests / popMax.seconds),
+          bare_apollo_max_rps: Math.round(bareMax.requests / bareMax.seconds),
+          ratio_to_bare: Number((popMax.requests / popMax.seconds / (bareMax.requests / bareMax.seconds)).toFixed(3)),
+          serverCpuMs: { screenPop: popMax.serverCpuMsPerRequest, bare: bareMax.serverCpuMsPerRequest },
           timeline_pages: cursors.length,
-          timelinePage_steady100: { p50: pct(pageSteady, 50), p99: pct(pageSteady, 99) },
+          statements_per_timelinePage: pageStatements / 20,
+          timelinePage_steady100: { p50: pct(pageSteady.latencies, 50), p99: pct(pageSteady.latencies, 99), serverCpuMs: pageSteady.serverCpuMsPerRequest },
         };
         console.log(JSON.stringify(result, (_, v) => (typeof v === 'number' ? Number(v.toFixed(2)) : v)));
         await hub.stop(1000);

@@ -1,0 +1,172 @@
+/**
+ * screenPop with live fields from five sources: five Stripe connector instances (the real
+ * connector, its billing fetch and HTTP client), each pointed at its own Stripe simulator on
+ * loopback that answers every request after `delay` ms. The caller is one customer known to all
+ * five (synced through the real apply path), so `customer { billing }` asks five sources, one
+ * batched call each, in parallel.
+ *
+ *   npm run build && node_modules/.bin/node dist/bench/live-fields.bench.js [requests=60] [delayMs=50] [hangSamples=3]
+ *
+ * Prints screenPop p50/p99 without and with the live field (sequential requests: latency, not
+ * throughput), and, with one source hanging, the time past that source's deadline.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { connectors } from '../connectors/index.js';
+import { instanceForSimulator } from '../connectors/simulators.js';
+import { startSimulator, type StripeSimulator } from '../connectors/stripe/simulator.js';
+import { loadConfig } from '../src/config/config.js';
+import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
+import { PgEventHub } from '../src/events/event-hub.js';
+import { createServices } from '../src/graphql/context.js';
+import { startHttpServer } from '../src/http/server.js';
+import { withScratchDatabase } from '../src/identity/evaluate/linkage-evaluation.js';
+import { createIngest, runSync } from '../src/ingest/index.js';
+import { DEFAULT_LIVE_DEADLINE_MS } from '../src/live/live-fields.service.js';
+import { createLogger } from '../src/log/logger.js';
+import { generatePopulation } from '../src/simulator-kit/index.js';
+
+const SOURCES = 5;
+const CALLERS = 10;
+const callerPhone = (k: number) => `+44 20 7946 ${String(100 + k).padStart(4, '0')}`;
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+};
+
+interface Answer {
+  data?: { screenPop: { customer: { id: string; billing?: { sources: string[]; stale: boolean } | null } } | null };
+  errors?: { message: string; extensions?: { code?: string; connector?: string } }[];
+}
+
+async function gql(url: string, query: string, variables: Record<string, unknown>): Promise<{ ms: number; body: Answer }> {
+  const t = performance.now();
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  const body = (await res.json()) as Answer;
+  return { ms: performance.now() - t, body };
+}
+
+async function main(): Promise<void> {
+  const [requests = 60, delayMs = 50, hangSamples = 3] = process.argv.slice(2).map(Number);
+  const log = createLogger('silent');
+  let serverUrl = process.env.DATABASE_URL;
+  let embedded: { stop(): Promise<void> } | undefined;
+  if (!serverUrl) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-bench-'));
+    fs.chmodSync(dir, 0o755);
+    embedded = await startEmbeddedPostgres(dir, log);
+    serverUrl = (embedded as unknown as { url: string }).url;
+  }
+  const population = generatePopulation({ seed: 11, people: 30, employees: 2 });
+  const sims: StripeSimulator[] = [];
+  try {
+    for (let k = 0; k < SOURCES; k++) sims.push(await startSimulator({ population, ratePerSecond: 100_000 }));
+    await withScratchDatabase(
+      serverUrl,
+      async (ds) => {
+        // The callers: in every source, the same person (email, phone) with one open invoice, so one
+        // invoice list answers a source (the population's own phones are in a range no caller rings from).
+        for (const sim of sims) {
+          for (let k = 0; k < CALLERS; k++) {
+            const c = sim.createCustomer({ email: `caller${k}@bench.example.com`, name: `Caller ${k}`, phone: callerPhone(k) });
+            sim.createInvoice(String(c['id']), { status: 'open', amount_due: 1000 + k });
+          }
+        }
+        const wired = sims.map((sim, k) => instanceForSimulator(`billing-${k + 1}`, 'stripe', sim));
+        const events = new PgEventHub((ds.options as { url: string }).url, log);
+        const services = createServices(ds, log, 'bench', 'GB', events);
+        const ingest = createIngest({
+          ds,
+          config: { ...loadConfig({ env: {} }), file: { connectors: wired.map((w) => w.entry) } },
+          registry: connectors,
+          identity: services.identity,
+          log,
+          env: Object.assign({}, ...wired.map((w) => w.env)) as Record<string, string>,
+        });
+        services.ingest = ingest;
+        for (const w of wired) {
+          const rt = ingest.runtime(w.entry.id as string)!;
+          await runSync({ ds, apply: ingest.apply, instance: rt.instance, ctx: rt.ctx, stream: 'customers' });
+        }
+        const hub = await startHttpServer({ services, host: '127.0.0.1', port: 0, production: false });
+        const deadlineMs = connectors.stripe!.fetch?.find((f) => f.name === 'billing')?.deadlineMs ?? DEFAULT_LIVE_DEADLINE_MS;
+
+        const plain = `query($p: String!) { screenPop(phone: $p, last: 10) { customer { id traits { name value } } recentInteractions { occurredAt channel summary } openConversations { id } lastEmployee { displayName } } }`;
+        const live = `query($p: String!) { screenPop(phone: $p, last: 10) { customer { id traits { name value } billing { openBalance currency overdueInvoices sources stale } } recentInteractions { occurredAt channel summary } openConversations { id } lastEmployee { displayName } } }`;
+        const callers: string[] = [];
+        for (let k = 0; k < CALLERS; k++) {
+          const { body } = await gql(hub.graphqlUrl, live, { p: callerPhone(k) });
+          if (body.data?.screenPop?.customer.billing?.sources.length === SOURCES && !body.errors) callers.push(callerPhone(k));
+        }
+        if (callers.length < CALLERS)
+          throw new Error(`only ${callers.length} of ${CALLERS} callers are one customer known to all ${SOURCES} billing sources`);
+
+        for (const sim of sims) sim.server.faults.delayNext(1_000_000_000, delayMs);
+        const run = async (query: string, n: number) => {
+          const ms: number[] = [];
+          for (let i = 0; i < n; i++) {
+            const { ms: t, body } = await gql(hub.graphqlUrl, query, { p: callers[i % callers.length] });
+            if (body.errors || !body.data?.screenPop) throw new Error(`bad answer: ${JSON.stringify(body).slice(0, 300)}`);
+            if (query === live && (body.data.screenPop.customer.billing?.sources.length !== SOURCES || body.data.screenPop.customer.billing.stale))
+              throw new Error(`billing did not come fresh from all ${SOURCES} sources: ${JSON.stringify(body.data.screenPop.customer.billing)}`);
+            ms.push(t);
+          }
+          return ms;
+        };
+        await run(live, 5); // warm-up (connections to the five sources)
+        const plainMs = await run(plain, requests);
+        const liveMs = await run(live, requests);
+
+        // One source hangs: the request must come back at its deadline with the stored value, marked stale.
+        const hangMs: number[] = [];
+        const hung = sims[2]!;
+        for (let i = 0; i < hangSamples; i++) {
+          hung.server.faults.clear();
+          hung.server.faults.hangNext(1);
+          hung.server.faults.delayNext(1_000_000_000, delayMs);
+          const { ms, body } = await gql(hub.graphqlUrl, live, { p: callers[i % callers.length] });
+          const timeout = body.errors?.find((e) => e.extensions?.code === 'UPSTREAM_TIMEOUT');
+          if (!timeout || !body.data?.screenPop?.customer.billing?.stale)
+            throw new Error(`a hanging source did not give a stale answer with UPSTREAM_TIMEOUT: ${JSON.stringify(body).slice(0, 300)}`);
+          hangMs.push(ms);
+        }
+        const plainP50 = pct(plainMs, 50);
+        console.log(
+          JSON.stringify(
+            {
+              sources: SOURCES,
+              sourceDelayMs: delayMs,
+              callers: callers.length,
+              requests,
+              screenPop_without_live: { p50: plainP50, p99: pct(plainMs, 99) },
+              screenPop_with_live_5: { p50: pct(liveMs, 50), p99: pct(liveMs, 99) },
+              live_p50_over_slowest_source: pct(liveMs, 50) - delayMs,
+              hang: {
+                deadlineMs,
+                samples: hangMs,
+                maxPastDeadline: Math.max(...hangMs) - deadlineMs,
+                maxPastDeadlineLessPlainP50: Math.max(...hangMs) - deadlineMs - plainP50,
+              },
+            },
+            (_, v) => (typeof v === 'number' ? Number(v.toFixed(1)) : v),
+          ),
+        );
+        for (const sim of sims) sim.server.faults.clear();
+        ingest.close();
+        await hub.stop(1000);
+        await events.stop();
+      },
+      { poolMax: 20 },
+    );
+  } finally {
+    await Promise.all(sims.map((s) => s.close()));
+    await embedded?.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
