@@ -1,7 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it, jest } from '@jest/globals';
+import { Command } from 'commander';
+import csv from '../../connectors/csv/index.js';
+import { loadConfig } from '../../src/config/config.js';
+import { registerIngestCommands } from '../../src/ingest/ingest.commands.js';
 import type {
   CanonicalIdentifier,
   CanonicalPerson,
@@ -294,9 +298,20 @@ describe('touchpoint import --bulk', () => {
         'c4,dee@example.com,,Dee,Fox',
       ].join('\n'),
     );
-    const { runCli } = await import('../support/cli.js');
-    const r = await runCli(
-      [
+    // The real command wiring, in process (as test/ingest/csv-import.integration.test.ts does).
+    const out: string[] = [];
+    const err: string[] = [];
+    const o = jest.spyOn(process.stdout, 'write').mockImplementation((x) => (out.push(String(x)), true));
+    const e = jest.spyOn(process.stderr, 'write').mockImplementation((x) => (err.push(String(x)), true));
+    const program = new Command('touchpoint').exitOverride();
+    registerIngestCommands(program, {
+      registry: { csv },
+      config: () => loadConfig({ env: { DATABASE_URL: db.url, LOG_LEVEL: 'silent' } }),
+    });
+    try {
+      await program.parseAsync([
+        'node',
+        'touchpoint',
         'import',
         file,
         '--system',
@@ -304,16 +319,17 @@ describe('touchpoint import --bulk', () => {
         '--map',
         'Id=externalId,E-mail=email,Mobile=phone,First=firstName,Last=lastName',
         '--bulk',
-      ],
-      {
-        DATABASE_URL: db.url,
-      },
-    );
-    fs.rmSync(dir, { recursive: true, force: true });
-    expect(r.stderr.trim()).toMatch(/^row 3, column "E-mail": .*not-an-email/);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stdout).toBe('imported 3 of 4 row(s) into legacy, 1 rejected\n');
-    expect(r.code).toBe(1);
+      ]);
+    } finally {
+      o.mockRestore();
+      e.mockRestore();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    expect(err.join('').trim()).toMatch(/^row 3, column "E-mail": .*not-an-email/);
+    expect(err.join('').trim().split('\n')).toHaveLength(1);
+    expect(out.join('')).toBe('imported 3 of 4 row(s) into legacy, 1 rejected\n');
+    expect(process.exitCode).toBe(1);
+    process.exitCode = 0;
     expect(await customerOf(db, 'legacy', 'c1')).toBe(await customerOf(db, 'legacy', 'c3'));
     const audit: { actor: string }[] = await db.dataSource.query(
       `SELECT actor FROM audit_event WHERE action = 'identity.bulk_import'`,
