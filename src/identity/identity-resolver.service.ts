@@ -103,6 +103,8 @@ interface JoinState {
   current: string | null;
   /** Customers this apply merged away, to the customer they went into. */
   aliases: Map<string, string>;
+  /** Joins made so far (what was read of the customer before one is stale after it). */
+  joins: number;
 }
 
 interface LinkInput {
@@ -112,6 +114,22 @@ interface LinkInput {
   score: number | null;
   evidence: Record<string, unknown>;
   actor: string;
+}
+
+interface Candidate {
+  recordId: string;
+  customerId: string;
+  traits: Record<string, unknown>;
+  emails: string[] | null;
+  phones: string[] | null;
+}
+
+interface VetoedCandidate {
+  recordId: string;
+  customerId: string;
+  reason: string;
+  score: number;
+  evidence: Record<string, unknown>;
 }
 
 interface GoldenSource {
@@ -298,7 +316,7 @@ export class IdentityResolver {
 
     // The record's customer: its existing one, or none yet (a new record joins the customer it
     // links to; one of its own is created only if it joins none).
-    const join: JoinState = { recordId: rec.id, current: rec.customerId, aliases: new Map() };
+    const join: JoinState = { recordId: rec.id, current: rec.customerId, aliases: new Map(), joins: 0 };
 
     // Deterministic links through identifiers shared with other records.
     const linkable = idRows.filter((r) => r.status === 'active');
@@ -307,33 +325,38 @@ export class IdentityResolver {
       await this.linkThroughIdentifiers(sql, join, linkable, rec.holders, system, actor, result, person.traits?.firstName);
     }
     if (guarded.length) result.suggestions += await this.suggestForGuarded(sql, rec.id, join.current, guarded);
+    // The golden record's sources, when read with the candidates and nothing joined since.
+    let sources: { joins: number; rows: GoldenSource[] } | null = null;
     if (this.config.probabilistic && !person.deleted) {
       // Guarded values (role addresses, quarantined numbers) are no evidence for scoring either.
       const evidence = live.filter((i) => idRows.some((r) => r.status === 'active' && keyOf(r) === keyOf(i)));
-      await this.matchProbabilistically(sql, join, person, evidence, actor, result);
+      sources = await this.matchProbabilistically(sql, join, person, evidence, actor, result);
     }
+    const fresh = sources !== null && sources.joins === join.joins ? sources.rows : null;
 
     if (join.current === null) {
       // It joined nobody: a customer of its own, whose golden record is this record's.
-      const created = await sql<GoldenSource & { customerId: string }>(
-        `WITH c AS (INSERT INTO customer DEFAULT VALUES RETURNING id),
+      const golden = this.golden(fresh ?? (await sql<GoldenSource>(GOLDEN_SOURCES_SQL('sr.id = $1'), [rec.id])));
+      const [created] = await sql<{ id: string }>(
+        `WITH c AS (INSERT INTO customer (traits, record_count) VALUES ($2, 1) RETURNING id),
               u AS (UPDATE source_record SET customer_id = c.id, origin_customer_id = c.id FROM c WHERE source_record.id = $1)
-         SELECT c.id AS "customerId", s.* FROM c LEFT JOIN (${GOLDEN_SOURCES_SQL('sr.id = $1')}) s ON true`,
-        [rec.id],
+         SELECT id FROM c`,
+        [rec.id, JSON.stringify(golden)],
       );
       result.createdCustomer = true;
-      result.customerId = created[0]!.customerId;
-      await this.writeGolden(sql, result.customerId, created.filter((s) => s.system !== null));
+      result.customerId = created!.id;
       return result;
     }
     for (const id of touched) await this.recomputeComponents(sql, id, 'rule:source_changed');
     if (touched.size) {
       const [current] = await sql<{ customerId: string }>(`SELECT customer_id AS "customerId" FROM source_record WHERE id = $1`, [rec.id]);
       result.customerId = current?.customerId ?? join.current;
+      await this.refreshGolden(sql, [result.customerId]);
     } else {
       result.customerId = join.current;
+      if (fresh) await this.writeGolden(sql, result.customerId, fresh);
+      else await this.refreshGolden(sql, [result.customerId]);
     }
-    await this.refreshGolden(sql, [result.customerId]);
     return result;
   }
 
@@ -487,6 +510,7 @@ export class IdentityResolver {
    * without a customer is attached to it; one with a customer merges the two (the oldest survives).
    */
   private async join(sql: Sql, join: JoinState, other: string, result: ApplyPersonResult, link: LinkInput): Promise<void> {
+    join.joins += 1;
     if (join.current === null) {
       join.current = await this.attach(sql, join.recordId, other, link);
       return;
@@ -582,32 +606,54 @@ export class IdentityResolver {
     return row!.id;
   }
 
-  /** Probabilistic matching against records in the same blocks: link above the auto-accept weight, suggest above the suggest weight. */
-  private async matchProbabilistically(sql: Sql, join: JoinState, person: CanonicalPerson, identifiers: NormalisedIdentifier[], actor: string, result: ApplyPersonResult): Promise<void> {
+  /**
+   * Probabilistic matching against records in the same blocks: link above the auto-accept weight,
+   * suggest above the suggest weight. Returns the golden-record sources of the record's customer
+   * (or of the record alone, if it has none yet) as they were before any join made here.
+   */
+  private async matchProbabilistically(
+    sql: Sql,
+    join: JoinState,
+    person: CanonicalPerson,
+    identifiers: NormalisedIdentifier[],
+    actor: string,
+    result: ApplyPersonResult,
+  ): Promise<{ joins: number; rows: GoldenSource[] }> {
     const features = featuresOf(person.traits ?? {}, identifiers);
     const keys = blockingKeys(features);
+    const joinsBefore = join.joins;
     // The record's blocking keys become `keys`, and the records sharing one are the candidates
     // (the SELECT sees the keys as they were, and skips this record anyway).
-    const candidates = await sql<{ recordId: string; customerId: string; traits: Record<string, unknown>; emails: string[] | null; phones: string[] | null }>(
+    const [row] = await sql<{ candidates: Candidate[]; sources: (Omit<GoldenSource, 'sourceUpdatedAt'> & { sourceUpdatedAt: string | null })[] | null }>(
       `WITH del AS (DELETE FROM record_block_key WHERE source_record_id = $2 AND NOT (key = ANY($1::text[]))),
        ins AS (INSERT INTO record_block_key (source_record_id, key) SELECT $2, unnest($1::text[]) ON CONFLICT DO NOTHING),
        c AS (
          SELECT DISTINCT bk.source_record_id FROM record_block_key bk
-          WHERE bk.key = ANY($1::text[]) AND bk.source_record_id <> $2 LIMIT 200)
-       SELECT sr.id AS "recordId", sr.customer_id AS "customerId", sr.traits,
-              array_agg(i.value) FILTER (WHERE i.kind = 'email' AND i.status = 'active') AS emails,
-              array_agg(i.value) FILTER (WHERE i.kind = 'phone' AND i.status = 'active') AS phones
-         FROM c JOIN source_record sr ON sr.id = c.source_record_id
-         LEFT JOIN record_identifier ri ON ri.source_record_id = sr.id
-         LEFT JOIN identifier i ON i.id = ri.identifier_id
-        WHERE sr.customer_id IS NOT NULL AND ($3::uuid IS NULL OR sr.customer_id <> $3::uuid) AND NOT sr.deleted
-        GROUP BY sr.id`,
+          WHERE bk.key = ANY($1::text[]) AND bk.source_record_id <> $2 LIMIT 200),
+       candidates AS (
+         SELECT sr.id AS "recordId", sr.customer_id AS "customerId", sr.traits,
+                array_agg(i.value) FILTER (WHERE i.kind = 'email' AND i.status = 'active') AS emails,
+                array_agg(i.value) FILTER (WHERE i.kind = 'phone' AND i.status = 'active') AS phones
+           FROM c JOIN source_record sr ON sr.id = c.source_record_id
+           LEFT JOIN record_identifier ri ON ri.source_record_id = sr.id
+           LEFT JOIN identifier i ON i.id = ri.identifier_id
+          WHERE sr.customer_id IS NOT NULL AND ($3::uuid IS NULL OR sr.customer_id <> $3::uuid) AND NOT sr.deleted
+          GROUP BY sr.id)
+       SELECT (SELECT coalesce(json_agg(candidates), '[]') FROM candidates) AS candidates,
+              (SELECT json_agg(g) FROM (${GOLDEN_SOURCES_SQL(join.current === null ? 'sr.id = $2' : 'sr.customer_id = $3::uuid')}) g) AS sources`,
       [keys, join.recordId, join.current],
     );
-    const scored = candidates
+    const sources = (row!.sources ?? []).map((g) => ({ ...g, sourceUpdatedAt: toDate(g.sourceUpdatedAt) }));
+    const scored = row!.candidates
       .map((c) => ({ c, s: scorePair(features, featuresOf(c.traits, [...(c.emails ?? []).map((v) => ({ kind: 'email', value: v })), ...(c.phones ?? []).map((v) => ({ kind: 'phone', value: v }))])) }))
       .filter((x) => x.s.score >= this.config.suggestWeight)
       .sort((a, b) => b.s.score - a.s.score);
+    // Candidates that cannot be linked become suggestions, in one statement per run of them
+    // (nothing joins in between, so the record's customer is the same for the whole run).
+    const vetoed: VetoedCandidate[] = [];
+    const flush = async () => {
+      if (vetoed.length) result.suggestions += await this.suggestVetoed(sql, join, vetoed.splice(0));
+    };
     for (const { c, s } of scored) {
       if (join.current !== null && this.known(join, c.customerId) === join.current) continue;
       const evidence = { comparisons: s.comparisons, probability: s.probability };
@@ -622,11 +668,46 @@ export class IdentityResolver {
         (x) => x.weight > 0 && (PERSONAL_FIELDS.has(x.field) || (ADDRESS_FIELDS.has(x.field) && sameSurname)),
       );
       const preset = s.score < this.config.autoAcceptWeight ? 'probabilistic' : household ? 'guard:name_conflict' : !corroborated ? 'guard:names_only' : null;
-      const check = await this.checkJoin(sql, join, c, preset, { reasonPrefix: 'probabilistic+', score: s.score, evidence });
+      if (preset) {
+        vetoed.push({ recordId: c.recordId, customerId: c.customerId, reason: preset === 'probabilistic' ? preset : `probabilistic+${preset}`, score: s.score, evidence });
+        continue;
+      }
+      await flush();
+      const check = await this.checkJoin(sql, join, c, null, { reasonPrefix: 'probabilistic+', score: s.score, evidence });
       result.suggestions += check.suggested;
       if (check.other === join.current || check.veto) continue;
       await this.join(sql, join, check.other, result, { to: c.recordId, rule: 'probabilistic', identifierId: null, score: s.score, evidence, actor: `${actor}:probabilistic` });
     }
+    await flush();
+    return { joins: joinsBefore, rows: sources };
+  }
+
+  /**
+   * Suggestions for candidates whose link a rule refused, in one statement: each candidate's
+   * customer is re-read first, and one that is the record's own by now needs no suggestion.
+   */
+  private async suggestVetoed(sql: Sql, join: JoinState, vetoed: VetoedCandidate[]): Promise<number> {
+    const [row] = await sql<{ suggested: number }>(
+      `WITH c AS (
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::float8[], $5::text[]) WITH ORDINALITY AS t(record_id, customer_id, reason, score, evidence, ord)),
+       s AS (
+         INSERT INTO match_suggestion (record_a, record_b, reason, score, evidence)
+         SELECT LEAST($6::uuid, c.record_id), GREATEST($6::uuid, c.record_id), c.reason, c.score, c.evidence::jsonb
+           FROM c WHERE COALESCE((SELECT customer_id FROM source_record WHERE id = c.record_id), c.customer_id) IS DISTINCT FROM $7::uuid
+          ORDER BY c.ord
+         ON CONFLICT (record_a, record_b) DO NOTHING RETURNING id)
+       SELECT (SELECT count(*) FROM s)::int AS suggested`,
+      [
+        vetoed.map((v) => v.recordId),
+        vetoed.map((v) => v.customerId),
+        vetoed.map((v) => v.reason),
+        vetoed.map((v) => v.score),
+        vetoed.map((v) => JSON.stringify(v.evidence)),
+        join.recordId,
+        join.current,
+      ],
+    );
+    return row!.suggested;
   }
 
   /**
@@ -969,11 +1050,15 @@ export class IdentityResolver {
     }
   }
 
-  private async writeGolden(sql: Sql, id: string, sources: GoldenSource[]): Promise<void> {
-    const golden = goldenRecord(
+  private golden(sources: GoldenSource[]): Record<string, unknown> {
+    return goldenRecord(
       sources.map((s) => ({ system: s.system, sourceUpdatedAt: s.sourceUpdatedAt, traits: { ...s.traits, email: s.emails?.[0] ?? null, phone: s.phones?.[0] ?? null } })),
       this.config,
     );
+  }
+
+  private async writeGolden(sql: Sql, id: string, sources: GoldenSource[]): Promise<void> {
+    const golden = this.golden(sources);
     await sql(`UPDATE customer SET traits = $2, record_count = (SELECT count(*) FROM source_record WHERE customer_id = $1), updated_at = now() WHERE id = $1`, [id, JSON.stringify(golden)]);
   }
 }
