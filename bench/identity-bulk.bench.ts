@@ -3,9 +3,10 @@
  * bench's generated records (five systems, realistic overlap), on a scratch database of real
  * Postgres (DATABASE_URL's server, or an embedded one in a temp dir).
  *
- *   npm run build && node dist/bench/identity-bulk.bench.js [records=100000] [onTop=0]
+ *   npm run build && node dist/bench/identity-bulk.bench.js [records=50000] [onTop=0]
  *
- * The target size of the issue: `node dist/bench/identity-bulk.bench.js 1000000`.
+ * The target size of the issue (needs a bigger heap):
+ *   NODE_OPTIONS=--max-old-space-size=8192 node dist/bench/identity-bulk.bench.js 1000000
  * `onTop` > 0 first bulk-loads that many extra records of another seed, so the measured run
  * resolves against an existing graph.
  */
@@ -19,7 +20,7 @@ import { withScratchDatabase } from '../src/identity/evaluate/linkage-evaluation
 import { createLogger } from '../src/log/logger.js';
 
 async function main(): Promise<void> {
-  const [records = 100_000, onTop = 0] = process.argv.slice(2).map(Number);
+  const [records = 50_000, onTop = 0] = process.argv.slice(2).map(Number);
   const log = createLogger('warn');
   let serverUrl = process.env.DATABASE_URL;
   let embedded: { stop(): Promise<void> } | undefined;
