@@ -11,6 +11,7 @@ import {
 } from '../../src/webhooks/testing/echo.connector.js';
 import { recordingApply } from '../../src/webhooks/testing/recording.applier.js';
 import { instanceLookupOf } from '../../src/webhooks/webhook-instance.js';
+import { INBOX_CHANNEL } from '../../src/webhooks/inbox.store.js';
 import { createWebhookRouter } from '../../src/webhooks/webhook.router.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
@@ -24,7 +25,7 @@ let base: string;
 /** Other sessions: what they see is committed. */
 let observer: pg.Pool;
 const instances = instanceLookupOf(
-  ['burst', 'dups', 'mixed', 'held', 'applied'].map((id) => echoInstance(id, SECRET, log)),
+  ['burst', 'dups', 'mixed', 'held', 'notify', 'applied'].map((id) => echoInstance(id, SECRET, log)),
 );
 
 interface Answer {
@@ -193,6 +194,30 @@ describe('webhook acknowledgements under a burst (group commit)', () => {
     const rows = await rowsOf('mixed');
     expect(rows).toHaveLength(80);
     expect(rows.every((r) => r.eventId.startsWith('ok-'))).toBe(true);
+  });
+
+  it('notifies listening workers (in other processes) of each commit that stored rows, naming the instance', async () => {
+    const listener = new pg.Client({ connectionString: db.url });
+    await listener.connect();
+    try {
+      const heard: string[] = [];
+      listener.on('notification', (n) => heard.push(n.payload ?? ''));
+      await listener.query(`LISTEN ${INBOX_CHANNEL}`);
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => deliver('notify', [{ id: `n-${i}`, text: 'wake up' }])),
+      );
+      expect(answers.every((a) => a.status === 200)).toBe(true);
+      const commits = new Set((await rowsOf('notify')).map((r) => r.tx)).size;
+      const until = Date.now() + 5000;
+      while (heard.length < commits && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      expect(heard).toEqual(Array.from({ length: commits }, () => 'notify'));
+      // A burst of duplicates stores nothing and wakes nobody.
+      await Promise.all([0, 1, 2].map((i) => deliver('notify', [{ id: `n-${i}`, text: 'again' }])));
+      await listener.query('SELECT 1');
+      expect(heard).toHaveLength(commits);
+    } finally {
+      await listener.end();
+    }
   });
 
   it('hands a worker every acknowledged event of a burst, applied exactly once', async () => {
