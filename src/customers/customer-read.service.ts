@@ -222,26 +222,62 @@ export class CustomerReadService {
     customerId: string,
     options: { first: number; after?: string | null; newestFirst: boolean; filter?: TimelineFilter },
   ): Promise<TimelinePage> {
-    const params: unknown[] = [customerId];
-    const where = ['customer_id = $1'];
-    const f = options.filter ?? {};
-    if (f.channels?.length) where.push(`channel = ANY($${params.push(f.channels)}::text[])`);
-    if (f.systems?.length) where.push(`system = ANY($${params.push(f.systems)}::text[])`);
-    if (f.kinds?.length) where.push(`kind = ANY($${params.push(f.kinds)}::text[])`);
-    if (f.from) where.push(`occurred_at >= $${params.push(f.from)}`);
-    if (f.to) where.push(`occurred_at < $${params.push(f.to)}`);
-    const cmp = options.newestFirst ? '<' : '>';
-    if (options.after) {
-      const c = decodeTimelineCursor(options.after);
-      if (c) where.push(`(occurred_at, id) ${cmp} ($${params.push(c.occurredAt)}, $${params.push(c.id)}::uuid)`);
-    }
-    const dir = options.newestFirst ? 'DESC' : 'ASC';
-    const rows: InteractionRow[] = await this.ds.query(
-      `SELECT ${INTERACTION_COLUMNS} FROM interaction WHERE ${where.join(' AND ')}
-        ORDER BY occurred_at ${dir}, id ${dir} LIMIT $${params.push(options.first + 1)}`,
-      params,
-    );
+    const { text, params } = timelineSql('$1::uuid', [customerId], options);
+    const rows: InteractionRow[] = await this.ds.query(text, params);
     const hasNextPage = rows.length > options.first;
     return { rows: hasNextPage ? rows.slice(0, options.first) : rows, hasNextPage };
   }
+
+  /**
+   * The `timeline(customerId)` query in one statement: the customer (a retired id follows its
+   * redirect; null when unknown or not active) and one page of its interactions.
+   */
+  async timelineOf(
+    requestedId: string,
+    options: { first: number; after?: string | null; newestFirst: boolean; filter?: TimelineFilter },
+  ): Promise<{ customerId: string; page: TimelinePage } | null> {
+    if (!/^[0-9a-f-]{36}$/i.test(requestedId)) return null;
+    const page = timelineSql('c.id', [requestedId], options);
+    const rows: (InteractionRow & { resolvedId: string })[] = await this.ds.query(
+      `SELECT c.id AS "resolvedId", p.*
+         FROM customer c
+         LEFT JOIN LATERAL (${page.text}) p ON true
+        WHERE c.id = COALESCE((SELECT r.customer_id FROM customer_redirect r WHERE r.retired_id = $1::uuid), $1::uuid)
+          AND c.status = 'active'
+        ORDER BY p."occurredAt" ${options.newestFirst ? 'DESC' : 'ASC'}, p.id ${options.newestFirst ? 'DESC' : 'ASC'}`,
+      page.params,
+    );
+    const first = rows[0];
+    if (!first) return null;
+    const found = rows.filter((r) => r.id !== null).map(({ resolvedId: _resolvedId, ...row }) => row as InteractionRow);
+    const hasNextPage = found.length > options.first;
+    return { customerId: first.resolvedId, page: { rows: hasNextPage ? found.slice(0, options.first) : found, hasNextPage } };
+  }
+}
+
+/** The page statement of a timeline: `customer` is the SQL for the customer id; params start with `params`. */
+function timelineSql(
+  customer: string,
+  initial: unknown[],
+  options: { first: number; after?: string | null; newestFirst: boolean; filter?: TimelineFilter },
+): { text: string; params: unknown[] } {
+  const params: unknown[] = [...initial];
+  const where = [`customer_id = ${customer}`];
+  const f = options.filter ?? {};
+  if (f.channels?.length) where.push(`channel = ANY($${params.push(f.channels)}::text[])`);
+  if (f.systems?.length) where.push(`system = ANY($${params.push(f.systems)}::text[])`);
+  if (f.kinds?.length) where.push(`kind = ANY($${params.push(f.kinds)}::text[])`);
+  if (f.from) where.push(`occurred_at >= $${params.push(f.from)}`);
+  if (f.to) where.push(`occurred_at < $${params.push(f.to)}`);
+  const cmp = options.newestFirst ? '<' : '>';
+  if (options.after) {
+    const c = decodeTimelineCursor(options.after);
+    if (c) where.push(`(occurred_at, id) ${cmp} ($${params.push(c.occurredAt)}::timestamptz, $${params.push(c.id)}::uuid)`);
+  }
+  const dir = options.newestFirst ? 'DESC' : 'ASC';
+  return {
+    text: `SELECT ${INTERACTION_COLUMNS} FROM interaction WHERE ${where.join(' AND ')}
+        ORDER BY occurred_at ${dir}, id ${dir} LIMIT $${params.push(options.first + 1)}::int`,
+    params,
+  };
 }

@@ -95,7 +95,7 @@ export class CustomerResolver {
     @Arg('filter', () => TimelineFilter, { nullable: true }) filter: TimelineFilter | null,
     @Ctx() ctx: RequestContext,
   ): Promise<InteractionConnection> {
-    return timelinePage(ctx, customer.id, first, after, order, filter);
+    return (await timelinePage(ctx, customer.id, first, after, order, filter))!;
   }
 
   @Query(() => InteractionConnection, {
@@ -111,9 +111,7 @@ export class CustomerResolver {
     @Arg('filter', () => TimelineFilter, { nullable: true }) filter: TimelineFilter | null,
     @Ctx() ctx: RequestContext,
   ): Promise<InteractionConnection | null> {
-    checkPageSize(first);
-    const row = await ctx.loaders.customer.load(customerId);
-    return row ? timelinePage(ctx, row.id, first, after, order, filter) : null;
+    return timelinePage(ctx, customerId, first, after, order, filter, true);
   }
 }
 
@@ -124,7 +122,9 @@ async function timelinePage(
   after: string | null,
   order: TimelineOrder,
   filter: TimelineFilter | null,
-): Promise<InteractionConnection> {
+  /** The root query: `customerId` may be retired or unknown; resolved in the page's statement. */
+  resolve = false,
+): Promise<InteractionConnection | null> {
   checkPageSize(first);
   if (after && !decodeTimelineCursor(after)) {
     throw new BadUserInputError('after', 'after must be a cursor returned by an earlier page of this timeline');
@@ -138,7 +138,13 @@ async function timelinePage(
   if (filter?.kinds?.length) f.kinds = filter.kinds;
   if (filter?.from) f.from = filter.from;
   if (filter?.to) f.to = filter.to;
-  const page = await ctx.services.customers.timeline(customerId, { first, after, newestFirst: order === TimelineOrder.NEWEST_FIRST, filter: f });
+  const options = { first, after, newestFirst: order === TimelineOrder.NEWEST_FIRST, filter: f };
+  let page;
+  if (resolve) {
+    const found = await ctx.services.customers.timelineOf(customerId, options);
+    if (!found) return null;
+    page = found.page;
+  } else page = await ctx.services.customers.timeline(customerId, options);
   const edges = page.rows.map((row) => ({ cursor: encodeTimelineCursor(row), node: row }));
   return {
     edges,
