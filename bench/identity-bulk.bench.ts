@@ -3,24 +3,28 @@
  * bench's generated records (five systems, realistic overlap), on a scratch database of real
  * Postgres (DATABASE_URL's server, or an embedded one in a temp dir).
  *
- *   npm run build && node dist/bench/identity-bulk.bench.js [records=50000] [onTop=0]
+ *   npm run build && node dist/bench/identity-bulk.bench.js [records=50000] [onTop=0] [compare=0]
  *
  * The target size of the issue (needs a bigger heap):
  *   NODE_OPTIONS=--max-old-space-size=8192 node dist/bench/identity-bulk.bench.js 1000000
  * `onTop` > 0 first bulk-loads that many extra records of another seed, so the measured run
- * resolves against an existing graph.
+ * resolves against an existing graph. `compare` > 0 also applies the first `compare` records one
+ * by one through IdentityResolver.applyPerson in another scratch database and prints both rates
+ * and their ratio (same machine, same moment: the fair comparison on a shared machine).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { DataSource } from 'typeorm';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
 import { bulkResolve } from '../src/identity/bulk/bulk-resolve.js';
 import { generateRecords } from '../src/identity/bulk/generate-records.js';
+import { IdentityResolver } from '../src/identity/identity-resolver.service.js';
 import { withScratchDatabase } from '../src/identity/evaluate/linkage-evaluation.js';
 import { createLogger } from '../src/log/logger.js';
 
 async function main(): Promise<void> {
-  const [records = 50_000, onTop = 0] = process.argv.slice(2).map(Number);
+  const [records = 50_000, onTop = 0, compare = 0] = process.argv.slice(2).map(Number);
   const log = createLogger('warn');
   let serverUrl = process.env.DATABASE_URL;
   let embedded: { stop(): Promise<void> } | undefined;
@@ -69,6 +73,27 @@ async function main(): Promise<void> {
       );
       process.stdout.write(`${JSON.stringify(result)}\n`);
     });
+    if (compare > 0) {
+      const sample = generateRecords(records).slice(0, compare);
+      const timed = async (work: (ds: DataSource) => Promise<unknown>) =>
+        withScratchDatabase(serverUrl, async (ds) => {
+          const t0 = process.hrtime.bigint();
+          await work(ds);
+          return Number(process.hrtime.bigint() - t0) / 1e9;
+        });
+      const incremental = await timed(async (ds) => {
+        const resolver = new IdentityResolver(ds);
+        for (const r of sample) await resolver.applyPerson(r.system, r.person);
+      });
+      const bulk = await timed((ds) => bulkResolve(ds, sample));
+      const rate = (s: number) => Math.round(compare / s);
+      process.stdout.write(
+        `same ${compare} records: one by one ${rate(incremental)} records/s, bulk ${rate(bulk)} records/s, ratio ${Math.round((incremental / bulk) * 10) / 10}x (load ${os
+          .loadavg()
+          .map((l) => Math.round(l * 100) / 100)
+          .join(' ')})\n`,
+      );
+    }
   } finally {
     await embedded?.stop();
   }
