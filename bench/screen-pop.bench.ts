@@ -240,7 +240,22 @@ async function main(): Promise<void> {
           const mid = cursors[Math.floor(cursors.length / 2)];
           await explain(ds, 'timeline page', await captureStatements(() => post(hub.graphqlUrl, JSON.stringify({ query: pageQuery, variables: { after: mid } }))));
         }
+        // Alongside the pages: what one durable commit (a one-row INSERT, its WAL flushed) costs on this
+        // machine at the same time. Every audited read waits for one; its tail shows in the pages' p99.
+        await ds.query(`CREATE TABLE bench_commit_probe (id serial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())`);
+        let paging = true;
+        const commitMs: number[] = [];
+        const probe = (async () => {
+          while (paging) {
+            const t = performance.now();
+            await ds.query(`INSERT INTO bench_commit_probe DEFAULT VALUES`);
+            commitMs.push(performance.now() - t);
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        })();
         const pageSteady = await load(child, { mode: 'steady', url: hub.graphqlUrl, spec: { kind: 'pick', query: pageQuery, name: 'after', values: cursors }, rate: 100, seconds });
+        paging = false;
+        await probe;
         child.kill();
 
         const result = {
@@ -255,6 +270,7 @@ async function main(): Promise<void> {
           serverCpuMs: { screenPop: popMax.serverCpuMsPerRequest, bare: bareMax.serverCpuMsPerRequest },
           timeline_pages: cursors.length,
           statements_per_timelinePage: pageStatements / 20,
+          commit_alongside_pages: { p50: pct(commitMs, 50), p99: pct(commitMs, 99), n: commitMs.length },
           timelinePage_steady100: { p50: pct(pageSteady.latencies, 50), p99: pct(pageSteady.latencies, 99), serverCpuMs: pageSteady.serverCpuMsPerRequest },
         };
         console.log(JSON.stringify(result, (_, v) => (typeof v === 'number' ? Number(v.toFixed(2)) : v)));
