@@ -239,7 +239,7 @@ describe('bulk on top of an existing graph', () => {
     });
     const [x, y] = [await customerOf(db, 'crm', 'x'), await customerOf(db, 'billing', 'y')];
     expect(x).not.toBe(y);
-    const report = await bulkResolve(db.dataSource, [
+    const input: BulkRecord[] = [
       rec('shop', 'n1', [email('xena@example.com')], { firstName: 'Xena', city: 'Leeds' }),
       rec('shop', 'n2', [email('xena@example.com'), phone('+447911123555')], { firstName: 'Xena' }),
       rec('shop', 'n3', [email('zed@example.com')], { firstName: 'Zed' }),
@@ -253,7 +253,8 @@ describe('bulk on top of an existing graph', () => {
           traits: { firstName: 'Xena', lastName: 'Warrior' },
         },
       },
-    ]);
+    ];
+    const report = await bulkResolve(db.dataSource, input);
     expect(report).toMatchObject({ inserted: 3, updated: 1, customersCreated: 1, existingMerged: 1 });
     for (const [s, e] of [
       ['shop', 'n1'],
@@ -280,6 +281,9 @@ describe('bulk on top of an existing graph', () => {
     );
     expect(audit).toHaveLength(1);
     expect(audit[0]!.details).toMatchObject({ inserted: 3, merges: [{ survivor: x, retired: [y] }] });
+    // Running the same import again (a re-run after a commit) finds every record unchanged.
+    const again = await bulkResolve(db.dataSource, input);
+    expect(again).toMatchObject({ inserted: 0, updated: 0, skipped: 4 });
   }, 60_000);
 });
 

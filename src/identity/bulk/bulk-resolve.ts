@@ -300,22 +300,45 @@ export async function bulkResolveIn(
     `SELECT EXISTS (SELECT 1 FROM source_record) AS any`,
   );
   if (anyRecords) {
+    // Records stored exactly as given (a re-run of a committed import) are unchanged and skipped;
+    // the others are updates, applied by the incremental path.
     const known = new Set<string>();
-    for (const part of chunks(work, 20_000)) {
-      const rows = await sql<{ k: string }>(
-        `SELECT s.system || ':' || s.object_type || ':' || s.external_id AS k
-           FROM source_record s JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(sy, ot, ex)
-             ON s.system = k.sy AND s.object_type = k.ot AND s.external_id = k.ex`,
-        [
-          part.map((p) => p.system),
-          part.map((p) => p.person.objectType),
-          part.map((p) => p.person.externalId),
-        ],
+    const same = new Set<string>();
+    for (const part of chunks(work, 10_000)) {
+      const doc = JSON.stringify(
+        part.map((p) => ({
+          sy: p.system,
+          ot: p.person.objectType,
+          ex: p.person.externalId,
+          tr: p.person.traits ?? {},
+          pl: p.person.payload ?? {},
+          u: p.updatedAt?.toISOString() ?? null,
+          d: Boolean(p.person.deleted),
+          ids: p.person.deleted ? [] : p.identifiers.map((i) => keyOf(i)).sort(),
+        })),
       );
-      for (const r of rows) known.add(r.k);
+      const rows = await sql<{ k: string; same: boolean }>(
+        `SELECT s.system || ':' || s.object_type || ':' || s.external_id AS k,
+                (s.traits = k.tr AND s.payload = k.pl AND s.deleted = k.d
+                 AND s.source_updated_at IS NOT DISTINCT FROM k.u
+                 AND k.ids = ARRAY(SELECT i.kind || ':' || i.namespace || ':' || i.value
+                                     FROM record_identifier ri JOIN identifier i ON i.id = ri.identifier_id
+                                    WHERE ri.source_record_id = s.id ORDER BY (i.kind || ':' || i.namespace || ':' || i.value) COLLATE "C")) AS same
+           FROM json_to_recordset($1::json) AS k(sy text, ot text, ex text, tr jsonb, pl jsonb, u timestamptz, d boolean, ids text[])
+           JOIN source_record s ON s.system = k.sy AND s.object_type = k.ot AND s.external_id = k.ex`,
+        [doc],
+      );
+      for (const r of rows) {
+        known.add(r.k);
+        if (r.same) same.add(r.k);
+      }
     }
     if (known.size) {
       for (const p of work.filter((w) => known.has(w.key))) {
+        if (same.has(p.key)) {
+          report.skipped++;
+          continue;
+        }
         const r = await resolver.applyPersonIn(sql, p.system, p.person, actor);
         if (r.skipped) report.skipped++;
         else report.updated++;
