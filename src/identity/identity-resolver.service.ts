@@ -149,7 +149,7 @@ const GOLDEN_SOURCES_SQL = (where: string) =>
     WHERE ${where} AND NOT sr.deleted GROUP BY sr.id`;
 
 /** lockKey in SQL, for a text expression: the first 8 bytes of its SHA-256 as a signed bigint. */
-const sqlLockKey = (textExpr: string) => `('x' || left(encode(sha256(convert_to(${textExpr}, 'UTF8')), 'hex'), 16))::bit(64)::bigint`;
+export const sqlLockKey = (textExpr: string) => `('x' || left(encode(sha256(convert_to(${textExpr}, 'UTF8')), 'hex'), 16))::bit(64)::bigint`;
 
 /** Two first names that cannot be the same person's (a shared household phone, not a shared person). */
 export function namesConflict(a: unknown, b: unknown): boolean {

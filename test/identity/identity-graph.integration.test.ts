@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { CanonicalIdentifier, PersonTraits } from '../../src/connector-kit/canonical.js';
-import { IdentityResolver } from '../../src/identity/identity-resolver.service.js';
+import { IdentityResolver, lockKey, sqlLockKey } from '../../src/identity/identity-resolver.service.js';
 import { createInteraction } from '../support/factories.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
@@ -348,5 +348,16 @@ describe('golden record and updates', () => {
     expect(rec.traits.city).toBe('Porto');
     const [c] = await db.dataSource.query(`SELECT traits FROM customer WHERE id = $1`, [r.customerId]);
     expect(c.traits.city.value).toBe('Porto');
+  });
+});
+
+describe('locks', () => {
+  it('customer lock keys computed in SQL (joins) are the ones lockKey computes (merges, unmerge, erasure)', async () => {
+    const rows: { id: string; k: string }[] = await db.dataSource.query(
+      `SELECT x::text AS id, ${sqlLockKey(`'customer:' || x::text`)}::text AS k FROM (SELECT gen_random_uuid() AS x FROM generate_series(1, 200)) s`,
+    );
+    expect(rows).toHaveLength(200);
+    expect(rows.some((r) => r.k.startsWith('-'))).toBe(true);
+    for (const r of rows) expect(r.k).toBe(lockKey(`customer:${r.id}`));
   });
 });
