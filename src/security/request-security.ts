@@ -15,8 +15,11 @@ export interface RequestSecurity {
   rateKey: string | null;
   /** Customer id → personal fields read (and which of them were masked). */
   reads: Map<string, { fields: Set<string>; masked: Set<string> }>;
-  /** Response path of an object → the customers it belongs to (filled as resolvers run). */
-  owners: Map<string, string[]>;
+  /**
+   * Response path of an object → the customers it belongs to (filled as resolvers run). Keyed by
+   * graphql-js's Path object of that object: its fields share it, so no key string is built per field.
+   */
+  owners: Map<Path, string[]>;
 }
 
 /**
@@ -83,14 +86,15 @@ export function registerOwner(
   path: Path | undefined,
   ids: (string | null | undefined)[],
 ): void {
+  if (!path || state.owners.has(path)) return;
   const clean = ids.filter((id): id is string => typeof id === 'string' && id.length > 0);
-  if (clean.length) state.owners.set(pathKey(path), clean);
+  if (clean.length) state.owners.set(path, clean);
 }
 
 /** Records a read of a personal field under the nearest object known to belong to a customer. */
 export function recordRead(state: RequestSecurity, path: Path, field: string, masked: boolean): void {
   for (let p: Path | undefined = path.prev; p; p = p.prev) {
-    const owners = state.owners.get(pathKey(p));
+    const owners = state.owners.get(p);
     if (!owners) continue;
     for (const id of owners) {
       let entry = state.reads.get(id);
