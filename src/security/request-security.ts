@@ -1,7 +1,7 @@
 import type { Path } from 'graphql/jsutils/Path.js';
 import type { DataSource } from 'typeorm';
-import { auditHash, type AuditInput } from '../audit/audit-log.js';
-import { inTransaction, type Sql } from '../db/sql.js';
+import { appendAuditBatch, type AuditInput } from '../audit/audit-log.js';
+import { inTransaction } from '../db/sql.js';
 import type { RequestContext } from '../graphql/context.js';
 import { isRole, type Principal } from './policy.js';
 
@@ -179,56 +179,8 @@ export class ReadAuditWriter {
   }
 
   private commit(events: AuditInput[]): Promise<void> {
-    return inTransaction(this.ds, (sql) => appendReadAudits(sql, events));
+    return inTransaction(this.ds, (sql) => appendAuditBatch(sql, events));
   }
-}
-
-/** The advisory lock `appendAudit` (src/audit/audit-log.ts) holds while it extends the chain. */
-const AUDIT_CHAIN_LOCK = 7_301_001;
-
-/**
- * Appends events to the hash chain in three statements however many there are (appendAudit takes
- * four per event): the chain lock, the last hash with one sequence number per event, then one
- * multi-row INSERT. Same lock, same order (seq), same hash (`auditHash`) as appendAudit, so the
- * two interleave in one chain and `touchpoint audit verify` checks both.
- */
-export async function appendReadAudits(sql: Sql, events: AuditInput[]): Promise<void> {
-  if (!events.length) return;
-  await sql(`SELECT pg_advisory_xact_lock($1)`, [AUDIT_CHAIN_LOCK]);
-  const [head] = await sql<{ hash: string | null; seqs: string[]; at: Date }>(
-    `SELECT (SELECT hash FROM audit_event ORDER BY seq DESC LIMIT 1) AS hash,
-            ARRAY(SELECT nextval(pg_get_serial_sequence('audit_event', 'seq'))::text FROM generate_series(1, $1::int)) AS seqs,
-            date_trunc('milliseconds', clock_timestamp()) AS at`,
-    [events.length],
-  );
-  const seqs = head!.seqs.map(BigInt).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(String);
-  const occurredAt = head!.at.toISOString();
-  let prevHash = head!.hash ?? null;
-  const rows = events.map((e, i) => {
-    const seq = seqs[i]!;
-    const hash = auditHash(prevHash, { ...e, seq, occurredAt });
-    const row = { seq, e, prevHash, hash };
-    prevHash = hash;
-    return row;
-  });
-  await sql(
-    `INSERT INTO audit_event (seq, occurred_at, actor, role, action, customer_id, purpose, details, prev_hash, hash)
-     SELECT s, $2::timestamptz, a, r, ac, c, p, d, ph, h
-       FROM unnest($1::bigint[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::text[], $8::jsonb[], $9::text[], $10::text[])
-         AS t(s, a, r, ac, c, p, d, ph, h)`,
-    [
-      rows.map((r) => r.seq),
-      occurredAt,
-      rows.map((r) => r.e.actor),
-      rows.map((r) => r.e.role ?? null),
-      rows.map((r) => r.e.action),
-      rows.map((r) => r.e.customerId ?? null),
-      rows.map((r) => r.e.purpose ?? null),
-      rows.map((r) => JSON.stringify(r.e.details ?? {})),
-      rows.map((r) => r.prevHash),
-      rows.map((r) => r.hash),
-    ],
-  );
 }
 
 const WRITERS = new WeakMap<DataSource, ReadAuditWriter>();

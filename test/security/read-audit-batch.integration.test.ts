@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { appendAudit } from '../../src/audit/audit-log.js';
+import { appendAudit, appendAuditBatch } from '../../src/audit/audit-log.js';
 import { inTransaction } from '../../src/db/sql.js';
 import { verifyAuditChain } from '../../src/security/audit-verify.js';
-import { appendReadAudits } from '../../src/security/request-security.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
@@ -23,8 +22,14 @@ describe('read audit under concurrent requests (group commit)', () => {
   it('appends a batch in one transaction as a valid continuation of the chain, between appendAudit rows', async () => {
     await inTransaction(db.dataSource, (sql) => appendAudit(sql, { actor: 'before', action: 'x' }));
     await inTransaction(db.dataSource, (sql) =>
-      appendReadAudits(sql, [
-        { actor: 'a', role: 'agent', action: 'customer.read', purpose: 'call', details: { fields: ['Trait.value'], masked: [] } },
+      appendAuditBatch(sql, [
+        {
+          actor: 'a',
+          role: 'agent',
+          action: 'customer.read',
+          purpose: 'call',
+          details: { fields: ['Trait.value'], masked: [] },
+        },
         { actor: 'b', role: null, action: 'customer.read', details: { n: 2 } },
         { actor: 'c', action: 'customer.read' },
       ]),
@@ -46,19 +51,26 @@ describe('read audit under concurrent requests (group commit)', () => {
       });
       ids.push(r.customerId!);
     }
-    const before: { n: string }[] = await db.dataSource.query(`SELECT count(*)::text AS n FROM audit_event WHERE action = 'customer.read'`);
-    const reads = ids.map((id) => api.gql(`query($id: ID!) { customer(id: $id) { id traits { name value } } }`, { id }));
+    const before: { n: string }[] = await db.dataSource.query(
+      `SELECT count(*)::text AS n FROM audit_event WHERE action = 'customer.read'`,
+    );
+    const reads = ids.map((id) =>
+      api.gql(`query($id: ID!) { customer(id: $id) { id traits { name value } } }`, { id }),
+    );
     const others = Array.from({ length: 6 }, (_, i) =>
-      inTransaction(db.dataSource, (sql) => appendAudit(sql, { actor: `other:${i}`, action: 'test.concurrent' })),
+      inTransaction(db.dataSource, (sql) =>
+        appendAudit(sql, { actor: `other:${i}`, action: 'test.concurrent' }),
+      ),
     );
     const answers = await Promise.all(reads);
     await Promise.all(others);
     for (const a of answers) expect(a.errors).toBeUndefined();
 
-    const events: { customerId: string; details: { fields: string[]; requestId: string } }[] = await db.dataSource.query(
-      `SELECT customer_id AS "customerId", details FROM audit_event WHERE action = 'customer.read' ORDER BY seq OFFSET $1`,
-      [Number(before[0]!.n)],
-    );
+    const events: { customerId: string; details: { fields: string[]; requestId: string } }[] =
+      await db.dataSource.query(
+        `SELECT customer_id AS "customerId", details FROM audit_event WHERE action = 'customer.read' ORDER BY seq OFFSET $1`,
+        [Number(before[0]!.n)],
+      );
     expect(events.map((e) => e.customerId).sort()).toEqual([...ids].sort());
     expect(new Set(events.map((e) => e.details.requestId)).size).toBe(ids.length);
     for (const e of events) expect(e.details.fields).toEqual(['Trait.value']);
