@@ -33,7 +33,7 @@ export const FIELD_LEVELS = {
   firstName: NAME_LEVELS,
   lastName: NAME_LEVELS,
   dob: ['exact', 'one part differs or day/month swapped', 'edit distance <= 2', 'different'],
-  email: ['exact', 'same local part', 'jaro-winkler >= 0.88', 'different'],
+  email: ['exact', 'same local part', 'jaro-winkler >= 0.88 (not when only digits differ)', 'different'],
   phone: ['exact', 'one digit differs', 'different'],
   city: ['exact', 'jaro-winkler >= 0.85', 'different'],
   address: ['exact', 'jaro-winkler >= 0.90', 'different'],
@@ -127,11 +127,16 @@ function sameRange(a: string, b: string, from: number, to: number): boolean {
   return true;
 }
 
+const DIGITS = /[0-9]+/g;
+
 function emailLevel(a: PreparedPerson, b: PreparedPerson): number {
   const ea = a.email as string;
   const eb = b.email as string;
   if (ea === eb) return 0;
   if (a.emailLocal !== undefined && a.emailLocal === b.emailLocal) return 1;
+  // john.smith1@ and john.smith2@ are two people who share a name, not one person's typo: the
+  // numbers are what tell such addresses apart, so similarity that ignores them is no evidence.
+  if (ea.replace(DIGITS, '') === eb.replace(DIGITS, '')) return 3;
   return jaroWinkler(ea, eb) >= 0.88 ? 2 : 3;
 }
 

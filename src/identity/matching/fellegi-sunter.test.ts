@@ -111,10 +111,18 @@ describe('scorePair', () => {
   it.each([
     ['jane.doe@example.com', 'exact'],
     ['jane.doe@other.org', 'same local part'],
-    ['jane.do@example.com', 'jaro-winkler >= 0.88'],
+    ['jane.do@example.com', 'jaro-winkler >= 0.88 (not when only digits differ)'],
     ['omar@h.net', 'different'],
   ])('email jane.doe@example.com vs %s is %s', (email, level) => {
     expect(levelOf(jane, { email }, 'email')).toBe(level);
+  });
+
+  it.each([
+    ['jane.doe.12@example.com', 'jane.doe.13@example.com', 'different'],
+    ['jdoe1985@example.com', 'jdoe1958@example.com', 'different'],
+    ['robert255@smith.net', 'roberta25@smith.net', 'jaro-winkler >= 0.88 (not when only digits differ)'],
+  ])('email %s vs %s (namesakes told apart by their numbers) is %s', (a, b, level) => {
+    expect(levelOf({ email: a }, { email: b }, 'email')).toBe(level);
   });
 
   it.each([
