@@ -33,7 +33,7 @@ export const FIELD_LEVELS = {
   firstName: NAME_LEVELS,
   lastName: NAME_LEVELS,
   dob: ['exact', 'one part differs or day/month swapped', 'edit distance <= 2', 'different'],
-  email: ['exact', 'same local part', 'jaro-winkler >= 0.88 (not when only digits differ)', 'different'],
+  email: ['exact', 'same local part', 'local part typo (edit distance <= 2, same or near domain)', 'different'],
   phone: ['exact', 'one digit differs', 'different'],
   city: ['exact', 'jaro-winkler >= 0.85', 'different'],
   address: ['exact', 'jaro-winkler >= 0.90', 'different'],
@@ -129,15 +129,25 @@ function sameRange(a: string, b: string, from: number, to: number): boolean {
 
 const DIGITS = /[0-9]+/g;
 
+/**
+ * Exact; the same mailbox name at another domain; a keyed-in typo (mailbox names at most two
+ * characters apart, at the same or a near domain); else different. Similarity over the whole
+ * address is no evidence: namesakes at one provider (liam.woodshaw.12@ / liam.woodbrook.45@)
+ * share most of their characters. Neither are numbers: john.smith1@ and john.smith2@ are two
+ * people who share a name, and the numbers are what tell them apart.
+ */
 function emailLevel(a: PreparedPerson, b: PreparedPerson): number {
   const ea = a.email as string;
   const eb = b.email as string;
   if (ea === eb) return 0;
-  if (a.emailLocal !== undefined && a.emailLocal === b.emailLocal) return 1;
-  // john.smith1@ and john.smith2@ are two people who share a name, not one person's typo: the
-  // numbers are what tell such addresses apart, so similarity that ignores them is no evidence.
-  if (ea.replace(DIGITS, '') === eb.replace(DIGITS, '')) return 3;
-  return jaroWinkler(ea, eb) >= 0.88 ? 2 : 3;
+  const la = a.emailLocal;
+  const lb = b.emailLocal;
+  if (la === undefined || lb === undefined) return jaroWinkler(ea, eb) >= 0.88 ? 2 : 3;
+  if (la === lb) return 1;
+  if (la.replace(DIGITS, '') === lb.replace(DIGITS, '')) return 3;
+  const da = ea.slice(la.length + 1);
+  const db = eb.slice(lb.length + 1);
+  return distance(la, lb) <= 2 && (da === db || distance(da, db) <= 2) ? 2 : 3;
 }
 
 function phoneLevel(a: string, b: string): number {
