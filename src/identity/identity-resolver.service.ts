@@ -6,7 +6,7 @@ import { inTransaction, type Sql } from '../db/sql.js';
 import { EVENTS_CHANNEL, publishEvent, type HubEvent } from '../events/hub-events.js';
 import { goldenRecord } from './golden-record.js';
 import { DEFAULT_IDENTITY_CONFIG, type IdentityConfig } from './identity.config.js';
-import { blockingKeys, jaroWinkler, scorePair, type PersonFeatures } from './matching/index.js';
+import { blockingKeys, jaroWinkler, MAX_BLOCK_SIZE, scorePair, type PersonFeatures } from './matching/index.js';
 import { isRoleAddress, normaliseIdentifier, type NormalisedIdentifier } from './normalise/identifier.normaliser.js';
 
 export interface ApplyPersonResult {
@@ -608,7 +608,9 @@ export class IdentityResolver {
 
   /**
    * Probabilistic matching against records in the same blocks: link above the auto-accept weight,
-   * suggest above the suggest weight. Returns the golden-record sources of the record's customer
+   * suggest above the suggest weight. A block holding MAX_BLOCK_SIZE records or more is too common
+   * to tell people apart and is skipped (the batch matcher's rule), which also bounds the work per
+   * apply however large the graph grows. Returns the golden-record sources of the record's customer
    * (or of the record alone, if it has none yet) as they were before any join made here.
    */
   private async matchProbabilistically(
@@ -628,8 +630,14 @@ export class IdentityResolver {
       `WITH del AS (DELETE FROM record_block_key WHERE source_record_id = $2 AND NOT (key = ANY($1::text[]))),
        ins AS (INSERT INTO record_block_key (source_record_id, key) SELECT $2, unnest($1::text[]) ON CONFLICT DO NOTHING),
        c AS (
-         SELECT DISTINCT bk.source_record_id FROM record_block_key bk
-          WHERE bk.key = ANY($1::text[]) AND bk.source_record_id <> $2 LIMIT 200),
+         SELECT DISTINCT m.source_record_id
+           FROM unnest($1::text[]) AS k(key)
+           CROSS JOIN LATERAL (
+             SELECT array_agg(b.source_record_id) AS ids
+               FROM (SELECT bk.source_record_id FROM record_block_key bk
+                      WHERE bk.key = k.key AND bk.source_record_id <> $2 LIMIT ${MAX_BLOCK_SIZE}) b) blk
+           CROSS JOIN LATERAL unnest(blk.ids) AS m(source_record_id)
+          WHERE cardinality(blk.ids) < ${MAX_BLOCK_SIZE}),
        candidates AS (
          SELECT sr.id AS "recordId", sr.customer_id AS "customerId", sr.traits,
                 array_agg(i.value) FILTER (WHERE i.kind = 'email' AND i.status = 'active') AS emails,
