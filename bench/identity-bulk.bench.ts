@@ -3,10 +3,10 @@
  * bench's generated records (five systems, realistic overlap), on a scratch database of real
  * Postgres (DATABASE_URL's server, or an embedded one in a temp dir).
  *
- *   npm run build && node dist/bench/identity-bulk.bench.js [records=50000] [onTop=0] [compare=0]
+ *   npm run build && node_modules/.bin/node dist/bench/identity-bulk.bench.js [records=50000] [onTop=0] [compare=0]
  *
  * The target size of the issue (needs a bigger heap):
- *   NODE_OPTIONS=--max-old-space-size=8192 node dist/bench/identity-bulk.bench.js 1000000
+ *   NODE_OPTIONS=--max-old-space-size=10000 node_modules/.bin/node dist/bench/identity-bulk.bench.js 1000000
  * `onTop` > 0 first bulk-loads that many extra records of another seed, so the measured run
  * resolves against an existing graph. `compare` > 0 also applies the first `compare` records one
  * by one through IdentityResolver.applyPerson in another scratch database and prints both rates
