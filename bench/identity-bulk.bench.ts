@@ -12,31 +12,21 @@
  * by one through IdentityResolver.applyPerson in another scratch database and prints both rates
  * and their ratio (same machine, same moment: the fair comparison on a shared machine).
  */
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import type { DataSource } from 'typeorm';
-import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
 import { bulkResolve } from '../src/identity/bulk/bulk-resolve.js';
 import { generateRecords } from '../src/identity/bulk/generate-records.js';
 import { IdentityResolver } from '../src/identity/identity-resolver.service.js';
 import { withScratchDatabase } from '../src/identity/evaluate/linkage-evaluation.js';
 import { createLogger } from '../src/log/logger.js';
+import { benchPostgres, runBench } from './bench-postgres.js';
 
 async function main(): Promise<void> {
   const [records = 50_000, onTop = 0, compare = 0] = process.argv.slice(2).map(Number);
   const log = createLogger('warn');
-  let serverUrl = process.env.DATABASE_URL;
-  let embedded: { stop(): Promise<void> } | undefined;
-  if (!serverUrl) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-bench-'));
-    fs.chmodSync(dir, 0o755); // embedded Postgres runs as its own user when we are root
-    const e = await startEmbeddedPostgres(dir, log);
-    embedded = e;
-    serverUrl = e.url;
-  }
+  const server = await benchPostgres(log);
   try {
-    await withScratchDatabase(serverUrl, async (ds) => {
+    await withScratchDatabase(server.url, async (ds) => {
       if (onTop > 0) {
         const base = generateRecords(onTop, 7).map((r) => ({
           system: r.system,
@@ -76,7 +66,7 @@ async function main(): Promise<void> {
     if (compare > 0) {
       const sample = generateRecords(records).slice(0, compare);
       const timed = async (work: (ds: DataSource) => Promise<unknown>) =>
-        withScratchDatabase(serverUrl, async (ds) => {
+        withScratchDatabase(server.url, async (ds) => {
           const t0 = process.hrtime.bigint();
           await work(ds);
           return Number(process.hrtime.bigint() - t0) / 1e9;
@@ -95,13 +85,8 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    await embedded?.stop();
+    await server.stop();
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(
-    `identity-bulk bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-  );
-  process.exit(1);
-});
+runBench('identity-bulk', main);

@@ -10,14 +10,10 @@
  * Prints screenPop p50/p99 without and with the live field (sequential requests: latency, not
  * throughput), and, with one source hanging, the time past that source's deadline.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { connectors } from '../connectors/index.js';
 import { instanceForSimulator } from '../connectors/simulators.js';
 import { startSimulator, type StripeSimulator } from '../connectors/stripe/simulator.js';
 import { loadConfig } from '../src/config/config.js';
-import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
 import { PgEventHub } from '../src/events/event-hub.js';
 import { createServices } from '../src/graphql/context.js';
 import { startHttpServer } from '../src/http/server.js';
@@ -26,6 +22,7 @@ import { createIngest, runSync } from '../src/ingest/index.js';
 import { DEFAULT_LIVE_DEADLINE_MS } from '../src/live/live-fields.service.js';
 import { createLogger } from '../src/log/logger.js';
 import { generatePopulation } from '../src/simulator-kit/index.js';
+import { benchPostgres, runBench } from './bench-postgres.js';
 
 const SOURCES = 5;
 const CALLERS = 10;
@@ -51,20 +48,13 @@ async function gql(url: string, query: string, variables: Record<string, unknown
 async function main(): Promise<void> {
   const [requests = 60, delayMs = 50, hangSamples = 3] = process.argv.slice(2).map(Number);
   const log = createLogger('silent');
-  let serverUrl = process.env.DATABASE_URL;
-  let embedded: { stop(): Promise<void> } | undefined;
-  if (!serverUrl) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-bench-'));
-    fs.chmodSync(dir, 0o755);
-    embedded = await startEmbeddedPostgres(dir, log);
-    serverUrl = (embedded as unknown as { url: string }).url;
-  }
+  const server = await benchPostgres(log);
   const population = generatePopulation({ seed: 11, people: 30, employees: 2 });
   const sims: StripeSimulator[] = [];
   try {
     for (let k = 0; k < SOURCES; k++) sims.push(await startSimulator({ population, ratePerSecond: 100_000 }));
     await withScratchDatabase(
-      serverUrl,
+      server.url,
       async (ds) => {
         // The callers: in every source, the same person (email, phone) with one open invoice, so one
         // invoice list answers a source (the population's own phones are in a range no caller rings from).
@@ -162,11 +152,8 @@ async function main(): Promise<void> {
     );
   } finally {
     await Promise.all(sims.map((s) => s.close()));
-    await embedded?.stop();
+    await server.stop();
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench('live-fields', main);

@@ -14,23 +14,20 @@
  * printed: statements sent to Postgres per request, and the server's CPU ms per request.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
-import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
 import { PgEventHub } from '../src/events/event-hub.js';
 import { createServices } from '../src/graphql/context.js';
 import { startHttpServer } from '../src/http/server.js';
 import { withScratchDatabase } from '../src/identity/evaluate/linkage-evaluation.js';
 import { createLogger } from '../src/log/logger.js';
 import type { BodySpec, LoadJob, LoadResult } from './load-client.js';
+import { benchPostgres, runBench } from './bench-postgres.js';
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -175,17 +172,10 @@ async function explain(ds: DataSource, what: string, statements: { text: string;
 async function main(): Promise<void> {
   const [customers = 100_000, perCustomer = 10, seconds = 10] = process.argv.slice(2).map(Number);
   const log = createLogger('warn');
-  let serverUrl = process.env.DATABASE_URL;
-  let embedded: { stop(): Promise<void> } | undefined;
-  if (!serverUrl) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-bench-'));
-    fs.chmodSync(dir, 0o755);
-    embedded = await startEmbeddedPostgres(dir, log);
-    serverUrl = (embedded as unknown as { url: string }).url;
-  }
+  const server = await benchPostgres(log);
   try {
     await withScratchDatabase(
-      serverUrl,
+      server.url,
       async (ds) => {
         const t0 = performance.now();
         await loadData(ds, customers, perCustomer);
@@ -282,11 +272,8 @@ async function main(): Promise<void> {
       { poolMax: 20 },
     );
   } finally {
-    await embedded?.stop();
+    await server.stop();
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench('screen-pop', main);

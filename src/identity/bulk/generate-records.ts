@@ -1,5 +1,5 @@
 /**
- * The identity bench's record generator (bench/identity-resolve.bench.ts), shared so the bulk
+ * The identity benches' record generator (bench/identity-resolve.bench.ts, bench/identity-bulk.bench.ts), shared so the bulk
  * bench and the bulk tests resolve the same data: people spread over five systems with realistic
  * overlap (a person is in 1–5 systems; systems share the email or the phone, sometimes only one
  * of them; some records carry a second, personal email; names with small variations).
