@@ -27,16 +27,21 @@ function hashSeed(seed: string): number {
   return (h ^= h >>> 16) >>> 0;
 }
 
-export function createRng(seed: string | number): Rng {
-  const label = String(seed);
-  let state = hashSeed(label);
-  const next = (): number => {
+/** mulberry32: floats in [0, 1) from a 32-bit seed, the same sequence for the same seed. */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+export function createRng(seed: string | number): Rng {
+  const label = String(seed);
+  const next = mulberry32(hashSeed(label));
   const int = (min: number, max: number): number => min + Math.floor(next() * (max - min + 1));
   const pick = <T>(items: readonly T[]): T => {
     if (items.length === 0) throw new Error('pick from empty list');

@@ -1,11 +1,13 @@
 /**
- * The identity benches' record generator (bench/identity-resolve.bench.ts, bench/identity-bulk.bench.ts), shared so the bulk
- * bench and the bulk tests resolve the same data: people spread over five systems with realistic
- * overlap (a person is in 1–5 systems; systems share the email or the phone, sometimes only one
- * of them; some records carry a second, personal email; names with small variations).
+ * The record generator of the identity benches (bench/identity-resolve.bench.ts and
+ * bench/identity-bulk.bench.ts) and the bulk tests, so they all resolve the same data: people
+ * spread over five systems with realistic overlap (a person is in 1–5 systems; systems share the
+ * email or the phone, sometimes only one of them; some records carry a second, personal email;
+ * names with small variations).
  * Deterministic for a seed.
  */
 import type { CanonicalIdentifier, CanonicalPerson } from '../../connector-kit/canonical.js';
+import { mulberry32 } from '../../simulator-kit/seeded-random.js';
 
 const SYSTEMS = ['hubspot', 'salesforce', 'stripe', 'zendesk', 'twilio'] as const;
 const FIRST = [
@@ -71,20 +73,8 @@ const LAST_TAIL = [
   'low',
 ];
 
-/** Deterministic PRNG so runs compare. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function generateRecords(count: number, seed = 42): { system: string; person: CanonicalPerson }[] {
-  const rand = rng(seed);
+  const rand = mulberry32(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const out: { system: string; person: CanonicalPerson }[] = [];
   for (let p = 0; out.length < count; p++) {
