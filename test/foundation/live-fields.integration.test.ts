@@ -115,12 +115,15 @@ describe('operations over GraphQL', () => {
   });
 
   it('recordInteraction puts an app’s own touch on the customer timeline through the apply path', async () => {
-    const [id] = await customersWithStripe(1);
-    const [{ email }] = await db.dataSource.query(
-      `SELECT i.value AS email FROM source_record sr JOIN record_identifier ri ON ri.source_record_id = sr.id JOIN identifier i ON i.id = ri.identifier_id
-        WHERE sr.customer_id = $1 AND i.kind = 'email' LIMIT 1`,
-      [id],
-    );
+    // A customer and an email only that customer holds (not a role address, not a shared value).
+    const [{ id, email }] = (await db.dataSource.query(
+      `SELECT sr.customer_id AS id, i.value AS email
+         FROM source_record sr JOIN record_identifier ri ON ri.source_record_id = sr.id JOIN identifier i ON i.id = ri.identifier_id
+        WHERE sr.system = 'stripe' AND NOT sr.deleted AND i.kind = 'email' AND i.status = 'active'
+          AND NOT EXISTS (SELECT 1 FROM record_identifier o JOIN source_record osr ON osr.id = o.source_record_id
+                           WHERE o.identifier_id = i.id AND osr.customer_id <> sr.customer_id)
+        ORDER BY i.value LIMIT 1`,
+    )) as [{ id: string; email: string }];
     const res = await api.gql(`mutation($e: String!) { recordInteraction(input: { system: "kiosk", externalId: "v1", identifierKind: "email", identifierValue: $e,
       occurredAt: "2026-11-25T10:00:00Z", channel: "web", direction: "inbound", kind: "visit", summary: "Asked about a refund" }) { id kind summary } }`, { e: email });
     expect(res.errors).toBeUndefined();
