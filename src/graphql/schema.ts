@@ -11,7 +11,7 @@ import { OperationsResolver } from './resolvers/operations.resolver.js';
 import { SubscriptionResolver } from './resolvers/subscription.resolver.js';
 import { TouchResolver } from './resolvers/touch.resolver.js';
 import { AccessResolver } from '../security/access.resolver.js';
-import { fieldPolicyMiddleware } from '../security/field-policy.middleware.js';
+import { applyFieldPolicy } from '../security/field-policy.js';
 import { toCustomer } from './resolvers/customer.resolver.js';
 
 export const RESOLVERS = [HealthResolver, CustomerResolver, IdentityResolverGql, TouchResolver, SubscriptionResolver, OperationsResolver, AccessResolver] as const;
@@ -25,8 +25,6 @@ function buildTypeGraphqlSchema(): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers: [...RESOLVERS],
     validate: false,
-    // Field-level access by role (src/security/policy.ts) on every field, present and future.
-    globalMiddlewares: [fieldPolicyMiddleware],
     emitSchemaFile: false,
     // Every subscription brings its own `subscribe` (events come from Postgres LISTEN through
     // PgEventHub); type-graphql still insists on a PubSub, so this one refuses to be used.
@@ -57,10 +55,13 @@ export function buildHubSchema(): Promise<GraphQLSchema> {
         return row ? toCustomer(row) : null;
       },
     };
-    return buildSubgraphSchema({
-      typeDefs: parse(`${FEDERATION_LINK}\n${printSchemaWithDirectives(schema)}`),
-      resolvers: resolvers as never,
-    });
+    // Field-level access by role (src/security/policy.ts) on every field, present and future.
+    return applyFieldPolicy(
+      buildSubgraphSchema({
+        typeDefs: parse(`${FEDERATION_LINK}\n${printSchemaWithDirectives(schema)}`),
+        resolvers: resolvers as never,
+      }),
+    );
   })();
   return cached;
 }

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
@@ -111,6 +112,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     ...security.apolloConfig,
     formatError: formatError(services),
     plugins: [
+      // No HTTP caching of answers: they carry live fields and are audited per read. Without the
+      // cache-control plugin no plugin hooks every field, so Apollo does not instrument resolvers.
+      ApolloServerPluginCacheControlDisabled(),
       liveReportPlugin<RequestContext>(),
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       security.plugin,
