@@ -10,9 +10,6 @@ export interface AuditInput {
   details?: Record<string, unknown>;
 }
 
-/** Advisory-lock key that serialises appends so each row chains to the one before it. */
-const AUDIT_CHAIN_LOCK = 7_301_001;
-
 function stableJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
@@ -45,52 +42,60 @@ export function auditHash(
     .digest('hex');
 }
 
+/** Stand-ins for the two values only the database knows when it appends (see `hashParts`). */
+const AT_TOKEN = JSON.stringify('\u0000occurredAt\u0000');
+const SEQ_TOKEN = JSON.stringify('\u0000seq\u0000');
+
 /**
- * Appends events to the hash-chained audit log, inside the caller's transaction, in three
- * statements however many there are: the chain lock, the last hash with one sequence number per
- * event, then one multi-row INSERT. Rows are written once, complete with their hash: the app never
- * needs UPDATE on audit rows. (The read audit's group commit passes many requests' events at once.)
+ * An event's canonical JSON (exactly what `auditHash` hashes) cut into three parts around its
+ * `occurredAt` and `seq` values, which the database fills in under the chain's lock. Keys are
+ * sorted, so `occurredAt` and `seq` are the last of their kind in the text (`seq` is the last key),
+ * and a JSON string value can never contain a token's bare quotes: the cuts are unambiguous.
  */
-export async function appendAuditBatch(sql: Sql, events: AuditInput[]): Promise<void> {
-  if (!events.length) return;
-  await sql(`SELECT pg_advisory_xact_lock($1)`, [AUDIT_CHAIN_LOCK]);
-  const [head] = await sql<{ hash: string | null; seqs: string[]; at: Date }>(
-    `SELECT (SELECT hash FROM audit_event ORDER BY seq DESC LIMIT 1) AS hash,
-            ARRAY(SELECT nextval(pg_get_serial_sequence('audit_event', 'seq'))::text FROM generate_series(1, $1::int)) AS seqs,
-            date_trunc('milliseconds', clock_timestamp()) AS at`,
-    [events.length],
-  );
-  const seqs = head!.seqs
-    .map(BigInt)
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(String);
-  const occurredAt = head!.at.toISOString();
-  let prevHash = head!.hash ?? null;
-  const rows = events.map((e, i) => {
-    const seq = seqs[i]!;
-    const hash = auditHash(prevHash, { ...e, seq, occurredAt });
-    const row = { seq, e, prevHash, hash };
-    prevHash = hash;
-    return row;
+function hashParts(e: AuditInput): { p0: string; p1: string; p2: string } {
+  const json = stableJson({
+    seq: '\u0000seq\u0000',
+    occurredAt: '\u0000occurredAt\u0000',
+    actor: e.actor,
+    role: e.role ?? null,
+    action: e.action,
+    customerId: e.customerId ?? null,
+    purpose: e.purpose ?? null,
+    details: e.details ?? {},
   });
-  await sql(
-    `INSERT INTO audit_event (seq, occurred_at, actor, role, action, customer_id, purpose, details, prev_hash, hash)
-     SELECT s, $2::timestamptz, a, r, ac, c, p, d, ph, h
-       FROM unnest($1::bigint[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::text[], $8::jsonb[], $9::text[], $10::text[])
-         AS t(s, a, r, ac, c, p, d, ph, h)`,
-    [
-      rows.map((r) => r.seq),
-      occurredAt,
-      rows.map((r) => r.e.actor),
-      rows.map((r) => r.e.role ?? null),
-      rows.map((r) => r.e.action),
-      rows.map((r) => r.e.customerId ?? null),
-      rows.map((r) => r.e.purpose ?? null),
-      rows.map((r) => JSON.stringify(r.e.details ?? {})),
-      rows.map((r) => r.prevHash),
-      rows.map((r) => r.hash),
-    ],
-  );
+  const at = json.lastIndexOf(AT_TOKEN);
+  const seq = json.lastIndexOf(SEQ_TOKEN);
+  return {
+    p0: json.slice(0, at),
+    p1: json.slice(at + AT_TOKEN.length, seq),
+    p2: json.slice(seq + SEQ_TOKEN.length),
+  };
+}
+
+/**
+ * Appends events to the hash-chained audit log in ONE statement however many there are
+ * (`audit_append`, migration AuditAppendFunction): the chain lock, the head, one sequence number and
+ * one hash per event, the rows. Inside the caller's transaction the lock is held until it commits;
+ * alone, the statement is its own transaction. Rows are written once, complete with their hash:
+ * the app never needs UPDATE on audit rows. `async`: commit without waiting for the WAL flush
+ * (read audits with READ_AUDIT_COMMIT=async; never for changes to the graph).
+ */
+export async function appendAuditBatch(
+  sql: Sql,
+  events: AuditInput[],
+  options: { async?: boolean } = {},
+): Promise<void> {
+  if (!events.length) return;
+  const payload = events.map((e) => ({
+    ...hashParts(e),
+    actor: e.actor,
+    role: e.role ?? null,
+    action: e.action,
+    customerId: e.customerId ?? null,
+    purpose: e.purpose ?? null,
+    details: e.details ?? {},
+  }));
+  await sql(`SELECT audit_append($1::jsonb, $2::boolean)`, [JSON.stringify(payload), options.async ?? false]);
 }
 
 /** Appends one event to the hash-chained audit log, inside the caller's transaction. */

@@ -20,6 +20,7 @@ describe('loadConfig', () => {
     [{ DEFAULT_PHONE_REGION: 'XX' }, /^DEFAULT_PHONE_REGION must be an ISO 3166 two-letter country code/],
     [{ TOUCHPOINT_ENV: 'prod' }, /^TOUCHPOINT_ENV must be one of development, production, test/],
     [{ DB_POOL_MAX: '0' }, /^DB_POOL_MAX must be an integer from 1 to 1000/],
+    [{ READ_AUDIT_COMMIT: 'sometimes' }, /^READ_AUDIT_COMMIT must be async or durable \(got "sometimes"\)$/],
   ])('names the setting and what was expected for %j', (env, message) => {
     expect(() => loadConfig({ env })).toThrow(ConfigError);
     expect(() => loadConfig({ env })).toThrow(message);

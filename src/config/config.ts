@@ -107,6 +107,14 @@ export const SETTINGS = {
   trustedDocuments: { env: 'TRUSTED_DOCUMENTS', schema: z.string().min(1).default('trusted-documents.json') },
   rateLimitCapacity: { env: 'RATE_LIMIT_CAPACITY', schema: int('RATE_LIMIT_CAPACITY', 1, 100_000_000).default(20000) },
   rateLimitRefillPerSecond: { env: 'RATE_LIMIT_REFILL_PER_SECOND', schema: int('RATE_LIMIT_REFILL_PER_SECOND', 1, 10_000_000).default(200) },
+  readAuditCommit: {
+    env: 'READ_AUDIT_COMMIT',
+    schema: z
+      .enum(['async', 'durable'], {
+        error: (i) => `READ_AUDIT_COMMIT must be async or durable (got "${String(i.input)}")`,
+      })
+      .default('async'),
+  },
   secretsFile: { env: 'SECRETS_FILE', schema: z.string().min(1).optional() },
 } as const;
 

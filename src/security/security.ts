@@ -22,6 +22,7 @@ import {
   flushReadAudit,
   principalOf,
   requestSecurity,
+  type ReadAuditCommit,
   type RequestSecurity,
 } from './request-security.js';
 import { loadTrustedDocuments } from './trusted-documents.js';
@@ -45,6 +46,8 @@ export interface SecurityOptions {
   /** Per-key token bucket by query cost; false turns it off. */
   rateLimit?: RateLimitOptions | false;
   limits?: Partial<QueryLimits>;
+  /** How read audits commit (READ_AUDIT_COMMIT; default `async`): see flushReadAudit. */
+  readAuditCommit?: ReadAuditCommit;
 }
 
 /** Who a request acts as, found by the HTTP handlers before Apollo runs. */
@@ -268,7 +271,7 @@ export function createSecurity(options: SecurityOptions): HubSecurity {
         },
         async willSendResponse(rc) {
           // Reads are audited even when part of the query failed: what was returned was read.
-          await flushReadAudit(rc.contextValue, rc.operationName ?? null);
+          await flushReadAudit(rc.contextValue, rc.operationName ?? null, options.readAuditCommit ?? 'async');
         },
       };
     },
@@ -358,6 +361,7 @@ export function securityFromConfig(
     | 'trustedDocuments'
     | 'rateLimitCapacity'
     | 'rateLimitRefillPerSecond'
+    | 'readAuditCommit'
   >,
   services: { dataSource: DataSource; log: Logger },
 ): HubSecurity {
@@ -393,5 +397,6 @@ export function securityFromConfig(
       : undefined,
     trustedDocuments,
     rateLimit: { capacity: config.rateLimitCapacity, refillPerSecond: config.rateLimitRefillPerSecond },
+    readAuditCommit: config.readAuditCommit,
   });
 }

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { appendAuditBatch } from '../../src/audit/audit-log.js';
+import { sqlOf } from '../../src/db/sql.js';
 import type { AppServices } from '../../src/graphql/context.js';
 import type { RunningHttpServer } from '../../src/http/server.js';
 import { startTestApi, type TestApi } from '../support/api.js';
@@ -93,6 +95,21 @@ describe('identity graph over GraphQL', () => {
     expect(n).toBe(0);
     const back = await services.identity.applyPerson('hubspot', { objectType: 'contact', externalId: 'H1', identifiers: [{ kind: 'email', value: 'grace.hopper@example.com' }] });
     expect(back.skipped).toBe('suppressed');
+  });
+
+  it('auditTrail lists a customer\'s events oldest first by sequence number, also past seq 9 and 99', async () => {
+    const customerId = '00000000-0000-4000-8000-00000000a0d1';
+    const sql = sqlOf(db.dataSource);
+    // Six events below a power of ten and six at or above it (sequence numbers may have gaps).
+    const [{ last }] = await db.dataSource.query(`SELECT coalesce(max(seq), 0)::int AS last FROM audit_event`);
+    const power = 10 ** String(last + 7).length;
+    await db.dataSource.query(`SELECT setval(pg_get_serial_sequence('audit_event', 'seq'), $1)`, [power - 7]);
+    for (let i = 0; i < 12; i++) await appendAuditBatch(sql, [{ actor: 'test', action: `step.${i}`, customerId }]);
+    const trail = await gql(`query($id: ID!) { auditTrail(customerId: $id, first: 20) { seq action } }`, { id: customerId });
+    expect(trail.errors).toBeUndefined();
+    expect(trail.data.auditTrail.map((e: any) => e.action)).toEqual(Array.from({ length: 12 }, (_, i) => `step.${i}`));
+    const seqs = trail.data.auditTrail.map((e: any) => BigInt(e.seq));
+    expect(seqs).toEqual([...seqs].sort((a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0)));
   });
 
   it('a role address shared by unrelated people becomes a suggestion, which a person can accept', async () => {

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Command } from 'commander';
 import pg from 'pg';
-import { appendAudit } from '../../src/audit/audit-log.js';
+import { appendAudit, appendAuditBatch, auditHash } from '../../src/audit/audit-log.js';
 import { createDataSource } from '../../src/db/data-source.js';
-import { inTransaction } from '../../src/db/sql.js';
+import { inTransaction, sqlOf } from '../../src/db/sql.js';
 import { verifyAuditChain } from '../../src/security/audit-verify.js';
 import { registerSecurityCommands } from '../../src/security/security.commands.js';
 import { createEmptyDatabase, createTestDatabase, type TestDatabase } from '../support/db.js';
@@ -145,6 +145,78 @@ describe('touchpoint audit verify', () => {
       const r = await verifyAuditChain(d.dataSource);
       expect(r).toMatchObject({ ok: false, checked: 1, firstBad: { seq: rows[2]!.seq } });
       expect(r.firstBad!.reason).toMatch(/removed or inserted/);
+    } finally {
+      await d.drop();
+    }
+  });
+});
+
+describe('audit_append (hashes computed in the database)', () => {
+  it('writes rows whose hashes the app recomputes, whatever the content, in both commit modes and from concurrent batches', async () => {
+    const d = await createTestDatabase();
+    try {
+      const awkward = [
+        {
+          actor: 'user:"quoted"\nline',
+          role: null,
+          action: 'customer.read',
+          customerId: null,
+          purpose: null,
+          details: {},
+        },
+        {
+          actor: 'ünïcødé ✓',
+          role: 'agent',
+          action: 'customer.read',
+          customerId: '00000000-0000-4000-8000-000000000001',
+          purpose: 'a "support" call',
+          // Keys and values that look like the cut points of the canonical JSON (a NUL, which the real
+          // cut points hold, cannot be stored in jsonb at all).
+          details: {
+            '\u0001occurredAt\u0001': 'x',
+            seq: '"seq":"1"}',
+            occurredAt: 'not the real one',
+            z: [1, { b: 2, a: null }],
+          },
+        },
+      ];
+      const sql = sqlOf(d.dataSource);
+      await appendAuditBatch(sql, awkward);
+      await appendAuditBatch(sql, awkward, { async: true });
+      await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          appendAuditBatch(sql, [{ actor: `user:${i}`, action: 'customer.read', details: { i } }], {
+            async: i % 2 === 0,
+          }),
+        ),
+      );
+      const rows: {
+        seq: string;
+        occurredAt: Date;
+        actor: string;
+        role: string | null;
+        action: string;
+        customerId: string | null;
+        purpose: string | null;
+        details: Record<string, unknown>;
+        prevHash: string | null;
+        hash: string;
+      }[] = await d.dataSource.query(
+        `SELECT seq::text AS seq, occurred_at AS "occurredAt", actor, role, action, customer_id AS "customerId", purpose, details, prev_hash AS "prevHash", hash FROM audit_event ORDER BY audit_event.seq`,
+      );
+      expect(rows).toHaveLength(10);
+      expect(rows[1]).toMatchObject({
+        actor: 'ünïcødé ✓',
+        purpose: 'a "support" call',
+        details: awkward[1]!.details,
+      });
+      let prev: string | null = null;
+      for (const r of rows) {
+        expect(r.prevHash).toBe(prev);
+        expect(r.hash).toBe(auditHash(prev, { ...r, occurredAt: new Date(r.occurredAt).toISOString() }));
+        prev = r.hash;
+      }
+      expect(await verifyAuditChain(d.dataSource)).toEqual({ ok: true, checked: 10 });
     } finally {
       await d.drop();
     }

@@ -65,7 +65,7 @@ export class IdentityResolverGql {
     if (!/^[0-9a-f-]{36}$/i.test(customerId)) return [];
     return ctx.services.dataSource.query(
       `SELECT seq::text AS seq, occurred_at AS "occurredAt", actor, role, action, purpose, details, hash
-         FROM audit_event WHERE customer_id = $1 OR details->'retiredIds' ? $1::text ORDER BY seq LIMIT $2`,
+         FROM audit_event WHERE customer_id = $1 OR details->'retiredIds' ? $1::text ORDER BY audit_event.seq LIMIT $2`,
       [customerId, first],
     );
   }
