@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { appendAudit } from '../audit/audit-log.js';
+import { appendAudit, appendAuditBatch, type AuditInput } from '../audit/audit-log.js';
 import type { CanonicalPerson } from '../connector-kit/canonical.js';
-import { inTransaction, type Sql } from '../db/sql.js';
+import { inTransaction, preparedQuery, type Sql } from '../db/sql.js';
 import { EVENTS_CHANNEL, publishEvent, type HubEvent } from '../events/hub-events.js';
 import { goldenRecord } from './golden-record.js';
 import { DEFAULT_IDENTITY_CONFIG, type IdentityConfig } from './identity.config.js';
@@ -69,7 +69,9 @@ export function suppressionHash(text: string): string {
  */
 function rowsOnly(sql: Sql): Sql {
   return async <T>(text: string, params?: unknown[]) => {
-    const r: unknown = await sql<T>(text, params);
+    // Named prepared statements on the transaction's connection: planning these statements cost
+    // about as much as running them (every text here is one of a fixed set).
+    const r: unknown = await preparedQuery<T>(sql, text, params ?? []);
     if (Array.isArray(r) && r.length === 2 && Array.isArray(r[0]) && typeof r[1] === 'number') return r[0] as T[];
     return r as T[];
   };
@@ -105,6 +107,12 @@ interface JoinState {
   aliases: Map<string, string>;
   /** Joins made so far (what was read of the customer before one is stale after it). */
   joins: number;
+  /**
+   * Audit events of merges made here, appended at the end of the apply: the audit chain's lock is
+   * then held from the append to COMMIT, not across the rest of the apply (under concurrency every
+   * other merge waited for it).
+   */
+  audit: AuditInput[];
 }
 
 interface LinkInput {
@@ -316,7 +324,7 @@ export class IdentityResolver {
 
     // The record's customer: its existing one, or none yet (a new record joins the customer it
     // links to; one of its own is created only if it joins none).
-    const join: JoinState = { recordId: rec.id, current: rec.customerId, aliases: new Map(), joins: 0 };
+    const join: JoinState = { recordId: rec.id, current: rec.customerId, aliases: new Map(), joins: 0, audit: [] };
 
     // Deterministic links through identifiers shared with other records.
     const linkable = idRows.filter((r) => r.status === 'active');
@@ -345,6 +353,7 @@ export class IdentityResolver {
       );
       result.createdCustomer = true;
       result.customerId = created!.id;
+      await appendAuditBatch(sql, join.audit);
       return result;
     }
     for (const id of touched) await this.recomputeComponents(sql, id, 'rule:source_changed');
@@ -357,6 +366,7 @@ export class IdentityResolver {
       if (fresh) await this.writeGolden(sql, result.customerId, fresh);
       else await this.refreshGolden(sql, [result.customerId]);
     }
+    await appendAuditBatch(sql, join.audit);
     return result;
   }
 
@@ -515,7 +525,12 @@ export class IdentityResolver {
       join.current = await this.attach(sql, join.recordId, other, link);
       return;
     }
-    const merged = await this.mergeCustomers(sql, [join.current, other], { actor: link.actor, recordId: join.recordId }, { locked: [join.current, other], link: { from: join.recordId, ...link } });
+    const merged = await this.mergeCustomers(
+      sql,
+      [join.current, other],
+      { actor: link.actor, recordId: join.recordId },
+      { locked: [join.current, other], link: { from: join.recordId, ...link }, audit: join.audit },
+    );
     for (const r of merged.retired) join.aliases.set(r, merged.survivor);
     result.retiredIds.push(...merged.retired);
     join.current = merged.survivor;
@@ -727,7 +742,7 @@ export class IdentityResolver {
     sql: Sql,
     ids: string[],
     why: { actor: string; recordId?: string; role?: string | null },
-    opts: { locked?: string[]; link?: LinkInput & { from: string } } = {},
+    opts: { locked?: string[]; link?: LinkInput & { from: string }; audit?: AuditInput[] } = {},
   ): Promise<{ survivor: string; retired: string[] }> {
     let distinct = [...new Set(ids)];
     const locked = new Set(opts.locked ?? []);
@@ -775,7 +790,10 @@ export class IdentityResolver {
         ...(link ? [link.from, link.to, link.rule, link.identifierId, link.score, JSON.stringify(link.evidence), link.actor] : []),
       ],
     );
-    await appendAudit(sql, { actor: why.actor, role: why.role ?? null, action: 'customer.merged', customerId: survivor, details: { retiredIds: retired, ...(why.recordId ? { recordId: why.recordId } : {}) } });
+    const audit: AuditInput = { actor: why.actor, role: why.role ?? null, action: 'customer.merged', customerId: survivor, details: { retiredIds: retired, ...(why.recordId ? { recordId: why.recordId } : {}) } };
+    // `opts.audit`: the caller appends it later in the same transaction.
+    if (opts.audit) opts.audit.push(audit);
+    else await appendAudit(sql, audit);
     return { survivor, retired };
   }
 

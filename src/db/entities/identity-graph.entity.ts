@@ -55,13 +55,16 @@ export class MatchSuggestionEntity {
   decidedBy!: string | null;
 }
 
-/** Blocking keys of a record's traits: candidates for probabilistic matching share a key. */
+/**
+ * Blocking keys of a record's traits: candidates for probabilistic matching share a key. The
+ * (key, record) index answers "the records of a block" from the index alone.
+ */
 @Entity({ name: 'record_block_key' })
+@Index('idx_record_block_key_key_record', ['key', 'sourceRecordId'])
 export class RecordBlockKeyEntity {
   @PrimaryColumn({ name: 'source_record_id', type: 'uuid' })
   sourceRecordId!: string;
 
-  @Index('idx_record_block_key_key')
   @PrimaryColumn({ type: 'text' })
   key!: string;
 }
