@@ -1,7 +1,8 @@
 /**
  * screenPop with live fields from five sources: five Stripe connector instances (the real
  * connector, its billing fetch and HTTP client), each pointed at its own Stripe simulator on
- * loopback that answers every request after `delay` ms. The caller is one customer known to all
+ * loopback that answers every request after `delay` ms. The simulators run in a child process
+ * (bench/live-sources.child.ts), as remote systems do, so the hub's process pays only its own work. The caller is one customer known to all
  * five (synced through the real apply path), so `customer { billing }` asks five sources, one
  * batched call each, in parallel.
  *
@@ -12,7 +13,8 @@
  */
 import { connectors } from '../connectors/index.js';
 import { instanceForSimulator } from '../connectors/simulators.js';
-import { startSimulator, type StripeSimulator } from '../connectors/stripe/simulator.js';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/config.js';
 import { PgEventHub } from '../src/events/event-hub.js';
 import { createServices } from '../src/graphql/context.js';
@@ -21,12 +23,19 @@ import { withScratchDatabase } from '../src/identity/evaluate/linkage-evaluation
 import { createIngest, runSync } from '../src/ingest/index.js';
 import { DEFAULT_LIVE_DEADLINE_MS } from '../src/live/live-fields.service.js';
 import { createLogger } from '../src/log/logger.js';
-import { generatePopulation } from '../src/simulator-kit/index.js';
 import { benchPostgres, runBench } from './bench-postgres.js';
+import { callerPhone, type SourcesCommand, type SourcesReady } from './live-sources.child.js';
 
 const SOURCES = 5;
 const CALLERS = 10;
-const callerPhone = (k: number) => `+44 20 7946 ${String(100 + k).padStart(4, '0')}`;
+
+/** Sends a command to the sources' process and waits for its answer. */
+function command(child: ChildProcess, cmd: SourcesCommand): Promise<void> {
+  return new Promise((resolve) => {
+    child.once('message', () => resolve());
+    child.send(cmd);
+  });
+}
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -49,22 +58,18 @@ async function main(): Promise<void> {
   const [requests = 60, delayMs = 50, hangSamples = 3] = process.argv.slice(2).map(Number);
   const log = createLogger('silent');
   const server = await benchPostgres(log);
-  const population = generatePopulation({ seed: 11, people: 30, employees: 2 });
-  const sims: StripeSimulator[] = [];
+  const child = fork(fileURLToPath(new URL('./live-sources.child.js', import.meta.url)), [String(SOURCES), String(CALLERS)], { stdio: 'inherit' });
   try {
-    for (let k = 0; k < SOURCES; k++) sims.push(await startSimulator({ population, ratePerSecond: 100_000 }));
+    const ready = await new Promise<SourcesReady>((resolve, reject) => {
+      child.once('message', (m) => resolve(m as SourcesReady));
+      child.once('exit', (code) => reject(new Error(`the sources' process exited (${code}) before it was ready`)));
+    });
     await withScratchDatabase(
       server.url,
       async (ds) => {
         // The callers: in every source, the same person (email, phone) with one open invoice, so one
         // invoice list answers a source (the population's own phones are in a range no caller rings from).
-        for (const sim of sims) {
-          for (let k = 0; k < CALLERS; k++) {
-            const c = sim.createCustomer({ email: `caller${k}@bench.example.com`, name: `Caller ${k}`, phone: callerPhone(k) });
-            sim.createInvoice(String(c['id']), { status: 'open', amount_due: 1000 + k });
-          }
-        }
-        const wired = sims.map((sim, k) => instanceForSimulator(`billing-${k + 1}`, 'stripe', sim));
+        const wired = ready.sources.map((sim, k) => instanceForSimulator(`billing-${k + 1}`, 'stripe', sim));
         const events = new PgEventHub((ds.options as { url: string }).url, log);
         const services = createServices(ds, log, 'bench', 'GB', events);
         const ingest = createIngest({
@@ -93,7 +98,7 @@ async function main(): Promise<void> {
         if (callers.length < CALLERS)
           throw new Error(`only ${callers.length} of ${CALLERS} callers are one customer known to all ${SOURCES} billing sources`);
 
-        for (const sim of sims) sim.server.faults.delayNext(1_000_000_000, delayMs);
+        await command(child, { op: 'delay', ms: delayMs });
         const run = async (query: string, n: number) => {
           const ms: number[] = [];
           for (let i = 0; i < n; i++) {
@@ -111,11 +116,8 @@ async function main(): Promise<void> {
 
         // One source hangs: the request must come back at its deadline with the stored value, marked stale.
         const hangMs: number[] = [];
-        const hung = sims[2]!;
         for (let i = 0; i < hangSamples; i++) {
-          hung.server.faults.clear();
-          hung.server.faults.hangNext(1);
-          hung.server.faults.delayNext(1_000_000_000, delayMs);
+          await command(child, { op: 'hangOne', k: 2, ms: delayMs });
           const { ms, body } = await gql(hub.graphqlUrl, live, { p: callers[i % callers.length] });
           const timeout = body.errors?.find((e) => e.extensions?.code === 'UPSTREAM_TIMEOUT');
           if (!timeout || !body.data?.screenPop?.customer.billing?.stale)
@@ -143,7 +145,7 @@ async function main(): Promise<void> {
             (_, v) => (typeof v === 'number' ? Number(v.toFixed(1)) : v),
           ),
         );
-        for (const sim of sims) sim.server.faults.clear();
+        await command(child, { op: 'clear' });
         ingest.close();
         await hub.stop(1000);
         await events.stop();
@@ -151,7 +153,8 @@ async function main(): Promise<void> {
       { poolMax: 20 },
     );
   } finally {
-    await Promise.all(sims.map((s) => s.close()));
+    if (child.connected) await command(child, { op: 'close' });
+    child.kill();
     await server.stop();
   }
 }

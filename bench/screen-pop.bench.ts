@@ -4,7 +4,8 @@
  * Server answering `{ __typename }` measured in the same run as the reference.
  *
  *   npm run build && node_modules/.bin/node dist/bench/screen-pop.bench.js [customers=100000] [interactionsPerCustomer=10] [seconds=10]
- *   (target size: 1000000 10; EXPLAIN=1 prints the plans of one screenPop's and one page's statements)
+ *   (target size: 1000000 10; EXPLAIN=1 prints the plans of one screenPop's and one page's statements;
+ *   PROFILE=dir writes a CPU profile of the server during the screenPop maximum and the pages)
  *
  * Data is generated set-based in Postgres (generate_series, keys and indexes rebuilt after the
  * load): customers with one caller record and phone each, N interactions each, plus one customer
@@ -14,6 +15,8 @@
  * printed: statements sent to Postgres per request, and the server's CPU ms per request.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { ApolloServer } from '@apollo/server';
@@ -141,6 +144,24 @@ async function loadData(ds: DataSource, customers: number, perCustomer: number):
   await ds.query('ANALYZE');
 }
 
+/** With PROFILE=dir: a CPU profile of this process (the server) while `work` runs, written to dir/name.cpuprofile. */
+async function profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
+  const dir = process.env.PROFILE;
+  if (!dir) return work();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(`${dir}/${name}.cpuprofile`, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
 /** The statements the pg clients of this process send while `work` runs (text and parameters). */
 async function captureStatements(work: () => Promise<void>): Promise<{ text: string; values: unknown[] }[]> {
   const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
@@ -208,8 +229,10 @@ async function main(): Promise<void> {
         if (process.env.EXPLAIN) await explain(ds, 'screenPop', await captureStatements(() => post(hub.graphqlUrl, popBody())));
 
         const child = fork(fileURLToPath(new URL('./load-client.js', import.meta.url)), [], { stdio: 'inherit' });
+        // A warm server (optimised code, pools filled) is what production runs: 3 s at full load first.
+        await load(child, { mode: 'max', url: hub.graphqlUrl, spec: pop, clients: 16, seconds: 3 });
         const popSteady = await load(child, { mode: 'steady', url: hub.graphqlUrl, spec: pop, rate: 200, seconds });
-        const popMax = await load(child, { mode: 'max', url: hub.graphqlUrl, spec: pop, clients: 16, seconds });
+        const popMax = await profiled('screenPop-max', () => load(child, { mode: 'max', url: hub.graphqlUrl, spec: pop, clients: 16, seconds }));
         const bareMax = await load(child, { mode: 'max', url: bareUrl, spec: typename, clients: 16, seconds });
         // Page through the 10,000-interaction customer once to learn every cursor, then ask for random pages.
         const [c1] = await ds.query(`SELECT md5('c1')::uuid AS id`);
@@ -243,7 +266,9 @@ async function main(): Promise<void> {
             await new Promise((r) => setTimeout(r, 20));
           }
         })();
-        const pageSteady = await load(child, { mode: 'steady', url: hub.graphqlUrl, spec: { kind: 'pick', query: pageQuery, name: 'after', values: cursors }, rate: 100, seconds });
+        const pageSpec: BodySpec = { kind: 'pick', query: pageQuery, name: 'after', values: cursors };
+        await load(child, { mode: 'max', url: hub.graphqlUrl, spec: pageSpec, clients: 4, seconds: 2 });
+        const pageSteady = await profiled('timeline-steady', () => load(child, { mode: 'steady', url: hub.graphqlUrl, spec: pageSpec, rate: 100, seconds }));
         paging = false;
         await probe;
         child.kill();
