@@ -18,10 +18,12 @@ import {
 import { DEFAULT_IDENTITY_CONFIG, type IdentityConfig } from '../identity.config.js';
 import {
   blockingKeys,
+  COMPARED_FIELDS,
+  LevelCache,
+  levelWeights,
   MAX_BLOCK_SIZE,
-  matchWeight,
-  scorePair,
-  type PairScore,
+  scoreLevels,
+  type InternedPerson,
   type PersonFeatures,
 } from '../matching/index.js';
 import { isRoleAddress, type NormalisedIdentifier } from '../normalise/identifier.normaliser.js';
@@ -121,7 +123,7 @@ interface Rec {
   raw: NormalisedIdentifier[];
   /** Email and phone identifiers usable as matching evidence while active (ident indexes, in order). */
   evidence: number[];
-  features: PersonFeatures | undefined;
+  features: InternedPerson | undefined;
   keys: string[];
   input: number;
   system: string;
@@ -491,19 +493,22 @@ export async function bulkResolveIn(
     const active = r.evidence.filter((i) => idents[i]!.status === 'active').map((i) => idents[i]!);
     return featuresOf(r.traits, active);
   };
+  // Names, dates and places repeat: each distinct pair of values is compared once.
+  const levelCache = new LevelCache();
   const blockCount = new Map<string, number>();
   if (config.probabilistic) {
     for (let n = 0; n < newRecs.length; n++) {
       const r = newRecs[n]!;
       if (work[n]!.person.deleted) continue;
       r.evidence = r.idents.filter((i) => idents[i]!.kind === 'email' || idents[i]!.kind === 'phone');
-      r.features = evidenceFeatures(r);
-      r.keys = [...new Set(blockingKeys(r.features))];
+      const f = evidenceFeatures(r);
+      r.features = levelCache.person(f);
+      r.keys = [...new Set(blockingKeys(f))];
       for (const k of r.keys) blockCount.set(k, (blockCount.get(k) ?? 0) + 1);
     }
   }
   const blocks = new Map<string, number[]>();
-  const existingFeatures = new Map<number, PersonFeatures>();
+  const existingFeatures = new Map<number, InternedPerson>();
   const [{ any: anyKeys } = { any: false }] = await sql<{ any: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM record_block_key) AS any`,
   );
@@ -544,10 +549,12 @@ export async function bulkResolveIn(
         if (!existingFeatures.has(at)) {
           existingFeatures.set(
             at,
-            featuresOf(m.traits ?? {}, [
-              ...(m.emails ?? []).map((v) => ({ kind: 'email', value: v })),
-              ...(m.phones ?? []).map((v) => ({ kind: 'phone', value: v })),
-            ]),
+            levelCache.person(
+              featuresOf(m.traits ?? {}, [
+                ...(m.emails ?? []).map((v) => ({ kind: 'email', value: v })),
+                ...(m.phones ?? []).map((v) => ({ kind: 'phone', value: v })),
+              ]),
+            ),
           );
         }
         const list = blocks.get(m.key) ?? [];
@@ -633,19 +640,84 @@ export async function bulkResolveIn(
     }
     return id;
   };
-  const probabilisticEvidence = (s: PairScore) =>
-    intern(`p|${s.comparisons.map((c) => c.level).join('|')}`, () => ({
-      comparisons: s.comparisons,
-      probability: s.probability,
-    }));
-  const suggestions = new Map<
-    string,
-    { a: string; b: string; reason: string; score: number | null; evidence: number }
-  >();
-  const suggest = (a: string, b: string, reason: string, score: number | null, evidence: () => number) => {
-    const [x, y] = a < b ? [a, b] : [b, a];
-    const k = `${x}|${y}`;
-    if (!suggestions.has(k)) suggestions.set(k, { a: x, b: y, reason, score, evidence: evidence() });
+  // A pair's levels (and names-swapped flag) as one number: its score, corroboration and evidence
+  // depend on nothing else, so they are worked out once per distinct code.
+  const weights = levelWeights();
+  const levels = new Int8Array(COMPARED_FIELDS.length);
+  const codeOf = (a: InternedPerson, b: InternedPerson): number => {
+    let code = levelCache.compare(a, b, levels) ? 1 : 0;
+    for (let f = 0; f < levels.length; f++) code = code * 5 + levels[f]! + 1;
+    return code;
+  };
+  const levelsOf = (code: number): boolean => {
+    for (let f = levels.length - 1; f >= 0; f--) {
+      levels[f] = (code % 5) - 1;
+      code = Math.floor(code / 5);
+    }
+    return code === 1;
+  };
+  const scoreByCode = new Map<number, number>();
+  const scoreOf = (code: number): number => {
+    let score = scoreByCode.get(code);
+    if (score === undefined) {
+      levelsOf(code);
+      // Summed in field order, as matchWeight and scorePair do: the same double.
+      score = 0;
+      for (let f = 0; f < levels.length; f++) if (levels[f]! >= 0) score += weights[f]![levels[f]!]!;
+      scoreByCode.set(code, score);
+    }
+    return score;
+  };
+  const detailByCode = new Map<number, { personal: boolean; address: boolean; evidence: number }>();
+  const detailOf = (code: number) => {
+    let d = detailByCode.get(code);
+    if (d === undefined) {
+      const s = scoreLevels(levels, levelsOf(code));
+      d = {
+        personal: s.comparisons.some((x) => x.weight > 0 && PERSONAL_FIELDS.has(x.field)),
+        address: s.comparisons.some((x) => x.weight > 0 && ADDRESS_FIELDS.has(x.field)),
+        evidence: intern(`p|${code}`, () => ({ comparisons: s.comparisons, probability: s.probability })),
+      };
+      detailByCode.set(code, d);
+    }
+    return d;
+  };
+  // namesConflict per distinct pair of raw values.
+  const rawIds = new Map<string, number>();
+  const rawId = (v: string) => {
+    let id = rawIds.get(v);
+    if (id === undefined) rawIds.set(v, (id = rawIds.size));
+    return id;
+  };
+  let conflictMemo = new Map<number, boolean>();
+  const conflict = (a: unknown, b: unknown): boolean => {
+    if (typeof a !== 'string' || typeof b !== 'string') return namesConflict(a, b);
+    const k = rawId(a) * 0x4000000 + rawId(b);
+    let c = conflictMemo.get(k);
+    if (c === undefined) {
+      c = namesConflict(a, b);
+      if (conflictMemo.size >= 2_000_000) conflictMemo = new Map();
+      conflictMemo.set(k, c);
+    }
+    return c;
+  };
+  // Suggestions by record index pair (lower index first); written with the lower record id first.
+  const pairBase = recs.length;
+  const suggestionSeen = new Set<number>();
+  const sugA: number[] = [];
+  const sugB: number[] = [];
+  const sugReason: string[] = [];
+  const sugScore: (number | null)[] = [];
+  const sugEvidence: number[] = [];
+  const suggest = (a: number, b: number, reason: string, score: number | null, evidence: () => number) => {
+    const k = a < b ? a * pairBase + b : b * pairBase + a;
+    if (suggestionSeen.has(k)) return;
+    suggestionSeen.add(k);
+    sugA.push(a);
+    sugB.push(b);
+    sugReason.push(reason);
+    sugScore.push(score);
+    sugEvidence.push(evidence());
   };
   const mergeVeto = (a: number, b: number): string | null => {
     const ca = a < existingNodeCount ? customerOfNode[a]! : null;
@@ -672,10 +744,10 @@ export async function bulkResolveIn(
       uniqueValues.delete(gone);
     }
   };
-  const featuresFor = (at: number): PersonFeatures | undefined => {
+  const featuresFor = (at: number): InternedPerson | undefined => {
     const r = recs[at]!;
     if (r.existing) return existingFeatures.get(at);
-    r.features ??= evidenceFeatures(r);
+    r.features ??= levelCache.person(evidenceFeatures(r));
     return r.features;
   };
   const seenStamp = new Int32Array(recs.length).fill(-1);
@@ -694,8 +766,9 @@ export async function bulkResolveIn(
     // The statuses this record sees on arrival (before its own trip-wire).
     const arrival = r.idents.map((i) => idents[i]!.status);
     if (config.probabilistic && r.evidence.some((i) => idents[i]!.status !== 'active')) {
-      r.features = evidenceFeatures(r);
-      r.keys = [...new Set(blockingKeys(r.features))];
+      const f = evidenceFeatures(r);
+      r.features = levelCache.person(f);
+      r.keys = [...new Set(blockingKeys(f))];
     }
     const ownFeatures = r.features;
     const linkable = r.idents
@@ -736,11 +809,11 @@ export async function bulkResolveIn(
           const other = uf.find(holder.node);
           if (other === current) continue;
           const veto =
-            ident.kind === 'phone' && namesConflict(r.firstName, holder.firstName)
+            ident.kind === 'phone' && conflict(r.firstName, holder.firstName)
               ? 'guard:name_conflict'
               : mergeVeto(current, other);
           if (veto) {
-            suggest(r.id, holder.id, veto, null, () =>
+            suggest(at, holders[h]!, veto, null, () =>
               intern(`m|${ident.key}`, () => ({ matched: [ident.key] })),
             );
             continue;
@@ -770,8 +843,8 @@ export async function bulkResolveIn(
         if (made >= 5) break;
         if (uf.find(recs[h]!.node) === current) continue;
         suggest(
-          r.id,
-          recs[h]!.id,
+          at,
+          h,
           g.kind === 'email' ? 'guard:role_address' : 'guard:blocked_value',
           null,
           () => intern(`m|${g.key}`, () => ({ matched: [g.key] })),
@@ -784,7 +857,7 @@ export async function bulkResolveIn(
 
     if (config.probabilistic && ownFeatures) {
       const current0 = uf.find(r.node);
-      const candidates: { at: number; score: number }[] = [];
+      const candidates: { at: number; score: number; code: number }[] = [];
       for (const k of r.keys) {
         if ((blockCount.get(k) ?? 0) > MAX_BLOCK_SIZE) continue;
         const members = blocks.get(k);
@@ -795,8 +868,9 @@ export async function bulkResolveIn(
           if (uf.find(recs[m]!.node) === current0) continue;
           const f = featuresFor(m);
           if (!f) continue;
-          const score = matchWeight(ownFeatures, f);
-          if (score >= config.suggestWeight) candidates.push({ at: m, score });
+          const code = codeOf(ownFeatures, f);
+          const score = scoreOf(code);
+          if (score >= config.suggestWeight) candidates.push({ at: m, score, code });
         }
       }
       candidates.sort((a, b) => b.score - a.score);
@@ -805,13 +879,10 @@ export async function bulkResolveIn(
         const current = uf.find(r.node);
         const other = uf.find(cand.node);
         if (other === current) continue;
-        const s = scorePair(ownFeatures, featuresFor(c.at)!);
-        const household = namesConflict(r.firstName, cand.firstName);
-        const sameSurname = !namesConflict(r.lastName, cand.lastName);
-        const corroborated = s.comparisons.some(
-          (x) =>
-            x.weight > 0 && (PERSONAL_FIELDS.has(x.field) || (ADDRESS_FIELDS.has(x.field) && sameSurname)),
-        );
+        const s = { score: c.score, ...detailOf(c.code) };
+        const household = conflict(r.firstName, cand.firstName);
+        const sameSurname = !conflict(r.lastName, cand.lastName);
+        const corroborated = s.personal || (s.address && sameSurname);
         const veto =
           s.score < config.autoAcceptWeight
             ? 'probabilistic'
@@ -821,9 +892,7 @@ export async function bulkResolveIn(
                 ? 'guard:names_only'
                 : mergeVeto(current, other);
         if (veto) {
-          suggest(r.id, cand.id, veto === 'probabilistic' ? veto : `probabilistic+${veto}`, s.score, () =>
-            probabilisticEvidence(s),
-          );
+          suggest(at, c.at, veto === 'probabilistic' ? veto : `probabilistic+${veto}`, s.score, () => s.evidence);
           continue;
         }
         links.push({
@@ -832,7 +901,7 @@ export async function bulkResolveIn(
           rule: 'probabilistic',
           ident: -1,
           score: s.score,
-          evidence: probabilisticEvidence(s),
+          evidence: s.evidence,
           actor: `${actor}:probabilistic`,
         });
         merge(current, other);
@@ -847,7 +916,7 @@ export async function bulkResolveIn(
     if (r.idents.some((i, j) => idents[i]!.status !== arrival[j])) r.features = undefined;
   }
   report.links = links.length;
-  report.suggestions = suggestions.size;
+  report.suggestions = sugA.length;
   phase('resolve');
 
   // ---- 8. Final customers. ----
@@ -1060,19 +1129,20 @@ export async function bulkResolveIn(
     );
   });
   // Pairs of two new records cannot be there already; only pairs with an existing record need ON CONFLICT.
-  const allSuggestions = [...suggestions.values()];
+  const withExistingOf = (k: number) => recs[sugA[k]!]!.existing || recs[sugB[k]!]!.existing;
   for (const withExisting of [false, true]) {
-    const list = allSuggestions.filter(
-      (x) => (existingRecs.has(x.a) || existingRecs.has(x.b)) === withExisting,
-    );
+    const list: number[] = [];
+    for (let k = 0; k < sugA.length; k++) if (withExistingOf(k) === withExisting) list.push(k);
     await pipelined(list.length, chunkSize, (from, to) => {
       const part = list.slice(from, to);
-      const ev = evidenceDoc(part.map((x) => x.evidence));
+      const ev = evidenceDoc(part.map((k) => sugEvidence[k]!));
       const doc = `[${part
-        .map(
-          (x, k) =>
-            `{"a":"${x.a}","b":"${x.b}","reason":${q(x.reason)},"score":${x.score ?? 'null'},"e":${ev.refs[k]}}`,
-        )
+        .map((k, i) => {
+          const a = recs[sugA[k]!]!.id;
+          const b = recs[sugB[k]!]!.id;
+          const [x, y] = a < b ? [a, b] : [b, a];
+          return `{"a":"${x}","b":"${y}","reason":${q(sugReason[k])},"score":${sugScore[k] ?? 'null'},"e":${ev.refs[i]}}`;
+        })
         .join(',')}]`;
       return sql(
         `INSERT INTO match_suggestion (record_a, record_b, reason, score, evidence)

@@ -152,7 +152,11 @@ function emailLevel(a: PreparedPerson, b: PreparedPerson): number {
 
 function phoneLevel(a: string, b: string): number {
   if (a === b) return 0;
-  return a.length === b.length && distance(a, b) <= 1 ? 1 : 2;
+  if (a.length !== b.length) return 2;
+  // Same length: edit distance <= 1 is at most one substituted digit.
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) if (a.charCodeAt(i) !== b.charCodeAt(i) && ++diff > 1) return 2;
+  return 1;
 }
 
 function cityLevel(a: string, b: string): number {
@@ -217,4 +221,125 @@ export function compareLevels(a: PreparedPerson, b: PreparedPerson, out: Int8Arr
   out[7] =
     a.postcode !== undefined && b.postcode !== undefined ? postcodeLevel(a.postcode, b.postcode) : MISSING;
   return swapped;
+}
+
+/** A prepared person with its names, date of birth and places interned by a LevelCache. */
+export interface InternedPerson {
+  readonly p: PreparedPerson;
+  readonly first: number;
+  readonly last: number;
+  readonly dob: number;
+  readonly city: number;
+  readonly address: number;
+  readonly postcode: number;
+  /** Mailbox name without its digits (emailLevel's namesake rule), computed once. */
+  readonly localNoDigits: string | undefined;
+}
+
+const DENSE = 2048;
+const SPARSE_LIMIT = 2_000_000;
+
+/** Level of an ordered pair of interned values: a dense table for the first DENSE values, a map beyond. */
+class PairMemo {
+  private readonly dense = new Int8Array(DENSE * DENSE).fill(-2);
+  private sparse = new Map<number, number>();
+
+  constructor(private readonly level: (a: string, b: string) => number) {}
+
+  get(a: number, b: number, values: readonly string[]): number {
+    if (a < DENSE && b < DENSE) {
+      const k = a * DENSE + b;
+      let l = this.dense[k]!;
+      if (l === -2) this.dense[k] = l = this.level(values[a]!, values[b]!);
+      return l;
+    }
+    const k = a * 0x4000000 + b;
+    let l = this.sparse.get(k);
+    if (l === undefined) {
+      l = this.level(values[a]!, values[b]!);
+      if (this.sparse.size >= SPARSE_LIMIT) this.sparse = new Map();
+      this.sparse.set(k, l);
+    }
+    return l;
+  }
+}
+
+/**
+ * compareLevels for many pairs over values that repeat (names, dates of birth, cities): each
+ * distinct ordered pair of values is compared once. Gives exactly compareLevels' levels.
+ */
+export class LevelCache {
+  private readonly ids = new Map<string, number>();
+  private readonly values: string[] = [];
+  private readonly names = new PairMemo(nameLevel);
+  private readonly dobs = new PairMemo(dobLevel);
+  private readonly cities = new PairMemo(cityLevel);
+  private readonly addresses = new PairMemo(addressLevel);
+  private readonly postcodes = new PairMemo(postcodeLevel);
+
+  private intern(s: string | undefined): number {
+    if (s === undefined) return -1;
+    let id = this.ids.get(s);
+    if (id === undefined) {
+      id = this.values.length;
+      this.values.push(s);
+      this.ids.set(s, id);
+    }
+    return id;
+  }
+
+  person(f: PersonFeatures): InternedPerson {
+    const p = preparePerson(f);
+    return {
+      p,
+      first: this.intern(p.firstName),
+      last: this.intern(p.lastName),
+      dob: this.intern(p.dob),
+      city: this.intern(p.city),
+      address: this.intern(p.address),
+      postcode: this.intern(p.postcode),
+      localNoDigits: p.emailLocal?.replace(DIGITS, ''),
+    };
+  }
+
+  /** The same as compareLevels(a.p, b.p, out). */
+  compare(a: InternedPerson, b: InternedPerson, out: Int8Array): boolean {
+    const v = this.values;
+    let swapped = false;
+    let first = a.first >= 0 && b.first >= 0 ? this.names.get(a.first, b.first, v) : MISSING;
+    let last = a.last >= 0 && b.last >= 0 ? this.names.get(a.last, b.last, v) : MISSING;
+    if (first !== 0 && last !== 0 && first !== MISSING && last !== MISSING) {
+      const fx = this.names.get(a.first, b.last, v);
+      const lx = this.names.get(a.last, b.first, v);
+      if (fx <= 1 && lx <= 1 && fx + lx < first + last) {
+        first = fx;
+        last = lx;
+        swapped = true;
+      }
+    }
+    out[0] = first;
+    out[1] = last;
+    out[2] = a.dob >= 0 && b.dob >= 0 ? this.dobs.get(a.dob, b.dob, v) : MISSING;
+    out[3] = a.p.email !== undefined && b.p.email !== undefined ? emailLevelInterned(a, b) : MISSING;
+    out[4] = a.p.phone !== undefined && b.p.phone !== undefined ? phoneLevel(a.p.phone, b.p.phone) : MISSING;
+    out[5] = a.city >= 0 && b.city >= 0 ? this.cities.get(a.city, b.city, v) : MISSING;
+    out[6] = a.address >= 0 && b.address >= 0 ? this.addresses.get(a.address, b.address, v) : MISSING;
+    out[7] = a.postcode >= 0 && b.postcode >= 0 ? this.postcodes.get(a.postcode, b.postcode, v) : MISSING;
+    return swapped;
+  }
+}
+
+/** emailLevel with the digit-less mailbox names computed once per person. */
+function emailLevelInterned(a: InternedPerson, b: InternedPerson): number {
+  const ea = a.p.email as string;
+  const eb = b.p.email as string;
+  if (ea === eb) return 0;
+  const la = a.p.emailLocal;
+  const lb = b.p.emailLocal;
+  if (la === undefined || lb === undefined) return jaroWinkler(ea, eb) >= 0.88 ? 2 : 3;
+  if (la === lb) return 1;
+  if (a.localNoDigits === b.localNoDigits) return 3;
+  const da = ea.slice(la.length + 1);
+  const db = eb.slice(lb.length + 1);
+  return distance(la, lb) <= 2 && (da === db || distance(da, db) <= 2) ? 2 : 3;
 }

@@ -93,13 +93,27 @@ export function scorePair(
   b: PersonFeatures,
   params: MatchParameters = DEFAULT_MATCH_PARAMETERS,
 ): PairScore {
-  const { weights } = compile(params);
   const swapped = compareLevels(preparePerson(a), preparePerson(b), levels);
+  return scoreLevels(levels, swapped, params);
+}
+
+/** log2(m/u) per field and level: weights[fieldIndex][level]. */
+export function levelWeights(params: MatchParameters = DEFAULT_MATCH_PARAMETERS): readonly Float64Array[] {
+  return compile(params).weights;
+}
+
+/** The score and evidence of a level vector (compareLevels' output and its names-swapped flag). */
+export function scoreLevels(
+  levelVector: Int8Array,
+  swapped: boolean,
+  params: MatchParameters = DEFAULT_MATCH_PARAMETERS,
+): PairScore {
+  const { weights } = compile(params);
   let score = 0;
   const comparisons: FieldComparison[] = [];
   for (let f = 0; f < COMPARED_FIELDS.length; f++) {
     const field = COMPARED_FIELDS[f] as ComparedField;
-    const level = levels[f] as number;
+    const level = levelVector[f] as number;
     if (level === MISSING) {
       comparisons.push({ field, level: 'missing', weight: 0 });
       continue;

@@ -1,4 +1,11 @@
-export { COMPARED_FIELDS, FIELD_LEVELS, type ComparedField, type PersonFeatures } from './comparisons.js';
+export {
+  COMPARED_FIELDS,
+  FIELD_LEVELS,
+  LevelCache,
+  type ComparedField,
+  type InternedPerson,
+  type PersonFeatures,
+} from './comparisons.js';
 export { blockingKeys, candidatePairs, MAX_BLOCK_SIZE } from './blocking.js';
 export { connectedComponents } from './cluster.js';
 export {
@@ -11,6 +18,8 @@ export { evaluateClusters, type ClusterEvaluation } from './evaluate.js';
 export {
   matchProbability,
   matchWeight,
+  levelWeights,
+  scoreLevels,
   scorePair,
   type FieldComparison,
   type LevelProbabilities,
