@@ -14,6 +14,12 @@ export interface ApplyPersonResult {
   customerId: string | null;
   /** `suppressed`: the person was erased; `stale`: an older version than the one stored. */
   skipped?: 'suppressed' | 'stale';
+  /**
+   * The record was already stored exactly as given (same payload, traits, source time, deleted
+   * flag and identifiers with their raw values) and has a customer: nothing was written, as the
+   * bulk path skips such records (a webhook re-delivering a person, a sync re-reading a page).
+   */
+  unchanged?: boolean;
   createdCustomer: boolean;
   /** Customer ids retired by merges this record caused. */
   retiredIds: string[];
@@ -75,6 +81,19 @@ function rowsOnly(sql: Sql): Sql {
     if (Array.isArray(r) && r.length === 2 && Array.isArray(r[0]) && typeof r[1] === 'number') return r[0] as T[];
     return r as T[];
   };
+}
+
+/** The parameters of VETOED_CTE, in order. */
+function vetoedParams(join: JoinState, vetoed: VetoedCandidate[]): unknown[] {
+  return [
+    vetoed.map((v) => v.recordId),
+    vetoed.map((v) => v.customerId),
+    vetoed.map((v) => v.reason),
+    vetoed.map((v) => v.score),
+    vetoed.map((v) => JSON.stringify(v.evidence)),
+    join.recordId,
+    join.current,
+  ];
 }
 
 function toDate(v: Date | string | null | undefined): Date | null {
@@ -155,6 +174,21 @@ const GOLDEN_SOURCES_SQL = (where: string) =>
           array_agg(i.value ORDER BY i.value) FILTER (WHERE i.kind = 'phone') AS phones
      FROM source_record sr LEFT JOIN record_identifier ri ON ri.source_record_id = sr.id LEFT JOIN identifier i ON i.id = ri.identifier_id
     WHERE ${where} AND NOT sr.deleted GROUP BY sr.id`;
+
+/**
+ * A CTE `vetoed` that queues suggestions for candidates a rule refused to link, from seven
+ * parameters starting at $p: their record ids, customer ids, reasons, scores, evidence (JSON text),
+ * the record applied and its customer now. Each candidate's customer is re-read first: one that is
+ * the record's own by now needs no suggestion.
+ */
+const VETOED_CTE = (p: number) => `vetoed AS (
+         INSERT INTO match_suggestion (record_a, record_b, reason, score, evidence)
+         SELECT LEAST($${p + 5}::uuid, c.record_id), GREATEST($${p + 5}::uuid, c.record_id), c.reason, c.score, c.evidence::jsonb
+           FROM unnest($${p}::uuid[], $${p + 1}::uuid[], $${p + 2}::text[], $${p + 3}::float8[], $${p + 4}::text[])
+                  WITH ORDINALITY AS c(record_id, customer_id, reason, score, evidence, ord)
+          WHERE COALESCE((SELECT customer_id FROM source_record WHERE id = c.record_id), c.customer_id) IS DISTINCT FROM $${p + 6}::uuid
+          ORDER BY c.ord
+         ON CONFLICT (record_a, record_b) DO NOTHING RETURNING id)`;
 
 /** lockKey in SQL, for a text expression: the first 8 bytes of its SHA-256 as a signed bigint. */
 export const sqlLockKey = (textExpr: string) => `('x' || left(encode(sha256(convert_to(${textExpr}, 'UTF8')), 'hex'), 16))::bit(64)::bigint`;
@@ -249,19 +283,28 @@ export class IdentityResolver {
     const updatedAt = toDate(person.updatedAt);
     const live = person.deleted ? [] : identifiers;
     const guards = live.map((i) => this.guardStatus(i));
-    const [rec] = await sql<{ id: string; customerId: string | null; ids: IdentifierRow[]; removed: string[]; holders: Holder[] }>(
-      `WITH rec AS (
+    const [rec] = await sql<{ id: string | null; customerId: string | null; unchanged: boolean; ids: IdentifierRow[]; removed: string[]; holders: Holder[] }>(
+      `WITH input AS (
+         SELECT * FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::int[])
+                  WITH ORDINALITY AS t(kind, namespace, value, status, reason, raw, version, ord)),
+       prev AS MATERIALIZED (
+         SELECT sr.id, sr.customer_id,
+                (sr.customer_id IS NOT NULL AND sr.payload = $4::jsonb AND sr.traits = $5::jsonb
+                 AND sr.source_updated_at IS NOT DISTINCT FROM $6::timestamptz AND sr.deleted = $7::boolean
+                 AND ARRAY(SELECT ROW(i.kind, i.namespace, i.value, ri.raw_value, ri.normaliser_version)
+                             FROM record_identifier ri JOIN identifier i ON i.id = ri.identifier_id
+                            WHERE ri.source_record_id = sr.id ORDER BY i.kind, i.namespace, i.value)
+                   = ARRAY(SELECT ROW(kind, namespace, value, raw, version) FROM input ORDER BY kind, namespace, value)) AS same
+           FROM source_record sr WHERE sr.system = $1 AND sr.object_type = $2 AND sr.external_id = $3),
+       rec AS (
          INSERT INTO source_record (system, object_type, external_id, payload, traits, source_updated_at, deleted)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         SELECT $1, $2, $3, $4, $5, $6, $7 WHERE NOT coalesce((SELECT same FROM prev), false)
          ON CONFLICT (system, object_type, external_id) DO UPDATE
             SET payload = EXCLUDED.payload, traits = EXCLUDED.traits, source_updated_at = EXCLUDED.source_updated_at,
                 deleted = EXCLUDED.deleted, updated_at = now()
           WHERE source_record.source_updated_at IS NULL OR EXCLUDED.source_updated_at IS NULL
              OR EXCLUDED.source_updated_at >= source_record.source_updated_at
          RETURNING id, customer_id),
-       input AS (
-         SELECT * FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::int[])
-                  WITH ORDINALITY AS t(kind, namespace, value, status, reason, raw, version, ord)),
        ids AS (
          INSERT INTO identifier (kind, namespace, value, status, status_reason)
          SELECT kind, namespace, value, status, reason FROM input WHERE EXISTS (SELECT 1 FROM rec) ORDER BY ord
@@ -280,7 +323,8 @@ export class IdentityResolver {
            FROM record_identifier ri JOIN source_record sr ON sr.id = ri.source_record_id
           WHERE ri.identifier_id IN (SELECT id FROM ids WHERE status = 'active') AND sr.id <> (SELECT id FROM rec)
             AND NOT sr.deleted AND sr.customer_id IS NOT NULL)
-       SELECT rec.id, rec.customer_id AS "customerId",
+       SELECT coalesce(rec.id, prev.id) AS id, coalesce(rec.customer_id, prev.customer_id) AS "customerId",
+              coalesce(prev.same, false) AS unchanged,
               (SELECT coalesce(json_agg(json_build_object('id', ids.id::text, 'kind', ids.kind, 'namespace', ids.namespace, 'value', ids.value, 'status', ids.status)
                                  ORDER BY input.ord), '[]')
                  FROM ids JOIN input USING (kind, namespace, value)) AS ids,
@@ -288,7 +332,8 @@ export class IdentityResolver {
               (SELECT coalesce(json_agg(json_build_object('identifierId', identifier_id::text, 'recordId', id, 'customerId', customer_id, 'firstName', first_name)
                                  ORDER BY identifier_id, created_at, id), '[]')
                  FROM holders) AS holders
-         FROM rec`,
+         FROM (SELECT 1) AS one LEFT JOIN prev ON true LEFT JOIN rec ON true
+        WHERE rec.id IS NOT NULL OR prev.same`,
       [
         system,
         person.objectType,
@@ -306,8 +351,9 @@ export class IdentityResolver {
         live.map((i) => i.version),
       ],
     );
-    if (!rec) return { ...result, skipped: 'stale' };
+    if (!rec?.id) return { ...result, skipped: 'stale' };
     result.sourceRecordId = rec.id;
+    if (rec.unchanged) return { ...result, customerId: rec.customerId, unchanged: true };
     const idRows = rec.ids;
 
     const touched = new Set<string>();
@@ -334,28 +380,33 @@ export class IdentityResolver {
     }
     if (guarded.length) result.suggestions += await this.suggestForGuarded(sql, rec.id, join.current, guarded);
     // The golden record's sources, when read with the candidates and nothing joined since.
-    let sources: { joins: number; rows: GoldenSource[] } | null = null;
+    let sources: { joins: number; rows: GoldenSource[]; vetoed: VetoedCandidate[] } | null = null;
     if (this.config.probabilistic && !person.deleted) {
       // Guarded values (role addresses, quarantined numbers) are no evidence for scoring either.
       const evidence = live.filter((i) => idRows.some((r) => r.status === 'active' && keyOf(r) === keyOf(i)));
       sources = await this.matchProbabilistically(sql, join, person, evidence, actor, result);
     }
     const fresh = sources !== null && sources.joins === join.joins ? sources.rows : null;
+    // Suggestions for refused candidates, queued with the last write below.
+    const vetoed = sources?.vetoed ?? [];
 
     if (join.current === null) {
       // It joined nobody: a customer of its own, whose golden record is this record's.
       const golden = this.golden(fresh ?? (await sql<GoldenSource>(GOLDEN_SOURCES_SQL('sr.id = $1'), [rec.id])));
-      const [created] = await sql<{ id: string }>(
+      const [created] = await sql<{ id: string; suggested: number }>(
         `WITH c AS (INSERT INTO customer (traits, record_count) VALUES ($2, 1) RETURNING id),
-              u AS (UPDATE source_record SET customer_id = c.id, origin_customer_id = c.id FROM c WHERE source_record.id = $1)
-         SELECT id FROM c`,
-        [rec.id, JSON.stringify(golden)],
+              u AS (UPDATE source_record SET customer_id = c.id, origin_customer_id = c.id FROM c WHERE source_record.id = $1),
+              ${VETOED_CTE(3)}
+         SELECT id, (SELECT count(*) FROM vetoed)::int AS suggested FROM c`,
+        [rec.id, JSON.stringify(golden), ...vetoedParams(join, vetoed)],
       );
+      result.suggestions += created!.suggested;
       result.createdCustomer = true;
       result.customerId = created!.id;
       await appendAuditBatch(sql, join.audit);
       return result;
     }
+    if (touched.size && vetoed.length) result.suggestions += await this.suggestVetoed(sql, join, vetoed.splice(0));
     for (const id of touched) await this.recomputeComponents(sql, id, 'rule:source_changed');
     if (touched.size) {
       const [current] = await sql<{ customerId: string }>(`SELECT customer_id AS "customerId" FROM source_record WHERE id = $1`, [rec.id]);
@@ -363,8 +414,14 @@ export class IdentityResolver {
       await this.refreshGolden(sql, [result.customerId]);
     } else {
       result.customerId = join.current;
-      if (fresh) await this.writeGolden(sql, result.customerId, fresh);
-      else await this.refreshGolden(sql, [result.customerId]);
+      const rows = fresh ?? (await sql<GoldenSource>(GOLDEN_SOURCES_SQL('sr.customer_id = $1'), [result.customerId]));
+      const [written] = await sql<{ suggested: number }>(
+        `WITH ${VETOED_CTE(3)},
+              g AS (UPDATE customer SET traits = $2, record_count = (SELECT count(*) FROM source_record WHERE customer_id = $1), updated_at = now() WHERE id = $1)
+         SELECT (SELECT count(*) FROM vetoed)::int AS suggested`,
+        [result.customerId, JSON.stringify(this.golden(rows)), ...vetoedParams(join, vetoed)],
+      );
+      result.suggestions += written!.suggested;
     }
     await appendAuditBatch(sql, join.audit);
     return result;
@@ -635,7 +692,7 @@ export class IdentityResolver {
     identifiers: NormalisedIdentifier[],
     actor: string,
     result: ApplyPersonResult,
-  ): Promise<{ joins: number; rows: GoldenSource[] }> {
+  ): Promise<{ joins: number; rows: GoldenSource[]; vetoed: VetoedCandidate[] }> {
     const features = featuresOf(person.traits ?? {}, identifiers);
     const keys = blockingKeys(features);
     const joinsBefore = join.joins;
@@ -701,8 +758,8 @@ export class IdentityResolver {
       if (check.other === join.current || check.veto) continue;
       await this.join(sql, join, check.other, result, { to: c.recordId, rule: 'probabilistic', identifierId: null, score: s.score, evidence, actor: `${actor}:probabilistic` });
     }
-    await flush();
-    return { joins: joinsBefore, rows: sources };
+    // The rest are queued by the apply's last statement (nothing joins after them).
+    return { joins: joinsBefore, rows: sources, vetoed };
   }
 
   /**
@@ -710,26 +767,7 @@ export class IdentityResolver {
    * customer is re-read first, and one that is the record's own by now needs no suggestion.
    */
   private async suggestVetoed(sql: Sql, join: JoinState, vetoed: VetoedCandidate[]): Promise<number> {
-    const [row] = await sql<{ suggested: number }>(
-      `WITH c AS (
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::float8[], $5::text[]) WITH ORDINALITY AS t(record_id, customer_id, reason, score, evidence, ord)),
-       s AS (
-         INSERT INTO match_suggestion (record_a, record_b, reason, score, evidence)
-         SELECT LEAST($6::uuid, c.record_id), GREATEST($6::uuid, c.record_id), c.reason, c.score, c.evidence::jsonb
-           FROM c WHERE COALESCE((SELECT customer_id FROM source_record WHERE id = c.record_id), c.customer_id) IS DISTINCT FROM $7::uuid
-          ORDER BY c.ord
-         ON CONFLICT (record_a, record_b) DO NOTHING RETURNING id)
-       SELECT (SELECT count(*) FROM s)::int AS suggested`,
-      [
-        vetoed.map((v) => v.recordId),
-        vetoed.map((v) => v.customerId),
-        vetoed.map((v) => v.reason),
-        vetoed.map((v) => v.score),
-        vetoed.map((v) => JSON.stringify(v.evidence)),
-        join.recordId,
-        join.current,
-      ],
-    );
+    const [row] = await sql<{ suggested: number }>(`WITH ${VETOED_CTE(1)} SELECT (SELECT count(*) FROM vetoed)::int AS suggested`, vetoedParams(join, vetoed));
     return row!.suggested;
   }
 

@@ -8,8 +8,8 @@ import type {
   EmployeeRef,
   PersonRef,
 } from '../connector-kit/canonical.js';
-import { inTransaction, type Sql } from '../db/sql.js';
-import { publishEvent } from '../events/hub-events.js';
+import { inTransaction, preparedQuery, type Sql } from '../db/sql.js';
+import { EVENTS_CHANNEL } from '../events/hub-events.js';
 import type { IdentityResolver } from '../identity/identity-resolver.service.js';
 import type { Logger } from '../log/logger.js';
 import { recordDeadLetterIn } from './dead-letter.js';
@@ -111,6 +111,11 @@ interface ResolvedPerson {
   customerId: string | null;
 }
 
+/** The person an apply resolved last in a batch, while no other identity apply has run since. */
+interface LastPerson {
+  person: (ResolvedPerson & { objectType: string; externalId: string }) | null;
+}
+
 interface ConversationRow {
   id: string;
   sourceRecordId: string | null;
@@ -138,6 +143,9 @@ export class ApplyService {
   async applyBatchIn(sql: Sql, system: string, batch: CanonicalBatch): Promise<ApplyOutcome> {
     const out = emptyOutcome();
     const customers = new Set<string>();
+    // The person applied last, as the identity apply left it: an interaction of the same event
+    // names it by key, and nothing has moved it since (any later identity apply forgets it).
+    const last: LastPerson = { person: null };
     // Employees first: interactions in the same batch may be handled by them.
     for (const e of batch.employees ?? []) {
       const changed = await this.applyEmployee(sql, system, e);
@@ -151,6 +159,10 @@ export class ApplyService {
     for (const p of batch.people ?? []) {
       this.validatePerson(p);
       const r = await this.identity.applyPersonIn(sql, system, p);
+      last.person =
+        r.sourceRecordId && !r.skipped
+          ? { objectType: p.objectType, externalId: p.externalId, sourceRecordId: r.sourceRecordId, customerId: r.customerId }
+          : null;
       if (r.skipped) out.people.skipped++;
       else out.people.applied++;
       if (r.customerId) customers.add(r.customerId);
@@ -161,7 +173,7 @@ export class ApplyService {
       );
     }
     for (const i of batch.interactions ?? []) {
-      await this.applyInteraction(sql, system, i, out, customers);
+      await this.applyInteraction(sql, system, i, out, customers, last);
       out.highWaterMark = maxDate(
         out.highWaterMark,
         toDate(i.updatedAt, `interaction ${i.externalId} updatedAt`) ?? toDate(i.occurredAt, 'occurredAt'),
@@ -295,11 +307,15 @@ export class ApplyService {
     system: string,
     ref: PersonRef,
     out: ApplyOutcome,
+    last: LastPerson = { person: null },
   ): Promise<ResolvedPerson | null | typeof SUPPRESSED> {
     const objectType = ref.objectType;
     const externalId = ref.externalId;
     if (objectType && externalId) {
-      const [r] = await sql<ResolvedPerson>(
+      const known = last.person;
+      if (known && known.objectType === objectType && known.externalId === externalId)
+        return { sourceRecordId: known.sourceRecordId, customerId: known.customerId };
+      const [r] = await preparedQuery<ResolvedPerson>(sql, 
         `SELECT id AS "sourceRecordId", customer_id AS "customerId" FROM source_record WHERE system = $1 AND object_type = $2 AND external_id = $3`,
         [system, objectType, externalId],
       );
@@ -339,6 +355,7 @@ export class ApplyService {
         externalId ?? `${first!.kind}:${first!.namespace ? `${first!.namespace}:` : ''}${first!.value}`,
       identifiers: rawIds,
     };
+    last.person = null;
     const r = await this.identity.applyPersonIn(sql, system, person);
     if (r.skipped === 'suppressed') return SUPPRESSED; // an erased person: their touches are not stored
     if (!r.sourceRecordId) return null;
@@ -424,6 +441,7 @@ export class ApplyService {
     i: CanonicalInteraction,
     out: ApplyOutcome,
     customers: Set<string>,
+    last: LastPerson = { person: null },
   ): Promise<void> {
     requireText(i.externalId, 'interaction externalId');
     const what = `interaction ${i.externalId}`;
@@ -454,7 +472,7 @@ export class ApplyService {
       );
     }
 
-    const resolved = i.person ? await this.resolvePerson(sql, system, i.person, out) : null;
+    const resolved = i.person ? await this.resolvePerson(sql, system, i.person, out, last) : null;
     if (resolved === SUPPRESSED) {
       // Erased people stay erased: nothing of this touch (summary, attributes, thread) is kept.
       out.people.skipped++;
@@ -468,8 +486,11 @@ export class ApplyService {
     // An agent's reply names no person: it belongs to the conversation's customer.
     person ??= conversation?.person ?? null;
     const conversationId = conversation?.id ?? null;
-    const rows = await sql<{ id: string; customerId: string | null }>(
-      `INSERT INTO interaction (system, external_id, customer_id, source_record_id, occurred_at, channel, direction, kind, summary,
+    // The row and its `interaction.applied` event in one statement (NOTIFY is sent at COMMIT).
+    const rows = await preparedQuery<{ id: string; customerId: string | null }>(
+      sql,
+      `WITH ins AS (
+       INSERT INTO interaction (system, external_id, customer_id, source_record_id, occurred_at, channel, direction, kind, summary,
                                 sentiment, handled_by_employee_id, conversation_id, attributes, source_updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14)
        ON CONFLICT (system, external_id) DO UPDATE
@@ -485,7 +506,10 @@ export class ApplyService {
               (EXCLUDED.customer_id, EXCLUDED.source_record_id, EXCLUDED.occurred_at, EXCLUDED.channel, EXCLUDED.direction,
                EXCLUDED.kind, EXCLUDED.summary, EXCLUDED.sentiment, EXCLUDED.handled_by_employee_id, EXCLUDED.conversation_id,
                EXCLUDED.attributes, EXCLUDED.source_updated_at)
-       RETURNING id, customer_id AS "customerId"`,
+       RETURNING id, customer_id)
+       SELECT id, customer_id AS "customerId",
+              CASE WHEN customer_id IS NOT NULL THEN pg_notify($15, json_build_object('type', 'interaction.applied', 'customerId', customer_id::text, 'interactionId', id::text)::text) END AS notified
+         FROM ins`,
       [
         system,
         i.externalId,
@@ -501,6 +525,7 @@ export class ApplyService {
         conversationId,
         JSON.stringify(i.attributes ?? {}),
         updatedAt,
+        EVENTS_CHANNEL,
       ],
     );
     const row = rows[0];
@@ -509,14 +534,7 @@ export class ApplyService {
       return;
     }
     out.interactions.applied++;
-    if (row.customerId) {
-      customers.add(row.customerId);
-      await publishEvent(sql, {
-        type: 'interaction.applied',
-        customerId: row.customerId,
-        interactionId: row.id,
-      });
-    }
+    if (row.customerId) customers.add(row.customerId);
   }
 }
 
