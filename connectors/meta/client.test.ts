@@ -30,6 +30,20 @@ test('the wait comes from estimated_time_to_regain_access (minutes) in X-Busines
   });
 });
 
+test('a Retry-After header on a Graph throttle wins over the usage header, in seconds or as an HTTP date', () => {
+  const usage = JSON.stringify({ '1': [{ estimated_time_to_regain_access: 3 }] });
+  expect(
+    metaClassify(
+      res(400, { error: { code: 613 } }, { 'retry-after': '7', 'x-business-use-case-usage': usage }),
+    ),
+  ).toEqual({ kind: 'rate_limited', retryAfterMs: 7_000 });
+  const at = new Date(Date.now() + 60_000).toUTCString();
+  const fromDate = metaClassify(res(403, { error: { code: 4 } }, { 'retry-after': at }));
+  expect(fromDate?.kind).toBe('rate_limited');
+  expect((fromDate as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(55_000);
+  expect((fromDate as { retryAfterMs: number }).retryAfterMs).toBeLessThanOrEqual(60_000);
+});
+
 test('other Graph errors and successes are left to the default rules', () => {
   expect(
     metaClassify(res(400, { error: { code: 190, message: 'Invalid OAuth access token' } })),

@@ -1,4 +1,4 @@
-import type { ApiDescription, ClassifyHook } from '../../src/connector-kit/index.js';
+import { parseRetryAfter, type ApiDescription, type ClassifyHook } from '../../src/connector-kit/index.js';
 
 /** Meta Graph API as data (CONVENTIONS 2). */
 export const META_API = {
@@ -71,12 +71,13 @@ function usageWaitMs(headers: Readonly<Record<string, string>>): number | undefi
 
 /**
  * Graph throttles with HTTP 400/403 and an error code in the JSON body, not 429; the wait, when
- * given at all, is `estimated_time_to_regain_access` (minutes) in `X-Business-Use-Case-Usage`.
+ * given at all, is a `Retry-After` header (seconds or an HTTP date; it wins when present) or
+ * `estimated_time_to_regain_access` (minutes) in `X-Business-Use-Case-Usage`.
  */
 export const metaClassify: ClassifyHook = (res) => {
   if (res.status < 400) return undefined;
   const code = (res.data as { error?: { code?: unknown } } | null)?.error?.code;
   if (typeof code !== 'number' || !GRAPH_THROTTLE_CODES.has(code)) return undefined;
-  const retryAfterMs = usageWaitMs(res.headers);
+  const retryAfterMs = parseRetryAfter(res.headers['retry-after']) ?? usageWaitMs(res.headers);
   return retryAfterMs === undefined ? { kind: 'rate_limited' } : { kind: 'rate_limited', retryAfterMs };
 };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { basic, defineConnector, type ClassifyHook } from '../../src/connector-kit/index.js';
+import { basic, defineConnector, parseRetryAfter, type ClassifyHook } from '../../src/connector-kit/index.js';
 import { callsStream } from './calls.stream.js';
 import type { TwilioConfig } from './client.js';
 import { twilioWebhooks } from './webhooks.js';
@@ -12,14 +12,15 @@ const configSchema = z.object({
 
 /**
  * Twilio answers over-limit calls with 429 and error code 20429 (Too Many Requests) and
- * usually no Retry-After: honour one when present, else the kit's jittered backoff.
+ * usually no Retry-After: honour one when present (seconds or an HTTP date), else the kit's
+ * jittered backoff.
  */
 export const twilioClassify: ClassifyHook = (res) => {
   const code = (res.data as { code?: unknown } | null)?.code;
   if (res.status === 429 || code === 20429) {
-    const seconds = Number(res.headers['retry-after']);
-    return Number.isFinite(seconds) && seconds > 0
-      ? { kind: 'rate_limited', retryAfterMs: seconds * 1000 }
+    const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+    return retryAfterMs !== undefined && retryAfterMs > 0
+      ? { kind: 'rate_limited', retryAfterMs }
       : { kind: 'rate_limited' };
   }
   return undefined;
