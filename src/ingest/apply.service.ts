@@ -134,6 +134,21 @@ export class ApplyService {
     private readonly log: Logger,
   ) {}
 
+  /**
+   * Before applying many batches in the caller's transaction (a worker's claimed events): takes
+   * their people's identity locks and suppression check in one statement (IdentityResolver.prepareBatch).
+   */
+  async prepareIn(sql: Sql, items: { system: string; batch: CanonicalBatch }[]): Promise<void> {
+    await this.identity.prepareBatch(
+      sql,
+      items.flatMap(({ system, batch }) =>
+        (batch.people ?? [])
+          .filter((p) => typeof p.objectType === 'string' && typeof p.externalId === 'string' && Array.isArray(p.identifiers))
+          .map((person) => ({ system, person })),
+      ),
+    );
+  }
+
   /** Applies a batch of `system` (a connector instance id) atomically in its own transaction. */
   applyBatch(system: string, batch: CanonicalBatch): Promise<ApplyOutcome> {
     return inTransaction(this.ds, (sql) => this.applyBatchIn(sql, system, batch));

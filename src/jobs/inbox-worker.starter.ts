@@ -1,4 +1,6 @@
+import type { CanonicalBatch } from '../connector-kit/canonical.js';
 import type { Database } from '../db/database.js';
+import type { Sql } from '../db/sql.js';
 import type { ApplyService } from '../ingest/apply.service.js';
 import type { ConnectorInstance } from '../ingest/instances.js';
 import type { Logger } from '../log/logger.js';
@@ -16,7 +18,7 @@ import {
  * else is marked `suppressed`; the rest `applied`.
  */
 export function inboxApplyOf(apply: ApplyService): InboxApply {
-  return async (sql, system, batch) => {
+  const run: InboxApply = async (sql, system, batch) => {
     const out = await apply.applyBatchIn(sql, system, batch);
     const wroteNothing =
       out.people.applied === 0 &&
@@ -26,6 +28,7 @@ export function inboxApplyOf(apply: ApplyService): InboxApply {
       out.conversations.applied === 0;
     return { suppressed: out.people.skipped > 0 && wroteNothing };
   };
+  return Object.assign(run, { prepare: (sql: Sql, items: { system: string; batch: CanonicalBatch }[]) => apply.prepareIn(sql, items) });
 }
 
 export type InboxWorkerTuning = Omit<InboxWorkerOptions, 'ds' | 'apply' | 'instances' | 'log' | 'listenUrl'>;

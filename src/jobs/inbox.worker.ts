@@ -17,11 +17,18 @@ export interface InboxApplyOutcome {
  * the same one: that is what makes the effect exactly-once). Wire it to
  * `ApplyService.applyBatch` run on `sql`.
  */
-export type InboxApply = (
+export type InboxApply = ((
   sql: Sql,
   system: string,
   batch: CanonicalBatch,
-) => Promise<InboxApplyOutcome | void>;
+) => Promise<InboxApplyOutcome | void>) & {
+  /**
+   * Optional: called once per claimed batch, before its events are applied and outside their
+   * savepoints, with every event that mapped (the real apply takes the people's locks here in one
+   * statement instead of one per person).
+   */
+  prepare?: (sql: Sql, items: { system: string; batch: CanonicalBatch }[]) => Promise<void>;
+};
 
 export interface InboxWorkerOptions {
   ds: DataSource;
@@ -151,15 +158,27 @@ export function startInboxWorker(options: InboxWorkerOptions): InboxWorker {
       );
       const done: { id: string; status: 'applied' | 'suppressed' }[] = [];
       const failed: { id: string; status: 'failed' | 'dead'; error: string }[] = [];
+      // Every event mapped first (mapping touches no database), so the apply can prepare the batch.
+      const mapped: ({ system: string; batch: CanonicalBatch } | { error: unknown })[] = [];
       for (const row of rows) {
-        if (careful) await sql('SAVEPOINT inbox_event');
         try {
           const instance = options.instances(row.instance);
           const hooks = instance?.connector.webhooks;
           if (!instance || !hooks) throw new Error(`no configured webhook instance "${row.instance}"`);
           const event: WebhookEvent = { id: row.eventId, type: row.type ?? '', payload: row.payload };
-          const batch = await hooks.map(event, instance.context());
-          const outcome = await options.apply(sql, instance.system, batch);
+          mapped.push({ system: instance.system, batch: await hooks.map(event, instance.context()) });
+        } catch (err) {
+          mapped.push({ error: err });
+        }
+      }
+      const ok = mapped.filter((m): m is { system: string; batch: CanonicalBatch } => !('error' in m));
+      if (options.apply.prepare && ok.length) await options.apply.prepare(sql, ok);
+      for (const [k, row] of rows.entries()) {
+        if (careful) await sql('SAVEPOINT inbox_event');
+        try {
+          const m = mapped[k]!;
+          if ('error' in m) throw m.error;
+          const outcome = await options.apply(sql, m.system, m.batch);
           if (careful) await sql('RELEASE SAVEPOINT inbox_event');
           done.push({ id: row.id, status: outcome?.suppressed ? 'suppressed' : 'applied' });
         } catch (err) {
