@@ -10,6 +10,11 @@ interface PgConnection {
 }
 const connections = new WeakMap<Sql, () => PgConnection | undefined>();
 
+/** The pg client an Sql made by sqlOf inside a transaction runs on (for COPY), if any. */
+export function pgClientOf(sql: Sql): unknown {
+  return connections.get(sql)?.();
+}
+
 export function sqlOf(m: EntityManager | DataSource): Sql {
   const sql: Sql = (text, params) => m.query(text, params);
   const runner = 'queryRunner' in m ? m.queryRunner : undefined;

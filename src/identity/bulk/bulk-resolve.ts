@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { appendAudit } from '../../audit/audit-log.js';
 import type { CanonicalPerson } from '../../connector-kit/canonical.js';
+import { copyField, copyIn } from '../../db/copy.js';
 import { inTransaction, type Sql } from '../../db/sql.js';
 import { publishEvent } from '../../events/hub-events.js';
 import { goldenRecord } from '../golden-record.js';
@@ -39,8 +40,9 @@ import { OldestFirstUnionFind } from './union-find.js';
  * active identifiers, role addresses and blocked values as suggestions, the frequency trip-wire,
  * the household phone guard, unique namespaces and separations as vetoes, and Fellegi-Sunter
  * scoring over the same blocking keys with the same thresholds and corroboration rule. Only the
- * decisions are made in memory (union-find over customers, oldest first); the rows are then written
- * with multi-row INSERT ... SELECT FROM unnest(...) in chunks.
+ * decisions are made in memory (union-find over customers, oldest first); the new rows are then
+ * streamed with COPY ... FROM STDIN on the transaction's connection (src/db/copy.ts), the few
+ * updates of existing rows with multi-row statements.
  *
  * Differences from applying the records one by one, all documented in the README:
  * - records already in the graph (same system, object type and external id) are applied through
@@ -159,24 +161,6 @@ function chunks<T>(xs: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
   return out;
-}
-
-/**
- * Runs chunked statements with one in flight while the next is built: Postgres writes one chunk
- * while Node serialises the next.
- */
-async function pipelined(
-  count: number,
-  size: number,
-  run: (from: number, to: number) => Promise<unknown>,
-): Promise<void> {
-  let inFlight: Promise<unknown> | null = null;
-  for (let from = 0; from < count; from += size) {
-    const p = run(from, Math.min(count, from + size));
-    if (inFlight) await inFlight;
-    inFlight = p;
-  }
-  if (inFlight) await inFlight;
 }
 
 /** Bulk-resolves records in one transaction on `ds`. */
@@ -981,11 +965,24 @@ export async function bulkResolveIn(
   // Identifier ids, reserved in first-appearance order.
   const newIdentList = idents.filter((i) => i.dbId === null).sort((a, b) => a.ordinal - b.ordinal);
   if (newIdentList.length) {
-    const reserved = await sql<{ id: string }>(
-      `SELECT nextval(pg_get_serial_sequence('identifier', 'id'))::text AS id FROM generate_series(1, $1::int)`,
+    // Usually one contiguous range (only its ends are read); values interleaved with another
+    // session's nextval are read one by one.
+    const [range] = await sql<{ lo: string; hi: string; n: number }>(
+      `SELECT min(v)::text AS lo, max(v)::text AS hi, count(*)::int AS n
+         FROM (SELECT nextval(pg_get_serial_sequence('identifier', 'id')) AS v FROM generate_series(1, $1::int)) s`,
       [newIdentList.length],
     );
-    const ids = reserved.map((r) => BigInt(r.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    let ids: bigint[];
+    if (range && BigInt(range.hi) - BigInt(range.lo) + 1n === BigInt(newIdentList.length)) {
+      const lo = BigInt(range.lo);
+      ids = newIdentList.map((_, k) => lo + BigInt(k));
+    } else {
+      const reserved = await sql<{ id: string }>(
+        `SELECT nextval(pg_get_serial_sequence('identifier', 'id'))::text AS id FROM generate_series(1, $1::int)`,
+        [newIdentList.length],
+      );
+      ids = reserved.map((r) => BigInt(r.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    }
     newIdentList.forEach((i, k) => (i.dbId = ids[k]!.toString()));
   }
   phase('reserve ids');
@@ -1017,37 +1014,27 @@ export async function bulkResolveIn(
     );
 
   const q = JSON.stringify;
-  await pipelined(newCustomers.length, chunkSize, (from, to) => {
-    const doc = `[${newCustomers
-      .slice(from, to)
-      .map(
-        (c) =>
-          `{"id":"${c.id}","traits":${q(goldenFast(c.records))},"n":${c.records.length},"at":"${stamp(c.ordinal)}"}`,
-      )
-      .join(',')}]`;
-    return sql(
-      `INSERT INTO customer (id, status, traits, record_count, created_at, updated_at)
-       SELECT id, 'active', traits, n, at, now() FROM json_to_recordset($1::json) AS x(id uuid, traits jsonb, n int, at timestamptz)`,
-      [doc],
-    );
-  });
+  const f = copyField;
+  await copyIn(
+    callerSql,
+    'customer',
+    ['id', 'status', 'traits', 'record_count', 'created_at'],
+    (function* () {
+      for (const c of newCustomers)
+        yield `${c.id}\tactive\t${f(q(goldenFast(c.records)))}\t${c.records.length}\t${stamp(c.ordinal)}\n`;
+    })(),
+  );
   phase('write customers');
 
-  await pipelined(newIdentList.length, chunkSize, (from, to) => {
-    const part = newIdentList.slice(from, to);
-    return sql(
-      `INSERT INTO identifier (id, kind, namespace, value, status, status_reason)
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`,
-      [
-        part.map((i) => i.dbId),
-        part.map((i) => i.kind),
-        part.map((i) => i.namespace),
-        part.map((i) => i.value),
-        part.map((i) => i.status),
-        part.map((i) => i.reason),
-      ],
-    );
-  });
+  await copyIn(
+    callerSql,
+    'identifier',
+    ['id', 'kind', 'namespace', 'value', 'status', 'status_reason'],
+    (function* () {
+      for (const i of newIdentList)
+        yield `${i.dbId}\t${f(i.kind)}\t${f(i.namespace)}\t${f(i.value)}\t${i.status}\t${f(i.reason)}\n`;
+    })(),
+  );
   const newSet = new Set(newIdentList);
   const changed = idents.filter((i) => i.statusChanged && !newSet.has(i));
   for (const part of chunks(changed, chunkSize)) {
@@ -1058,119 +1045,108 @@ export async function bulkResolveIn(
   }
   phase('write identifiers');
 
-  await pipelined(newRecs.length, chunkSize, (from, to) => {
-    const rows: string[] = [];
-    for (let k = from; k < to; k++) {
-      const r = newRecs[k]!;
-      const w = work[k]!;
-      rows.push(
-        `{"id":"${r.id}","sy":${q(w.system)},"ot":${q(w.person.objectType)},"ex":${q(w.person.externalId)},"c":"${recordCustomer[k]}","p":${q(w.person.payload ?? {})},"tr":${q(w.person.traits ?? {})},"u":${w.updatedAt ? `"${w.updatedAt.toISOString()}"` : 'null'},"d":${Boolean(w.person.deleted)},"at":"${stamp(k)}"}`,
-      );
-    }
-    return sql(
-      `INSERT INTO source_record (id, system, object_type, external_id, customer_id, origin_customer_id, payload, traits, source_updated_at, deleted, created_at, updated_at)
-       SELECT id, sy, ot, ex, c, c, p, tr, u, d, at, now()
-         FROM json_to_recordset($1::json) AS x(id uuid, sy text, ot text, ex text, c uuid, p jsonb, tr jsonb, u timestamptz, d boolean, at timestamptz)`,
-      [`[${rows.join(',')}]`],
-    );
-  });
+  await copyIn(
+    callerSql,
+    'source_record',
+    [
+      'id',
+      'system',
+      'object_type',
+      'external_id',
+      'customer_id',
+      'origin_customer_id',
+      'payload',
+      'traits',
+      'source_updated_at',
+      'deleted',
+      'created_at',
+    ],
+    (function* () {
+      for (let k = 0; k < newRecs.length; k++) {
+        const r = newRecs[k]!;
+        const w = work[k]!;
+        const c = recordCustomer[k];
+        yield `${r.id}\t${f(w.system)}\t${f(w.person.objectType)}\t${f(w.person.externalId)}\t${c}\t${c}\t${f(q(w.person.payload ?? {}))}\t${f(q(w.person.traits ?? {}))}\t${w.updatedAt ? w.updatedAt.toISOString() : '\\N'}\t${Boolean(w.person.deleted)}\t${stamp(k)}\n`;
+      }
+    })(),
+  );
   report.inserted = newRecs.length;
   phase('write source records');
 
-  // record_identifier rows, flattened.
-  const riRec: string[] = [];
-  const riIdent: string[] = [];
-  const riRaw: string[] = [];
-  const riVersion: number[] = [];
-  for (const r of newRecs) {
-    for (let j = 0; j < r.idents.length; j++) {
-      riRec.push(r.id);
-      riIdent.push(idents[r.idents[j]!]!.dbId!);
-      riRaw.push(r.raw[j]!.raw);
-      riVersion.push(r.raw[j]!.version);
-    }
-  }
-  await pipelined(riRec.length, chunkSize * 2, (from, to) =>
-    sql(
-      `INSERT INTO record_identifier (source_record_id, identifier_id, raw_value, normaliser_version) SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::int[])`,
-      [riRec.slice(from, to), riIdent.slice(from, to), riRaw.slice(from, to), riVersion.slice(from, to)],
-    ),
+  await copyIn(
+    callerSql,
+    'record_identifier',
+    ['source_record_id', 'identifier_id', 'raw_value', 'normaliser_version'],
+    (function* () {
+      for (const r of newRecs)
+        for (let j = 0; j < r.idents.length; j++)
+          yield `${r.id}\t${idents[r.idents[j]!]!.dbId}\t${f(r.raw[j]!.raw)}\t${r.raw[j]!.version}\n`;
+    })(),
   );
   phase('write record identifiers');
 
-  // JSON documents rather than text arrays (JSON evidence would be escaped twice in an array
-  // literal). Evidence is converted to jsonb once per distinct value and chunk: probabilistic
-  // evidence depends only on the comparison levels, so a few hundred values cover a chunk, and
-  // parsing numbers into jsonb is what costs when every row carries its own copy.
-  const evidenceDoc = (values: number[]) => {
-    const index = new Map<number, number>();
-    const refs = values.map((v) => {
-      let i = index.get(v);
-      if (i === undefined) index.set(v, (i = index.size + 1));
-      return i;
-    });
-    return { refs, distinct: `[${[...index.keys()].map((v) => evidenceJson[v]).join(',')}]` };
-  };
-  await pipelined(links.length, chunkSize, (from, to) => {
-    const part = links.slice(from, to);
-    const ev = evidenceDoc(part.map((l) => l.evidence));
-    const doc = `[${part
-      .map(
-        (l, k) =>
-          `{"f":"${l.from}","t":"${l.to}","rule":${q(l.rule)},"ident":${l.ident >= 0 ? idents[l.ident]!.dbId : 'null'},"score":${l.score ?? 'null'},"e":${ev.refs[k]},"actor":${q(l.actor)}}`,
-      )
-      .join(',')}]`;
-    return sql(
-      `INSERT INTO identity_link (from_record_id, to_record_id, rule, identifier_id, score, evidence, actor)
-       SELECT x.f, x.t, x.rule, x.ident, x.score, ev.value, x.actor
-         FROM json_to_recordset($1::json) AS x(f uuid, t uuid, rule text, ident bigint, score float8, e int, actor text)
-         JOIN jsonb_array_elements($2::jsonb) WITH ORDINALITY AS ev(value, i) ON ev.i = x.e`,
-      [doc, ev.distinct],
-    );
-  });
+  const evidenceText = evidenceJson.map((e) => f(e));
+  await copyIn(
+    callerSql,
+    'identity_link',
+    ['from_record_id', 'to_record_id', 'rule', 'identifier_id', 'score', 'evidence', 'actor'],
+    (function* () {
+      for (const l of links)
+        yield `${l.from}\t${l.to}\t${f(l.rule)}\t${l.ident >= 0 ? idents[l.ident]!.dbId : '\\N'}\t${l.score ?? '\\N'}\t${evidenceText[l.evidence]}\t${f(l.actor)}\n`;
+    })(),
+  );
   // Pairs of two new records cannot be there already; only pairs with an existing record need ON CONFLICT.
+  phase('write links');
   const withExistingOf = (k: number) => recs[sugA[k]!]!.existing || recs[sugB[k]!]!.existing;
-  for (const withExisting of [false, true]) {
-    const list: number[] = [];
-    for (let k = 0; k < sugA.length; k++) if (withExistingOf(k) === withExisting) list.push(k);
-    await pipelined(list.length, chunkSize, (from, to) => {
-      const part = list.slice(from, to);
-      const ev = evidenceDoc(part.map((k) => sugEvidence[k]!));
-      const doc = `[${part
-        .map((k, i) => {
-          const a = recs[sugA[k]!]!.id;
-          const b = recs[sugB[k]!]!.id;
-          const [x, y] = a < b ? [a, b] : [b, a];
-          return `{"a":"${x}","b":"${y}","reason":${q(sugReason[k])},"score":${sugScore[k] ?? 'null'},"e":${ev.refs[i]}}`;
-        })
-        .join(',')}]`;
-      return sql(
-        `INSERT INTO match_suggestion (record_a, record_b, reason, score, evidence)
-         SELECT x.a, x.b, x.reason, x.score, ev.value
-           FROM json_to_recordset($1::json) AS x(a uuid, b uuid, reason text, score float8, e int)
-           JOIN jsonb_array_elements($2::jsonb) WITH ORDINALITY AS ev(value, i) ON ev.i = x.e
-         ${withExisting ? 'ON CONFLICT (record_a, record_b) DO NOTHING' : ''}`,
-        [doc, ev.distinct],
-      );
-    });
+  const orderedPair = (k: number): [string, string] => {
+    const a = recs[sugA[k]!]!.id;
+    const b = recs[sugB[k]!]!.id;
+    return a < b ? [a, b] : [b, a];
+  };
+  await copyIn(
+    callerSql,
+    'match_suggestion',
+    ['record_a', 'record_b', 'reason', 'score', 'evidence'],
+    (function* () {
+      for (let k = 0; k < sugA.length; k++) {
+        if (withExistingOf(k)) continue;
+        const [a, b] = orderedPair(k);
+        yield `${a}\t${b}\t${f(sugReason[k])}\t${sugScore[k] ?? '\\N'}\t${evidenceText[sugEvidence[k]!]}\n`;
+      }
+    })(),
+  );
+  // Pairs with an existing record may be there already.
+  const withExisting: number[] = [];
+  for (let k = 0; k < sugA.length; k++) if (withExistingOf(k)) withExisting.push(k);
+  for (const part of chunks(withExisting, chunkSize)) {
+    const pairs = part.map(orderedPair);
+    await sql(
+      `INSERT INTO match_suggestion (record_a, record_b, reason, score, evidence)
+       SELECT x.a, x.b, x.reason, x.score, x.e::jsonb
+         FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::float8[], $5::text[]) AS x(a, b, reason, score, e)
+       ON CONFLICT (record_a, record_b) DO NOTHING`,
+      [
+        pairs.map((p) => p[0]),
+        pairs.map((p) => p[1]),
+        part.map((k) => sugReason[k]),
+        part.map((k) => sugScore[k]),
+        part.map((k) => evidenceJson[sugEvidence[k]!]),
+      ],
+    );
   }
-  phase('write links and suggestions');
+  phase('write suggestions');
 
-  const bkRec: string[] = [];
-  const bkKey: string[] = [];
-  for (const r of newRecs) {
-    if (deletedOf(r)) continue;
-    for (const k of r.keys) {
-      bkRec.push(r.id);
-      bkKey.push(k);
-    }
-  }
-  await pipelined(bkRec.length, chunkSize * 2, (from, to) =>
-    sql(
+  await copyIn(
+    callerSql,
+    'record_block_key',
+    ['source_record_id', 'key'],
+    (function* () {
       // Keys are distinct per record and the records are new: no conflict possible.
-      `INSERT INTO record_block_key (source_record_id, key) SELECT * FROM unnest($1::uuid[], $2::text[])`,
-      [bkRec.slice(from, to), bkKey.slice(from, to)],
-    ),
+      for (const r of newRecs) {
+        if (deletedOf(r)) continue;
+        for (const k of r.keys) yield `${r.id}\t${f(k)}\n`;
+      }
+    })(),
   );
   phase('write block keys');
 
