@@ -1197,6 +1197,14 @@ export async function bulkResolveIn(
   for (const m of merges)
     await publishEvent(sql, { type: 'customer.merged', customerId: m.survivor, retiredIds: m.retired });
   phase('audit and events');
+
+  // Fresh statistics for the tables just filled: without them the planner takes a big table for an
+  // empty one, and the next import's block query ran 57 s instead of 0.2 s on top of 5k records.
+  if (report.inserted >= 1000)
+    await sql(
+      `ANALYZE customer, source_record, identifier, record_identifier, record_block_key, identity_link, match_suggestion`,
+    );
+  phase('analyze');
   return report;
 }
 
