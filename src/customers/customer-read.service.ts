@@ -55,6 +55,8 @@ export interface ScreenPopRows {
   recent: InteractionRow[];
   open: ConversationRow[];
   lastEmployee: { id: string; displayName: string; department: string | null; title: string | null } | null;
+  /** The customer's live source records in the systems asked for (to prime live-field lookups). */
+  liveRecords: { system: string; externalId: string }[];
 }
 
 export interface ConversationRow {
@@ -97,6 +99,9 @@ const INTERACTION_COLUMNS = `id, system, external_id AS "externalId", customer_i
   occurred_at AS "occurredAt", channel, direction, kind, summary, sentiment, attributes,
   handled_by_employee_id AS "handledByEmployeeId", conversation_id AS "conversationId"`;
 
+/** Statement text -> its prepared-statement name (hashed once per text, not per call). */
+const PREPARED_NAMES = new Map<string, string>();
+
 /** Reads of the canonical tables for the API. Writes belong to the identity and ingest services. */
 export class CustomerReadService {
   constructor(private readonly ds: DataSource) {}
@@ -107,7 +112,8 @@ export class CustomerReadService {
    */
   private async prepared<T>(text: string, values: unknown[]): Promise<T[]> {
     const pool = (this.ds.driver as unknown as { master: pg.Pool }).master;
-    const name = `tp_${crypto.createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    let name = PREPARED_NAMES.get(text);
+    if (!name) PREPARED_NAMES.set(text, (name = `tp_${crypto.createHash('sha1').update(text).digest('hex').slice(0, 20)}`));
     const res = await pool.query({ name, text, values });
     return res.rows as T[];
   }
@@ -155,12 +161,13 @@ export class CustomerReadService {
    * redirect), its `last` newest interactions, its open conversations (at most 20, with assignee)
    * and the last employee who handled one of its interactions. Null when no active customer holds it.
    */
-  async screenPop(phone: string, last: number): Promise<ScreenPopRows | null> {
+  async screenPop(phone: string, last: number, liveSystems: readonly string[] = []): Promise<ScreenPopRows | null> {
     const rows: {
       id: string; status: string; traits: Record<string, unknown>; recordCount: number; createdAt: Date; updatedAt: Date;
       recent: (Omit<InteractionRow, 'occurredAt'> & { occurredAt: string })[];
       open: (Omit<ConversationRow, 'openedAt' | 'replyWindowEndsAt' | 'slaDueAt'> & { openedAt: string; replyWindowEndsAt: string | null; slaDueAt: string | null })[];
       lastEmployee: ScreenPopRows['lastEmployee'];
+      liveRecords: ScreenPopRows['liveRecords'];
     }[] = await this.prepared(
       `WITH hit AS (
          SELECT sr.customer_id AS id
@@ -186,22 +193,26 @@ export class CustomerReadService {
                  SELECT e.id, e.display_name AS "displayName", e.department, e.title
                    FROM interaction li JOIN employee e ON e.id = li.handled_by_employee_id
                   WHERE li.customer_id = c.id AND li.handled_by_employee_id IS NOT NULL
-                  ORDER BY li.occurred_at DESC LIMIT 1) x) AS "lastEmployee"
+                  ORDER BY li.occurred_at DESC LIMIT 1) x) AS "lastEmployee",
+              (SELECT coalesce(json_agg(json_build_object('system', s.system, 'externalId', s.external_id)), '[]')
+                 FROM source_record s
+                WHERE s.customer_id = c.id AND s.system = ANY($4::text[]) AND NOT s.deleted) AS "liveRecords"
          FROM hit
          LEFT JOIN customer_redirect r ON r.retired_id = hit.id
          JOIN customer c ON c.id = COALESCE(r.customer_id, hit.id)
         WHERE c.status = 'active'`,
-      [phone, last, OPEN_CONVERSATION_STATUSES],
+      [phone, last, OPEN_CONVERSATION_STATUSES, liveSystems],
     );
     const row = rows[0];
     if (!row) return null;
-    const { recent, open, lastEmployee, ...customer } = row;
+    const { recent, open, lastEmployee, liveRecords, ...customer } = row;
     const date = (v: string | null) => (v === null ? null : new Date(v));
     return {
       customer,
       recent: recent.map((i) => ({ ...i, occurredAt: new Date(i.occurredAt), attributes: i.attributes ?? {} })),
       open: open.map((c) => ({ ...c, openedAt: new Date(c.openedAt), replyWindowEndsAt: date(c.replyWindowEndsAt), slaDueAt: date(c.slaDueAt) })),
       lastEmployee,
+      liveRecords,
     };
   }
 

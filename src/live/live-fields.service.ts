@@ -67,11 +67,38 @@ export class LiveFields {
     return (this.ingest?.instances ?? []).filter((i) => i.enabled && i.connector.fetch?.some((f) => f.name === field)).map((i) => i.id);
   }
 
+  /** Connector instances offering any live field (their source records feed `recordsOf`). */
+  liveInstances(): string[] {
+    return (this.ingest?.instances ?? []).filter((i) => i.enabled && i.connector.fetch?.length).map((i) => i.id);
+  }
+
   /**
    * The source records of customers in the instances offering `field`, batched across the request,
    * so every resolver asks its sources in the same tick and each source gets one batched call.
    */
   recordsOf(customerId: string, field: string): Promise<{ system: string; externalId: string }[]> {
+    return this.recordsLoader(field).load(customerId);
+  }
+
+  /**
+   * Records of a customer already read with the request's first statement (screenPop reads them
+   * for `liveInstances()`): every live field's source lookup for that customer then starts without
+   * a round trip of its own.
+   */
+  primeRecords(customerId: string, records: { system: string; externalId: string }[]): void {
+    const fields = new Set(
+      (this.ingest?.instances ?? []).filter((i) => i.enabled).flatMap((i) => (i.connector.fetch ?? []).map((f) => f.name)),
+    );
+    for (const field of fields) {
+      const instances = new Set(this.instancesWith(field));
+      this.recordsLoader(field).prime(
+        customerId,
+        records.filter((r) => instances.has(r.system)).map(({ system, externalId }) => ({ system, externalId })),
+      );
+    }
+  }
+
+  private recordsLoader(field: string): DataLoader<string, { system: string; externalId: string }[]> {
     let loader = this.records.get(field);
     if (!loader) {
       const instances = this.instancesWith(field);
@@ -85,7 +112,7 @@ export class LiveFields {
       });
       this.records.set(field, loader);
     }
-    return loader.load(customerId);
+    return loader;
   }
 
   private remember(instanceId: string, write: Promise<unknown>): void {

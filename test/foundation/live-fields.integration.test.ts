@@ -68,6 +68,23 @@ describe('live fields through DataLoader with stale fallback', () => {
     expect(sim.server.stats.count({ path: '/v1/invoices' })).toBeLessThanOrEqual(2);
   });
 
+  it('screenPop asks the live source of the caller it found, with the records it read in its own statement', async () => {
+    const [row] = await db.dataSource.query(
+      `SELECT i.value AS phone, sr.customer_id AS id FROM identifier i
+         JOIN record_identifier ri ON ri.identifier_id = i.id
+         JOIN source_record sr ON sr.id = ri.source_record_id
+        WHERE i.kind = 'phone' AND sr.system = 'stripe' AND NOT sr.deleted
+          AND (SELECT count(DISTINCT s2.customer_id) FROM record_identifier r2 JOIN source_record s2 ON s2.id = r2.source_record_id WHERE r2.identifier_id = i.id) = 1
+        ORDER BY 1 LIMIT 1`,
+    );
+    expect(row).toBeDefined();
+    sim.server.stats.reset();
+    const res = await api.gql(`query($p: String!) { screenPop(phone: $p) { customer { id billing { sources stale } } } }`, { p: row.phone });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.screenPop.customer).toEqual({ id: row.id, billing: { sources: ['stripe'], stale: false } });
+    expect(sim.server.stats.count({ path: '/v1/invoices' })).toBe(1);
+  });
+
   it('serves the stored value, marked stale with its source and age, when the source fails', async () => {
     const ids = await customersWithStripe(2);
     const fresh = await api.gql(billingQuery(ids));

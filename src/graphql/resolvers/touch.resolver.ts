@@ -34,11 +34,14 @@ export class TouchResolver {
     const key = normaliseLookup('phone', '', phone, ctx.services.defaultPhoneRegion);
     if (!key.ok) throw new BadUserInputError('phone', key.error);
     // One round trip for the whole screen (identifier -> customer, recent touches, open conversations, last employee).
-    const pop = await ctx.services.customers.screenPop(key.value, last);
+    // The live sources' records of the customer come in the same statement, so a live field
+    // (customer { billing }) calls its sources without another round trip first.
+    const pop = await ctx.services.customers.screenPop(key.value, last, ctx.live.liveInstances());
     if (!pop) return null;
     const row = pop.customer;
     // Later fields of this request (customer { identities, billing }) reuse the row instead of reading it again.
     ctx.loaders.customer.prime(row.id, row);
+    ctx.live.primeRecords(row.id, pop.liveRecords);
     const openConversations = pop.open.map(toConversation);
     const now = Date.now();
     return {
