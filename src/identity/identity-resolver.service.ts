@@ -558,10 +558,20 @@ export class IdentityResolver {
     return { status: 'active', reason: null };
   }
 
+  /**
+   * Customer/identifier locks, after the identity graph lock held shared: merge, unmerge, accepting
+   * a suggestion and erasure wait while a bulk import holds the graph exclusively (it decides from
+   * a snapshot of the whole graph), as every apply does. Re-taking the shared lock inside an apply
+   * that already holds it is free.
+   */
   private async lock(sql: Sql, keys: string[]): Promise<void> {
     const sorted = [...new Set(keys.map(lockKey))].sort();
     if (!sorted.length) return;
-    await sql(`SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k FROM unnest($1::bigint[]) AS k ORDER BY k) s`, [sorted]);
+    await sql(
+      `SELECT pg_advisory_xact_lock_shared($2::bigint),
+              (SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k FROM unnest($1::bigint[]) AS k ORDER BY k) s)`,
+      [sorted, IDENTITY_GRAPH_LOCK],
+    );
   }
 
   private async lockCustomers(sql: Sql, ids: string[]): Promise<void> {
