@@ -11,7 +11,8 @@ export type RateDecision =
   { ok: true; remaining: number } | { ok: false; remaining: number; retryAfterSeconds: number };
 
 /**
- * A token bucket per key in Postgres, so the limit holds across every hub process. One
+ * A token bucket per key in Postgres (an UNLOGGED table: no WAL flush per request; a database
+ * crash only refills every bucket), so the limit holds across every hub process. One
  * INSERT ... ON CONFLICT DO UPDATE refills by elapsed time and takes the cost under the row
  * lock: concurrent requests of one key cannot both spend the same tokens.
  */

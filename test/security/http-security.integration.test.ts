@@ -463,6 +463,11 @@ describe('rate limit by query cost, shared through Postgres', () => {
     // Another key has its own bucket.
     expect((await post(b, { query: q }, as('agent'))).status).toBe(200);
   });
+
+  it('keeps its buckets in an unlogged table, so taking from one never waits for a WAL flush', async () => {
+    const [t] = await db.dataSource.query(`SELECT relpersistence FROM pg_class WHERE relname = 'rate_limit_bucket'`);
+    expect(t).toEqual({ relpersistence: 'u' });
+  });
 });
 
 describe('the demo', () => {
