@@ -371,10 +371,30 @@ export class IdentityResolver {
     const assumed = live.filter((_, k) => guards[k]!.status === 'active');
     const features = featuresOf(person.traits ?? {}, assumed);
     const keys = matching ? blockingKeys(features) : [];
+    // A new record whose values are all new and that shares no block with any record joins nobody:
+    // its customer is then created by the same statement, with the golden record of the record
+    // alone (made here, when the order of its emails and phones cannot matter).
+    const soloEmails = live.filter((i, k) => i.kind === 'email' && guards[k]!.status === 'active').map((i) => i.value);
+    const soloPhones = live.filter((i) => i.kind === 'phone').map((i) => i.value);
+    const soloGolden =
+      matching && soloEmails.length <= 1 && soloPhones.length <= 1
+        ? JSON.stringify(
+            this.golden([
+              {
+                system,
+                traits: JSON.parse(JSON.stringify(person.traits ?? {})) as Record<string, unknown>,
+                sourceUpdatedAt: updatedAt,
+                emails: soloEmails.length ? soloEmails : null,
+                phones: soloPhones.length ? soloPhones : null,
+              },
+            ]),
+          )
+        : null;
     const [rec] = await sql<{
       id: string | null;
       customerId: string | null;
       unchanged: boolean;
+      created: boolean;
       ids: IdentifierRow[];
       removed: string[];
       holders: Holder[];
@@ -395,9 +415,15 @@ export class IdentityResolver {
                             WHERE ri.source_record_id = sr.id ORDER BY i.kind, i.namespace, i.value)
                    = ARRAY(SELECT ROW(kind, namespace, value, raw, version) FROM input ORDER BY kind, namespace, value)) AS same
            FROM source_record sr WHERE sr.system = $1 AND sr.object_type = $2 AND sr.external_id = $3),
+       ${CANDIDATES_CTE('$15::text[]', '(SELECT id FROM prev)', '(SELECT customer_id FROM prev)')},
+       solo AS MATERIALIZED (
+         SELECT $17::jsonb IS NOT NULL AND NOT EXISTS (SELECT 1 FROM prev)
+                AND NOT EXISTS (SELECT 1 FROM identifier i JOIN input USING (kind, namespace, value))
+                AND NOT EXISTS (SELECT 1 FROM candidates) AS yes),
+       newc AS (INSERT INTO customer (traits, record_count) SELECT $17::jsonb, 1 FROM solo WHERE yes RETURNING id),
        rec AS (
-         INSERT INTO source_record (system, object_type, external_id, payload, traits, source_updated_at, deleted)
-         SELECT $1, $2, $3, $4, $5, $6, $7 WHERE NOT coalesce((SELECT same FROM prev), false)
+         INSERT INTO source_record (system, object_type, external_id, payload, traits, source_updated_at, deleted, customer_id, origin_customer_id)
+         SELECT $1, $2, $3, $4, $5, $6, $7, (SELECT id FROM newc), (SELECT id FROM newc) WHERE NOT coalesce((SELECT same FROM prev), false)
          ON CONFLICT (system, object_type, external_id) DO UPDATE
             SET payload = EXCLUDED.payload, traits = EXCLUDED.traits, source_updated_at = EXCLUDED.source_updated_at,
                 deleted = EXCLUDED.deleted, updated_at = now()
@@ -433,10 +459,9 @@ export class IdentityResolver {
          DELETE FROM record_block_key WHERE $16::boolean AND source_record_id = (SELECT id FROM rec) AND NOT (key = ANY($15::text[]))),
        bins AS (
          INSERT INTO record_block_key (source_record_id, key) SELECT rec.id, k FROM rec, unnest($15::text[]) AS k WHERE $16::boolean
-         ON CONFLICT DO NOTHING),
-       ${CANDIDATES_CTE('$15::text[]', '(SELECT id FROM rec)', '(SELECT customer_id FROM prev)')}
+         ON CONFLICT DO NOTHING)
        SELECT coalesce(rec.id, prev.id) AS id, coalesce(rec.customer_id, prev.customer_id) AS "customerId",
-              coalesce(prev.same, false) AS unchanged,
+              coalesce(prev.same, false) AS unchanged, EXISTS (SELECT 1 FROM newc) AS created,
               (SELECT coalesce(json_agg(json_build_object('id', ids.id::text, 'kind', ids.kind, 'namespace', ids.namespace, 'value', ids.value, 'status', ids.status)
                                  ORDER BY input.ord), '[]')
                  FROM ids JOIN input USING (kind, namespace, value)) AS ids,
@@ -468,11 +493,14 @@ export class IdentityResolver {
         live.map((i) => i.version),
         keys,
         matching,
+        soloGolden,
       ],
     );
     if (!rec?.id) return { ...result, skipped: 'stale' };
     result.sourceRecordId = rec.id;
     if (rec.unchanged) return { ...result, customerId: rec.customerId, unchanged: true };
+    // Nothing to link, suggest or match (no value of it is known, no block is shared): done.
+    if (rec.created) return { ...result, customerId: rec.customerId, createdCustomer: true };
     const idRows = rec.ids;
 
     const touched = new Set<string>();

@@ -83,3 +83,34 @@ describe('a record applied again exactly as stored', () => {
     expect(older.unchanged).toBeUndefined();
   });
 });
+
+describe('a new person whose values and blocks are all new', () => {
+  it('gets a customer as the full path makes it: golden record, record count, origin', async () => {
+    const solo = await resolver.applyPerson('zendesk', {
+      objectType: 'user',
+      externalId: 'u-solo',
+      identifiers: [{ kind: 'email', value: 'Grace.Hopper@navy.example' }, { kind: 'phone', value: '+44 7911 123457' }],
+      traits: { firstName: 'Grace', lastName: 'Hopper', city: 'Arlington' },
+      updatedAt: '2026-03-01T00:00:00Z',
+    });
+    expect(solo).toMatchObject({ createdCustomer: true, suggestions: 0, problems: [] });
+    const [row]: { traits: Record<string, { value: unknown; source: string }>; recordCount: number; origin: string; customerId: string }[] =
+      await db.dataSource.query(
+        `SELECT c.traits, c.record_count AS "recordCount", sr.origin_customer_id AS origin, sr.customer_id AS "customerId"
+           FROM source_record sr JOIN customer c ON c.id = sr.customer_id WHERE sr.id = $1`,
+        [solo.sourceRecordId],
+      );
+    expect(row!.customerId).toBe(solo.customerId);
+    expect(row!.origin).toBe(solo.customerId);
+    expect(row!.recordCount).toBe(1);
+    // What the full path computes from the stored record.
+    await resolver.refreshGolden((t, p) => db.dataSource.query(t, p), [solo.customerId!]);
+    const [again]: { traits: unknown }[] = await db.dataSource.query(`SELECT traits FROM customer WHERE id = $1`, [solo.customerId]);
+    expect(row!.traits).toEqual(again!.traits);
+    expect(row!.traits.email?.value).toBe('grace.hopper@navy.example');
+    expect(row!.traits.firstName).toMatchObject({ value: 'Grace', source: 'zendesk' });
+    // Its blocking keys are filed: a namesake with the same email local part finds it.
+    const [{ n }]: { n: number }[] = await db.dataSource.query(`SELECT count(*)::int AS n FROM record_block_key WHERE source_record_id = $1`, [solo.sourceRecordId]);
+    expect(n).toBeGreaterThan(0);
+  });
+});
