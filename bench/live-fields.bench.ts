@@ -9,7 +9,8 @@
  *   npm run build && node_modules/.bin/node dist/bench/live-fields.bench.js [requests=60] [delayMs=50] [hangSamples=3]
  *
  * Prints screenPop p50/p99 without and with the live field (sequential requests: latency, not
- * throughput), and, with one source hanging, the time past that source's deadline.
+ * throughput), and, with one source hanging, the time past that source's deadline. PROFILE=dir
+ * writes a CPU profile of the hub's process during the live requests.
  */
 import { connectors } from '../connectors/index.js';
 import { instanceForSimulator } from '../connectors/simulators.js';
@@ -24,6 +25,7 @@ import { createIngest, runSync } from '../src/ingest/index.js';
 import { DEFAULT_LIVE_DEADLINE_MS } from '../src/live/live-fields.service.js';
 import { createLogger } from '../src/log/logger.js';
 import { benchPostgres, runBench } from './bench-postgres.js';
+import { profiled } from './profile.js';
 import { callerPhone, type SourcesCommand, type SourcesReady } from './live-sources.child.js';
 
 const SOURCES = 5;
@@ -112,7 +114,7 @@ async function main(): Promise<void> {
         };
         await run(live, 5); // warm-up (connections to the five sources)
         const plainMs = await run(plain, requests);
-        const liveMs = await run(live, requests);
+        const liveMs = await profiled('live-fields', () => run(live, requests));
 
         // One source hangs: the request must come back at its deadline with the stored value, marked stale.
         const hangMs: number[] = [];

@@ -15,8 +15,6 @@
  * printed: statements sent to Postgres per request, and the server's CPU ms per request.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import { Session } from 'node:inspector/promises';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { ApolloServer } from '@apollo/server';
@@ -31,6 +29,7 @@ import { withScratchDatabase } from '../src/identity/evaluate/linkage-evaluation
 import { createLogger } from '../src/log/logger.js';
 import type { BodySpec, LoadJob, LoadResult } from './load-client.js';
 import { benchPostgres, runBench } from './bench-postgres.js';
+import { profiled } from './profile.js';
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -142,24 +141,6 @@ async function loadData(ds: DataSource, customers: number, perCustomer: number):
   for (const c of fks) await ds.query(`ALTER TABLE "${c.table}" ADD CONSTRAINT "${c.name}" ${c.def}`);
   await ds.query('VACUUM (ANALYZE) interaction');
   await ds.query('ANALYZE');
-}
-
-/** With PROFILE=dir: a CPU profile of this process (the server) while `work` runs, written to dir/name.cpuprofile. */
-async function profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
-  const dir = process.env.PROFILE;
-  if (!dir) return work();
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  try {
-    return await work();
-  } finally {
-    const { profile } = await session.post('Profiler.stop');
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(`${dir}/${name}.cpuprofile`, JSON.stringify(profile));
-    session.disconnect();
-  }
 }
 
 /** The statements the pg clients of this process send while `work` runs (text and parameters). */

@@ -46,6 +46,80 @@ function pendingWrites(ds: DataSource): Set<PendingWrite> {
   return set;
 }
 
+interface CacheRow {
+  instanceId: string;
+  field: string;
+  externalId: string;
+  /** The value as JSON text. */
+  value: string;
+  fetchedAt: Date;
+}
+
+/** How long fresh values wait for company before they are written to the stale-fallback cache. */
+const CACHE_WRITE_WINDOW_MS = 20;
+
+/**
+ * Writes fresh live values to `live_field_cache` (the stale fallback) off the response path: rows
+ * from every source and request of the last CACHE_WRITE_WINDOW_MS go into ONE upsert, committed
+ * without waiting for the WAL flush (a cache row lost to a database crash only means an older
+ * fallback). A row is never older than the one stored (the upsert keeps the later fetched_at).
+ */
+class LiveCacheWriter {
+  private rows: CacheRow[] = [];
+  private waiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly ds: DataSource) {}
+
+  write(rows: CacheRow[]): Promise<void> {
+    this.rows.push(...rows);
+    this.timer ??= setTimeout(() => void this.flush(), CACHE_WRITE_WINDOW_MS);
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  private async flush(): Promise<void> {
+    const waiters = this.waiters;
+    const latest = new Map<string, CacheRow>();
+    for (const r of this.rows) {
+      const key = `${r.instanceId}\u0000${r.field}\u0000${r.externalId}`;
+      const seen = latest.get(key);
+      if (!seen || seen.fetchedAt <= r.fetchedAt) latest.set(key, r);
+    }
+    this.rows = [];
+    this.waiters = [];
+    this.timer = undefined;
+    const rows = [...latest.values()];
+    try {
+      await this.ds.query(
+        `WITH async AS (SELECT set_config('synchronous_commit', 'off', true))
+         INSERT INTO live_field_cache (connector_instance, field, external_id, value, fetched_at)
+         SELECT r.i, r.f, r.e, r.v, r.at
+           FROM async, unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::timestamptz[]) AS r(i, f, e, v, at)
+         ON CONFLICT (connector_instance, field, external_id) DO UPDATE SET value = EXCLUDED.value, fetched_at = EXCLUDED.fetched_at
+         WHERE live_field_cache.fetched_at <= EXCLUDED.fetched_at`,
+        [
+          rows.map((r) => r.instanceId),
+          rows.map((r) => r.field),
+          rows.map((r) => r.externalId),
+          rows.map((r) => r.value),
+          rows.map((r) => r.fetchedAt),
+        ],
+      );
+      for (const w of waiters) w.resolve();
+    } catch (err) {
+      for (const w of waiters) w.reject(err);
+    }
+  }
+}
+
+const CACHE_WRITERS = new WeakMap<DataSource, LiveCacheWriter>();
+
+function cacheWriter(ds: DataSource): LiveCacheWriter {
+  let writer = CACHE_WRITERS.get(ds);
+  if (!writer) CACHE_WRITERS.set(ds, (writer = new LiveCacheWriter(ds)));
+  return writer;
+}
+
 /**
  * Live fields of one request: one DataLoader per connector instance and field, so every customer
  * in the request costs one batched call per source, all sources in parallel, each under its
@@ -147,16 +221,13 @@ export class LiveFields {
       const asOf = new Date();
       const fresh = ids.map((id, i) => ({ id, v: values[i] })).filter((x) => x.v !== undefined && !(x.v instanceof Error));
       // The cache write (for the stale fallback) is not on the response path: the fresh values are
-      // returned now; a later fallback of the same source waits for writes still under way.
+      // returned now and written with others shortly; a later fallback of the same source waits for
+      // writes still under way.
       if (fresh.length) {
         this.remember(
           instanceId,
-          this.ds.query(
-            `INSERT INTO live_field_cache (connector_instance, field, external_id, value, fetched_at)
-             SELECT $1, $2, unnest($3::text[]), unnest($4::jsonb[]), $5
-             ON CONFLICT (connector_instance, field, external_id) DO UPDATE SET value = EXCLUDED.value, fetched_at = EXCLUDED.fetched_at
-             WHERE live_field_cache.fetched_at <= EXCLUDED.fetched_at`,
-            [instanceId, field, fresh.map((x) => x.id), fresh.map((x) => JSON.stringify(x.v)), asOf],
+          cacheWriter(this.ds).write(
+            fresh.map((x) => ({ instanceId, field, externalId: x.id, value: JSON.stringify(x.v), fetchedAt: asOf })),
           ),
         );
       }
