@@ -1,5 +1,7 @@
+import { once } from 'node:events';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
+import { setImmediate as yieldNow } from 'node:timers/promises';
 import type { Submittable } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pgClientOf, type Sql } from './sql.js';
@@ -54,9 +56,58 @@ export async function copyIn(
 ): Promise<void> {
   const client = pgClientOf(sql) as { query(q: Submittable): unknown } | undefined;
   if (!client)
-    throw new Error(`COPY into ${table} needs an Sql made by sqlOf inside a transaction (no connection to stream on)`);
+    throw new Error(
+      `COPY into ${table} needs an Sql made by sqlOf inside a transaction (no connection to stream on)`,
+    );
   const stream = client.query(
     copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`),
   ) as NodeJS.WritableStream;
   await pipeline(Readable.from(pieces(lines)), stream);
+}
+
+/** Bytes a CopyWriter buffers ahead of Postgres before write() waits for it. */
+const WRITER_BACKLOG = 32 << 20;
+
+/** A COPY ... FROM STDIN left open while rows are produced bit by bit (see copyWriter). */
+export interface CopyWriter {
+  /** Sends rows (COPY text lines); resolves once the stream can take more. */
+  write(lines: Iterable<string>): Promise<void>;
+  /** Ends the COPY and waits for Postgres to accept it. */
+  end(): Promise<void>;
+  /** Cancels the COPY (CopyFail): the statement fails and the transaction must roll back. */
+  abort(err: Error): void;
+}
+
+/**
+ * Opens COPY table (columns) FROM STDIN on the transaction's connection of `sql` and keeps it
+ * open: the caller computes rows and writes them in batches, so Postgres stores the first rows
+ * while the later ones are still being computed. No other statement may run on the connection
+ * until end() (or abort()).
+ */
+export function copyWriter(sql: Sql, table: string, columns: readonly string[]): CopyWriter {
+  const client = pgClientOf(sql) as { query(q: Submittable): unknown } | undefined;
+  if (!client)
+    throw new Error(
+      `COPY into ${table} needs an Sql made by sqlOf inside a transaction (no connection to stream on)`,
+    );
+  const stream = client.query(
+    copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`),
+  ) as NodeJS.WritableStream & import('node:stream').Writable;
+  const done = finished(stream);
+  done.catch(() => {}); // observed by end(); kept from being an unhandled rejection meanwhile
+  return {
+    async write(lines) {
+      for (const piece of pieces(lines)) stream.write(piece);
+      // Let the socket take what it can; wait for Postgres only when far behind (bounded memory).
+      if (stream.writableLength > WRITER_BACKLOG) await once(stream, 'drain');
+      else await yieldNow();
+    },
+    async end() {
+      stream.end();
+      await done;
+    },
+    abort(err) {
+      stream.destroy(err);
+    },
+  };
 }

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { appendAudit } from '../../audit/audit-log.js';
 import type { CanonicalPerson } from '../../connector-kit/canonical.js';
-import { copyField, copyIn } from '../../db/copy.js';
+import { copyField, copyIn, copyWriter } from '../../db/copy.js';
 import { inTransaction, type Sql } from '../../db/sql.js';
 import { publishEvent } from '../../events/hub-events.js';
 import { goldenRecord } from '../golden-record.js';
@@ -737,171 +737,215 @@ export async function bulkResolveIn(
   const seenStamp = new Int32Array(recs.length).fill(-1);
   const tripWireReason = `held by more than ${config.tripWire} customers`;
 
-  for (let n = 0; n < newRecs.length; n++) {
-    const r = newRecs[n]!;
-    const at = firstNew + n;
-    const deleted = Boolean(work[n]!.person.deleted);
-    for (let j = 0; j < r.idents.length; j++) {
-      const ident = idents[r.idents[j]!]!;
-      if (uniqueNs.has(`${ident.kind}:${ident.namespace}`))
-        addUnique(uniqueValues, uf.find(r.node), `${ident.kind}:${ident.namespace}`, ident.value);
-    }
-    if (deleted) continue;
-    // The statuses this record sees on arrival (before its own trip-wire).
-    const arrival = r.idents.map((i) => idents[i]!.status);
-    if (config.probabilistic && r.evidence.some((i) => idents[i]!.status !== 'active')) {
-      const f = evidenceFeatures(r);
-      r.features = levelCache.person(f);
-      r.keys = [...new Set(blockingKeys(f))];
-    }
-    const ownFeatures = r.features;
-    const linkable = r.idents
-      .filter((_, j) => arrival[j] === 'active')
-      .sort((x, y) => identOrder(idents[x]!) - identOrder(idents[y]!));
-    const guarded = r.idents.filter((_, j) => arrival[j] !== 'active');
+  // Suggestions between two new records cannot exist yet: they are streamed into one COPY while
+  // the records are resolved, so Postgres stores them (the biggest table of an import) meanwhile.
+  const f = copyField;
+  const evidenceTextOf: string[] = [];
+  const evidenceText = (e: number) => (evidenceTextOf[e] ??= f(evidenceJson[e]!));
+  const withExistingOf = (k: number) => recs[sugA[k]!]!.existing || recs[sugB[k]!]!.existing;
+  const orderedPair = (k: number): [string, string] => {
+    const a = recs[sugA[k]!]!.id;
+    const b = recs[sugB[k]!]!.id;
+    return a < b ? [a, b] : [b, a];
+  };
+  const suggestionWriter = copyWriter(callerSql, 'match_suggestion', [
+    'record_a',
+    'record_b',
+    'reason',
+    'score',
+    'evidence',
+  ]);
+  let streamed = 0;
+  const streamSuggestions = () => {
+    const from = streamed;
+    const to = sugA.length;
+    streamed = to;
+    return suggestionWriter.write(
+      (function* () {
+        for (let k = from; k < to; k++) {
+          if (withExistingOf(k)) continue;
+          const [a, b] = orderedPair(k);
+          yield `${a}\t${b}\t${f(sugReason[k])}\t${sugScore[k] ?? '\\N'}\t${evidenceText(sugEvidence[k]!)}\n`;
+        }
+      })(),
+    );
+  };
 
-    if (linkable.length) {
-      // Snapshot of the holders' customers, as the incremental path's one query sees them.
-      const snapshot = new Map<number, number[]>();
-      const quarantine = new Set<number>();
-      for (const li of linkable) {
-        const holders = idents[li]!.holders;
-        if (!holders.length) continue;
-        const roots = holders.map((h) => uf.find(recs[h]!.node));
-        snapshot.set(li, roots);
-        if (new Set([uf.find(r.node), ...roots]).size > config.tripWire) quarantine.add(li);
+  try {
+    for (let n = 0; n < newRecs.length; n++) {
+      if ((n & 255) === 0 && sugA.length > streamed) await streamSuggestions();
+      const r = newRecs[n]!;
+      const at = firstNew + n;
+      const deleted = Boolean(work[n]!.person.deleted);
+      for (let j = 0; j < r.idents.length; j++) {
+        const ident = idents[r.idents[j]!]!;
+        if (uniqueNs.has(`${ident.kind}:${ident.namespace}`))
+          addUnique(uniqueValues, uf.find(r.node), `${ident.kind}:${ident.namespace}`, ident.value);
       }
-      for (const q of quarantine) {
-        const ident = idents[q]!;
-        ident.status = 'quarantined';
-        ident.reason = tripWireReason;
-        ident.statusChanged = true;
-        report.quarantined++;
-        for (const h of ident.holders) if (!recs[h]!.existing) recs[h]!.features = undefined;
+      if (deleted) continue;
+      // The statuses this record sees on arrival (before its own trip-wire).
+      const arrival = r.idents.map((i) => idents[i]!.status);
+      if (config.probabilistic && r.evidence.some((i) => idents[i]!.status !== 'active')) {
+        const f = evidenceFeatures(r);
+        r.features = levelCache.person(f);
+        r.keys = [...new Set(blockingKeys(f))];
       }
-      for (const li of linkable) {
-        const roots = snapshot.get(li);
-        if (!roots || quarantine.has(li)) continue;
-        const ident = idents[li]!;
-        const holders = ident.holders;
-        const seenCustomers = new Set<number>();
-        for (let h = 0; h < holders.length; h++) {
-          if (seenCustomers.has(roots[h]!)) continue;
-          seenCustomers.add(roots[h]!);
-          const holder = recs[holders[h]!]!;
+      const ownFeatures = r.features;
+      const linkable = r.idents
+        .filter((_, j) => arrival[j] === 'active')
+        .sort((x, y) => identOrder(idents[x]!) - identOrder(idents[y]!));
+      const guarded = r.idents.filter((_, j) => arrival[j] !== 'active');
+
+      if (linkable.length) {
+        // Snapshot of the holders' customers, as the incremental path's one query sees them.
+        const snapshot = new Map<number, number[]>();
+        const quarantine = new Set<number>();
+        for (const li of linkable) {
+          const holders = idents[li]!.holders;
+          if (!holders.length) continue;
+          const roots = holders.map((h) => uf.find(recs[h]!.node));
+          snapshot.set(li, roots);
+          if (new Set([uf.find(r.node), ...roots]).size > config.tripWire) quarantine.add(li);
+        }
+        for (const q of quarantine) {
+          const ident = idents[q]!;
+          ident.status = 'quarantined';
+          ident.reason = tripWireReason;
+          ident.statusChanged = true;
+          report.quarantined++;
+          for (const h of ident.holders) if (!recs[h]!.existing) recs[h]!.features = undefined;
+        }
+        for (const li of linkable) {
+          const roots = snapshot.get(li);
+          if (!roots || quarantine.has(li)) continue;
+          const ident = idents[li]!;
+          const holders = ident.holders;
+          const seenCustomers = new Set<number>();
+          for (let h = 0; h < holders.length; h++) {
+            if (seenCustomers.has(roots[h]!)) continue;
+            seenCustomers.add(roots[h]!);
+            const holder = recs[holders[h]!]!;
+            const current = uf.find(r.node);
+            const other = uf.find(holder.node);
+            if (other === current) continue;
+            const veto =
+              ident.kind === 'phone' && conflict(r.firstName, holder.firstName)
+                ? 'guard:name_conflict'
+                : mergeVeto(current, other);
+            if (veto) {
+              suggest(at, holders[h]!, veto, null, () =>
+                intern(`m|${ident.key}`, () => ({ matched: [ident.key] })),
+              );
+              continue;
+            }
+            links.push({
+              from: r.id,
+              to: holder.id,
+              rule: `exact_${ident.kind}`,
+              ident: li,
+              score: null,
+              evidence: intern(`x|${r.system}|${ident.key}`, () => ({
+                matched: [ident.key],
+                source: r.system,
+              })),
+              actor: `${actor}:exact_${ident.kind}`,
+            });
+            merge(current, other);
+          }
+        }
+      }
+      for (const gi of guarded) {
+        const g = idents[gi]!;
+        if (arrival[r.idents.indexOf(gi)] === 'quarantined') continue; // too common to be evidence of anything
+        const current = uf.find(r.node);
+        let made = 0;
+        for (const h of g.holders) {
+          if (made >= 5) break;
+          if (uf.find(recs[h]!.node) === current) continue;
+          suggest(at, h, g.kind === 'email' ? 'guard:role_address' : 'guard:blocked_value', null, () =>
+            intern(`m|${g.key}`, () => ({ matched: [g.key] })),
+          );
+          made++;
+        }
+      }
+      // This record now holds its identifiers (every status: record_identifier rows exist for all).
+      for (const i of r.idents) idents[i]!.holders.push(at);
+
+      if (config.probabilistic && ownFeatures) {
+        const current0 = uf.find(r.node);
+        const candidates: { at: number; score: number; code: number }[] = [];
+        for (const k of r.keys) {
+          if ((blockCount.get(k) ?? 0) > MAX_BLOCK_SIZE) continue;
+          const members = blocks.get(k);
+          if (!members) continue;
+          for (const m of members) {
+            if (seenStamp[m] === n) continue;
+            seenStamp[m] = n;
+            if (uf.find(recs[m]!.node) === current0) continue;
+            const f = featuresFor(m);
+            if (!f) continue;
+            const code = codeOf(ownFeatures, f);
+            const score = scoreOf(code);
+            if (score >= config.suggestWeight) candidates.push({ at: m, score, code });
+          }
+        }
+        candidates.sort((a, b) => b.score - a.score);
+        for (const c of candidates) {
+          const cand = recs[c.at]!;
           const current = uf.find(r.node);
-          const other = uf.find(holder.node);
+          const other = uf.find(cand.node);
           if (other === current) continue;
+          const s = { score: c.score, ...detailOf(c.code) };
+          const household = conflict(r.firstName, cand.firstName);
+          const sameSurname = !conflict(r.lastName, cand.lastName);
+          const corroborated = s.personal || (s.address && sameSurname);
           const veto =
-            ident.kind === 'phone' && conflict(r.firstName, holder.firstName)
-              ? 'guard:name_conflict'
-              : mergeVeto(current, other);
+            s.score < config.autoAcceptWeight
+              ? 'probabilistic'
+              : household
+                ? 'guard:name_conflict'
+                : !corroborated
+                  ? 'guard:names_only'
+                  : mergeVeto(current, other);
           if (veto) {
-            suggest(at, holders[h]!, veto, null, () =>
-              intern(`m|${ident.key}`, () => ({ matched: [ident.key] })),
+            suggest(
+              at,
+              c.at,
+              veto === 'probabilistic' ? veto : `probabilistic+${veto}`,
+              s.score,
+              () => s.evidence,
             );
             continue;
           }
           links.push({
             from: r.id,
-            to: holder.id,
-            rule: `exact_${ident.kind}`,
-            ident: li,
-            score: null,
-            evidence: intern(`x|${r.system}|${ident.key}`, () => ({
-              matched: [ident.key],
-              source: r.system,
-            })),
-            actor: `${actor}:exact_${ident.kind}`,
+            to: cand.id,
+            rule: 'probabilistic',
+            ident: -1,
+            score: s.score,
+            evidence: s.evidence,
+            actor: `${actor}:probabilistic`,
           });
           merge(current, other);
         }
-      }
-    }
-    for (const gi of guarded) {
-      const g = idents[gi]!;
-      if (arrival[r.idents.indexOf(gi)] === 'quarantined') continue; // too common to be evidence of anything
-      const current = uf.find(r.node);
-      let made = 0;
-      for (const h of g.holders) {
-        if (made >= 5) break;
-        if (uf.find(recs[h]!.node) === current) continue;
-        suggest(
-          at,
-          h,
-          g.kind === 'email' ? 'guard:role_address' : 'guard:blocked_value',
-          null,
-          () => intern(`m|${g.key}`, () => ({ matched: [g.key] })),
-        );
-        made++;
-      }
-    }
-    // This record now holds its identifiers (every status: record_identifier rows exist for all).
-    for (const i of r.idents) idents[i]!.holders.push(at);
-
-    if (config.probabilistic && ownFeatures) {
-      const current0 = uf.find(r.node);
-      const candidates: { at: number; score: number; code: number }[] = [];
-      for (const k of r.keys) {
-        if ((blockCount.get(k) ?? 0) > MAX_BLOCK_SIZE) continue;
-        const members = blocks.get(k);
-        if (!members) continue;
-        for (const m of members) {
-          if (seenStamp[m] === n) continue;
-          seenStamp[m] = n;
-          if (uf.find(recs[m]!.node) === current0) continue;
-          const f = featuresFor(m);
-          if (!f) continue;
-          const code = codeOf(ownFeatures, f);
-          const score = scoreOf(code);
-          if (score >= config.suggestWeight) candidates.push({ at: m, score, code });
+        for (const k of r.keys) {
+          const list = blocks.get(k);
+          if (list) list.push(at);
+          else blocks.set(k, [at]);
         }
       }
-      candidates.sort((a, b) => b.score - a.score);
-      for (const c of candidates) {
-        const cand = recs[c.at]!;
-        const current = uf.find(r.node);
-        const other = uf.find(cand.node);
-        if (other === current) continue;
-        const s = { score: c.score, ...detailOf(c.code) };
-        const household = conflict(r.firstName, cand.firstName);
-        const sameSurname = !conflict(r.lastName, cand.lastName);
-        const corroborated = s.personal || (s.address && sameSurname);
-        const veto =
-          s.score < config.autoAcceptWeight
-            ? 'probabilistic'
-            : household
-              ? 'guard:name_conflict'
-              : !corroborated
-                ? 'guard:names_only'
-                : mergeVeto(current, other);
-        if (veto) {
-          suggest(at, c.at, veto === 'probabilistic' ? veto : `probabilistic+${veto}`, s.score, () => s.evidence);
-          continue;
-        }
-        links.push({
-          from: r.id,
-          to: cand.id,
-          rule: 'probabilistic',
-          ident: -1,
-          score: s.score,
-          evidence: s.evidence,
-          actor: `${actor}:probabilistic`,
-        });
-        merge(current, other);
-      }
-      for (const k of r.keys) {
-        const list = blocks.get(k);
-        if (list) list.push(at);
-        else blocks.set(k, [at]);
-      }
+      // Candidates seen later read this record's identifiers with their statuses then.
+      if (r.idents.some((i, j) => idents[i]!.status !== arrival[j])) r.features = undefined;
     }
-    // Candidates seen later read this record's identifiers with their statuses then.
-    if (r.idents.some((i, j) => idents[i]!.status !== arrival[j])) r.features = undefined;
+    await streamSuggestions();
+    await suggestionWriter.end();
+  } catch (err) {
+    suggestionWriter.abort(err instanceof Error ? err : new Error(String(err)));
+    throw err;
   }
   report.links = links.length;
   report.suggestions = sugA.length;
-  phase('resolve');
+  phase('resolve, streaming suggestions');
 
   // ---- 8. Final customers. ----
   const customerIdOfRoot = new Map<number, string>();
@@ -1014,7 +1058,6 @@ export async function bulkResolveIn(
     );
 
   const q = JSON.stringify;
-  const f = copyField;
   await copyIn(
     callerSql,
     'customer',
@@ -1085,36 +1128,17 @@ export async function bulkResolveIn(
   );
   phase('write record identifiers');
 
-  const evidenceText = evidenceJson.map((e) => f(e));
   await copyIn(
     callerSql,
     'identity_link',
     ['from_record_id', 'to_record_id', 'rule', 'identifier_id', 'score', 'evidence', 'actor'],
     (function* () {
       for (const l of links)
-        yield `${l.from}\t${l.to}\t${f(l.rule)}\t${l.ident >= 0 ? idents[l.ident]!.dbId : '\\N'}\t${l.score ?? '\\N'}\t${evidenceText[l.evidence]}\t${f(l.actor)}\n`;
+        yield `${l.from}\t${l.to}\t${f(l.rule)}\t${l.ident >= 0 ? idents[l.ident]!.dbId : '\\N'}\t${l.score ?? '\\N'}\t${evidenceText(l.evidence)}\t${f(l.actor)}\n`;
     })(),
   );
   // Pairs of two new records cannot be there already; only pairs with an existing record need ON CONFLICT.
   phase('write links');
-  const withExistingOf = (k: number) => recs[sugA[k]!]!.existing || recs[sugB[k]!]!.existing;
-  const orderedPair = (k: number): [string, string] => {
-    const a = recs[sugA[k]!]!.id;
-    const b = recs[sugB[k]!]!.id;
-    return a < b ? [a, b] : [b, a];
-  };
-  await copyIn(
-    callerSql,
-    'match_suggestion',
-    ['record_a', 'record_b', 'reason', 'score', 'evidence'],
-    (function* () {
-      for (let k = 0; k < sugA.length; k++) {
-        if (withExistingOf(k)) continue;
-        const [a, b] = orderedPair(k);
-        yield `${a}\t${b}\t${f(sugReason[k])}\t${sugScore[k] ?? '\\N'}\t${evidenceText[sugEvidence[k]!]}\n`;
-      }
-    })(),
-  );
   // Pairs with an existing record may be there already.
   const withExisting: number[] = [];
   for (let k = 0; k < sugA.length; k++) if (withExistingOf(k)) withExisting.push(k);
