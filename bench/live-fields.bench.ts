@@ -1,8 +1,9 @@
 /**
  * screenPop with live fields from five sources: five Stripe connector instances (the real
  * connector, its billing fetch and HTTP client), each pointed at its own Stripe simulator on
- * loopback that answers every request after `delay` ms. The simulators run in a child process
- * (bench/live-sources.child.ts), as remote systems do, so the hub's process pays only its own work. The caller is one customer known to all
+ * loopback that answers every request after `delay` ms. Each simulator runs in a child process of
+ * its own (bench/live-sources.child.ts), as five remote systems would: the hub's process pays only
+ * its own work, and one source's request handling does not queue behind another's. The caller is one customer known to all
  * five (synced through the real apply path), so `customer { billing }` asks five sources, one
  * batched call each, in parallel.
  *
@@ -60,12 +61,25 @@ async function main(): Promise<void> {
   const [requests = 60, delayMs = 50, hangSamples = 3] = process.argv.slice(2).map(Number);
   const log = createLogger('silent');
   const server = await benchPostgres(log);
-  const child = fork(fileURLToPath(new URL('./live-sources.child.js', import.meta.url)), [String(SOURCES), String(CALLERS)], { stdio: 'inherit' });
+  const children = Array.from({ length: SOURCES }, () =>
+    fork(fileURLToPath(new URL('./live-sources.child.js', import.meta.url)), ['1', String(CALLERS)], { stdio: 'inherit' }),
+  );
+  /** A command to every source's process (or to source k only for hangOne, which each process numbers 0). */
+  const all = (cmd: SourcesCommand) => Promise.all(children.map((c) => command(c, cmd)));
   try {
-    const ready = await new Promise<SourcesReady>((resolve, reject) => {
-      child.once('message', (m) => resolve(m as SourcesReady));
-      child.once('exit', (code) => reject(new Error(`the sources' process exited (${code}) before it was ready`)));
-    });
+    const ready: SourcesReady = {
+      sources: (
+        await Promise.all(
+          children.map(
+            (child) =>
+              new Promise<SourcesReady>((resolve, reject) => {
+                child.once('message', (m) => resolve(m as SourcesReady));
+                child.once('exit', (code) => reject(new Error(`a source's process exited (${code}) before it was ready`)));
+              }),
+          ),
+        )
+      ).flatMap((r) => r.sources),
+    };
     await withScratchDatabase(
       server.url,
       async (ds) => {
@@ -100,7 +114,7 @@ async function main(): Promise<void> {
         if (callers.length < CALLERS)
           throw new Error(`only ${callers.length} of ${CALLERS} callers are one customer known to all ${SOURCES} billing sources`);
 
-        await command(child, { op: 'delay', ms: delayMs });
+        await all({ op: 'delay', ms: delayMs });
         const run = async (query: string, n: number) => {
           const ms: number[] = [];
           for (let i = 0; i < n; i++) {
@@ -119,7 +133,7 @@ async function main(): Promise<void> {
         // One source hangs: the request must come back at its deadline with the stored value, marked stale.
         const hangMs: number[] = [];
         for (let i = 0; i < hangSamples; i++) {
-          await command(child, { op: 'hangOne', k: 2, ms: delayMs });
+          await command(children[2]!, { op: 'hangOne', k: 0, ms: delayMs });
           const { ms, body } = await gql(hub.graphqlUrl, live, { p: callers[i % callers.length] });
           const timeout = body.errors?.find((e) => e.extensions?.code === 'UPSTREAM_TIMEOUT');
           if (!timeout || !body.data?.screenPop?.customer.billing?.stale)
@@ -147,7 +161,7 @@ async function main(): Promise<void> {
             (_, v) => (typeof v === 'number' ? Number(v.toFixed(1)) : v),
           ),
         );
-        await command(child, { op: 'clear' });
+        await all({ op: 'clear' });
         ingest.close();
         await hub.stop(1000);
         await events.stop();
@@ -155,8 +169,8 @@ async function main(): Promise<void> {
       { poolMax: 20 },
     );
   } finally {
-    if (child.connected) await command(child, { op: 'close' });
-    child.kill();
+    await Promise.all(children.filter((c) => c.connected).map((c) => command(c, { op: 'close' })));
+    for (const c of children) c.kill();
     await server.stop();
   }
 }
