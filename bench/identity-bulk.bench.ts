@@ -37,9 +37,14 @@ async function main(): Promise<void> {
       const g0 = process.hrtime.bigint();
       const input = generateRecords(records);
       const generateSeconds = Number(process.hrtime.bigint() - g0) / 1e9;
+      let peakHeap = 0;
+      const sampler = setInterval(() => {
+        peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+      }, 500);
       const t0 = process.hrtime.bigint();
       const report = await bulkResolve(ds, input);
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      clearInterval(sampler);
       const [{ customers }] = (await ds.query(
         `SELECT count(*)::int AS customers FROM customer WHERE status = 'active'`,
       )) as [{ customers: number }];
@@ -53,6 +58,9 @@ async function main(): Promise<void> {
         links: report.links,
         suggestions: report.suggestions,
         timings: report.timings,
+        // Sampled every 0.5 s during the import; peak RSS of the whole process.
+        peakHeapMB: Math.round(peakHeap / 2 ** 20),
+        peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
         load: os.loadavg().map((l) => Math.round(l * 100) / 100),
         cpus: os.cpus().length,
         node: process.version,

@@ -1165,10 +1165,23 @@ export async function bulkResolveIn(
     'record_block_key',
     ['source_record_id', 'key'],
     (function* () {
-      // Keys are distinct per record and the records are new: no conflict possible.
-      for (const r of newRecs) {
+      // Keys are distinct per record and the records are new: no conflict possible. Rows go in
+      // key order, so the two indexes led by the key grow at their right edge instead of at
+      // random pages.
+      const byKey = new Map<string, number[]>();
+      for (let n = 0; n < newRecs.length; n++) {
+        const r = newRecs[n]!;
         if (deletedOf(r)) continue;
-        for (const k of r.keys) yield `${r.id}\t${f(k)}\n`;
+        for (const k of r.keys) {
+          const list = byKey.get(k);
+          if (list) list.push(n);
+          else byKey.set(k, [n]);
+        }
+      }
+      const keys = [...byKey.keys()].sort();
+      for (const k of keys) {
+        const key = f(k);
+        for (const n of byKey.get(k)!) yield `${newRecs[n]!.id}\t${key}\n`;
       }
     })(),
   );
