@@ -110,7 +110,7 @@ describe('a new person whose values and blocks are all new', () => {
     expect(row!.traits.email?.value).toBe('grace.hopper@navy.example');
     expect(row!.traits.firstName).toMatchObject({ value: 'Grace', source: 'zendesk' });
     // Its blocking keys are filed: a namesake with the same email local part finds it.
-    const [{ n }]: { n: number }[] = await db.dataSource.query(`SELECT count(*)::int AS n FROM record_block_key WHERE source_record_id = $1`, [solo.sourceRecordId]);
-    expect(n).toBeGreaterThan(0);
+    const [keys]: { n: number }[] = await db.dataSource.query(`SELECT count(*)::int AS n FROM record_block_key WHERE source_record_id = $1`, [solo.sourceRecordId]);
+    expect(keys!.n).toBeGreaterThan(0);
   });
 });

@@ -109,6 +109,17 @@ describe('retries', () => {
     expect(err.http?.status).toBe(404);
   });
 
+  it('does not follow a redirect: the call fails naming the Location, which is never called', async () => {
+    const s = await upstream((req) =>
+      req.path === '/moved' ? { status: 302, headers: { location: '/elsewhere' } } : { body: { leaked: true } },
+    );
+    const err = await failure(client(s).get('/moved'));
+    expect(err.code).toBe('UPSTREAM_HTTP_ERROR');
+    expect(err.http?.status).toBe(302);
+    expect(err.message).toMatch(/redirected \(HTTP 302\) to \/elsewhere; redirects are not followed/);
+    expect(s.requests.map((r) => r.path)).toEqual(['/moved']);
+  });
+
   it('reports a 403 as UPSTREAM_AUTH', async () => {
     const s = await upstream(() => ({ status: 403, body: [{ errorCode: 'INSUFFICIENT_ACCESS' }] }));
     expect((await failure(client(s).get('/secret'))).code).toBe('UPSTREAM_AUTH');

@@ -251,7 +251,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const axiosInstance: AxiosInstance = axios.create({
     ...(options.baseURL !== undefined ? { baseURL: options.baseURL } : {}),
     validateStatus: () => true, // every status goes through classification
-    maxRedirects: 5,
+    // Redirects are not followed: the credentials of the instance would travel with them to
+    // wherever the Location points. A 3xx is a fatal error naming it (set baseUrl to the final address).
+    maxRedirects: 0,
     transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: true },
   });
   let closed = false;
@@ -476,7 +478,14 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         } else if (classification.kind === 'fatal') {
           const code: UpstreamErrorCode =
             status === 401 || status === 403 ? 'UPSTREAM_AUTH' : 'UPSTREAM_HTTP_ERROR';
-          throw fail(code, `${what} failed with HTTP ${status}`, { status, attempts: attempt });
+          const location = status >= 300 && status < 400 ? outcome.headers['location'] : undefined;
+          throw fail(
+            code,
+            location !== undefined
+              ? `${what} was redirected (HTTP ${status}) to ${location}; redirects are not followed, so that credentials are not sent elsewhere: set the instance's baseUrl to the final address`
+              : `${what} failed with HTTP ${status}`,
+            { status, attempts: attempt },
+          );
         } else {
           last = fail(
             'UPSTREAM_HTTP_ERROR',

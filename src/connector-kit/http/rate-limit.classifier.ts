@@ -97,13 +97,14 @@ function isSalesforceLimitBody(data: unknown): boolean {
 }
 
 /**
- * The kit's own rules: 2xx/3xx ok; 429 and Salesforce's 403 REQUEST_LIMIT_EXCEEDED are rate
+ * The kit's own rules: 2xx and 304 ok; other 3xx fatal (redirects are not followed); 429 and Salesforce's 403 REQUEST_LIMIT_EXCEEDED are rate
  * limits; 500/502/503/504 retryable (500 only retried for idempotent calls, by the client);
  * any other status fatal.
  */
 export function defaultClassify(res: ClassifiableResponse, now: number = Date.now()): Classification {
   const { status, headers } = res;
-  if (status < 400) return { kind: 'ok' };
+  if (status < 300 || status === 304) return { kind: 'ok' };
+  if (status < 400) return { kind: 'fatal' };
   if (status === 429 || (status === 403 && isSalesforceLimitBody(res.data))) {
     const retryAfterMs = retryAfterFromHeaders(headers, now);
     return retryAfterMs === undefined ? { kind: 'rate_limited' } : { kind: 'rate_limited', retryAfterMs };
