@@ -19,32 +19,41 @@ function stableJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
 }
 
+/** An event's fields as they are stored and hashed, absent ones made null (details: {}). */
+function auditFields(e: AuditInput) {
+  return {
+    actor: e.actor,
+    role: e.role ?? null,
+    action: e.action,
+    customerId: e.customerId ?? null,
+    purpose: e.purpose ?? null,
+    details: e.details ?? {},
+  };
+}
+
+/** The canonical JSON of one audit row: what its hash covers besides the hash before it. */
+function canonicalJson(e: AuditInput, seq: string, occurredAt: string): string {
+  return stableJson({ seq, occurredAt, ...auditFields(e) });
+}
+
 /** The hash of one audit row: its content and the hash of the row before it. */
 export function auditHash(
   prevHash: string | null,
   row: { seq: string; occurredAt: string } & AuditInput,
 ): string {
-  const content = stableJson({
-    seq: row.seq,
-    occurredAt: row.occurredAt,
-    actor: row.actor,
-    role: row.role ?? null,
-    action: row.action,
-    customerId: row.customerId ?? null,
-    purpose: row.purpose ?? null,
-    details: row.details ?? {},
-  });
   return crypto
     .createHash('sha256')
     .update(prevHash ?? 'genesis')
     .update('\n')
-    .update(content)
+    .update(canonicalJson(row, row.seq, row.occurredAt))
     .digest('hex');
 }
 
 /** Stand-ins for the two values only the database knows when it appends (see `hashParts`). */
-const AT_TOKEN = JSON.stringify('\u0000occurredAt\u0000');
-const SEQ_TOKEN = JSON.stringify('\u0000seq\u0000');
+const AT_MARK = '\u0000occurredAt\u0000';
+const SEQ_MARK = '\u0000seq\u0000';
+const AT_TOKEN = JSON.stringify(AT_MARK);
+const SEQ_TOKEN = JSON.stringify(SEQ_MARK);
 
 /**
  * An event's canonical JSON (exactly what `auditHash` hashes) cut into three parts around its
@@ -53,16 +62,7 @@ const SEQ_TOKEN = JSON.stringify('\u0000seq\u0000');
  * and a JSON string value can never contain a token's bare quotes: the cuts are unambiguous.
  */
 function hashParts(e: AuditInput): { p0: string; p1: string; p2: string } {
-  const json = stableJson({
-    seq: '\u0000seq\u0000',
-    occurredAt: '\u0000occurredAt\u0000',
-    actor: e.actor,
-    role: e.role ?? null,
-    action: e.action,
-    customerId: e.customerId ?? null,
-    purpose: e.purpose ?? null,
-    details: e.details ?? {},
-  });
+  const json = canonicalJson(e, SEQ_MARK, AT_MARK);
   const at = json.lastIndexOf(AT_TOKEN);
   const seq = json.lastIndexOf(SEQ_TOKEN);
   return {
@@ -86,15 +86,7 @@ export async function appendAuditBatch(
   options: { async?: boolean } = {},
 ): Promise<void> {
   if (!events.length) return;
-  const payload = events.map((e) => ({
-    ...hashParts(e),
-    actor: e.actor,
-    role: e.role ?? null,
-    action: e.action,
-    customerId: e.customerId ?? null,
-    purpose: e.purpose ?? null,
-    details: e.details ?? {},
-  }));
+  const payload = events.map((e) => ({ ...hashParts(e), ...auditFields(e) }));
   await sql(`SELECT audit_append($1::jsonb, $2::boolean)`, [JSON.stringify(payload), options.async ?? false]);
 }
 

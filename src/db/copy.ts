@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { setImmediate as yieldNow } from 'node:timers/promises';
 import type { Submittable } from 'pg';
@@ -43,6 +43,16 @@ function* pieces(lines: Iterable<string>): Generator<Buffer> {
   if (at > 0) yield buf.subarray(0, at);
 }
 
+/** Starts COPY table (columns) FROM STDIN on the transaction's connection of `sql`: its input stream. */
+function openCopy(sql: Sql, table: string, columns: readonly string[]): Writable {
+  const client = pgClientOf(sql) as { query(q: Submittable): unknown } | undefined;
+  if (!client)
+    throw new Error(
+      `COPY into ${table} needs an Sql made by sqlOf inside a transaction (no connection to stream on)`,
+    );
+  return client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)) as Writable;
+}
+
 /**
  * COPY table (columns) FROM STDIN on the transaction's connection of `sql` (made by sqlOf inside
  * a transaction). `lines` are rows in COPY text format, each ending with a newline (build fields
@@ -54,15 +64,7 @@ export async function copyIn(
   columns: readonly string[],
   lines: Iterable<string>,
 ): Promise<void> {
-  const client = pgClientOf(sql) as { query(q: Submittable): unknown } | undefined;
-  if (!client)
-    throw new Error(
-      `COPY into ${table} needs an Sql made by sqlOf inside a transaction (no connection to stream on)`,
-    );
-  const stream = client.query(
-    copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`),
-  ) as NodeJS.WritableStream;
-  await pipeline(Readable.from(pieces(lines)), stream);
+  await pipeline(Readable.from(pieces(lines)), openCopy(sql, table, columns));
 }
 
 /** Bytes a CopyWriter buffers ahead of Postgres before write() waits for it. */
@@ -85,14 +87,7 @@ export interface CopyWriter {
  * until end() (or abort()).
  */
 export function copyWriter(sql: Sql, table: string, columns: readonly string[]): CopyWriter {
-  const client = pgClientOf(sql) as { query(q: Submittable): unknown } | undefined;
-  if (!client)
-    throw new Error(
-      `COPY into ${table} needs an Sql made by sqlOf inside a transaction (no connection to stream on)`,
-    );
-  const stream = client.query(
-    copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`),
-  ) as NodeJS.WritableStream & import('node:stream').Writable;
+  const stream = openCopy(sql, table, columns);
   const done = finished(stream);
   done.catch(() => {}); // observed by end(); kept from being an unhandled rejection meanwhile
   return {
