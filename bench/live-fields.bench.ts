@@ -1,7 +1,9 @@
 /**
  * screenPop with live fields from five sources: five Stripe connector instances (the real
  * connector, its billing fetch and HTTP client), each pointed at its own Stripe simulator on
- * loopback that answers every request after `delay` ms. Each simulator runs in a child process of
+ * loopback that answers every request `delay` ms after it reaches it (`latencyNext`: its own
+ * handling falls inside those ms, as a remote system's does inside its response time; before
+ * 2026-11-26 the simulators waited `delay` ms and then handled, answering 1-3 ms later). Each simulator runs in a child process of
  * its own (bench/live-sources.child.ts), as five remote systems would: the hub's process pays only
  * its own work, and one source's request handling does not queue behind another's. The caller is one customer known to all
  * five (synced through the real apply path), so `customer { billing }` asks five sources, one

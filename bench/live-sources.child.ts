@@ -14,9 +14,9 @@ export interface SourcesReady {
 }
 
 export type SourcesCommand =
-  /** Every source answers every request after `ms`. */
+  /** Every source answers every request `ms` after it arrives (its own handling inside the `ms`). */
   | { op: 'delay'; ms: number }
-  /** Source `k` never answers its next request, then answers after `ms` again. */
+  /** Source `k` never answers its next request, then answers `ms` after arrival again. */
   | { op: 'hangOne'; k: number; ms: number }
   | { op: 'clear' }
   | { op: 'close' };
@@ -36,12 +36,12 @@ async function main(): Promise<void> {
   }
   process.on('message', (cmd: SourcesCommand) => {
     void (async () => {
-      if (cmd.op === 'delay') for (const sim of sims) sim.server.faults.delayNext(1_000_000_000, cmd.ms);
+      if (cmd.op === 'delay') for (const sim of sims) sim.server.faults.latencyNext(1_000_000_000, cmd.ms);
       if (cmd.op === 'hangOne') {
         const sim = sims[cmd.k]!;
         sim.server.faults.clear();
         sim.server.faults.hangNext(1);
-        sim.server.faults.delayNext(1_000_000_000, cmd.ms);
+        sim.server.faults.latencyNext(1_000_000_000, cmd.ms);
       }
       if (cmd.op === 'clear') for (const sim of sims) sim.server.faults.clear();
       if (cmd.op === 'close') await Promise.all(sims.map((s) => s.close()));

@@ -9,6 +9,7 @@ export interface FaultMatch {
 export type Fault =
   | { kind: 'fail'; status: number; body?: unknown; headers?: Record<string, string> }
   | { kind: 'delay'; ms: number }
+  | { kind: 'latency'; ms: number }
   | { kind: 'hang' }
   | { kind: 'malformed' }
   | { kind: 'throttle'; retryAfterSeconds: number };
@@ -22,7 +23,7 @@ interface Armed {
 
 /**
  * Faults armed by tests, consumed by the next matching requests in arming order.
- * A delay is followed by normal handling; the other kinds answer instead of the route
+ * A delay is followed by normal handling; a latency handles at once and holds the answer; the other kinds answer instead of the route
  * (malformed lets the route run, then truncates its body).
  */
 export class FaultInjector {
@@ -52,6 +53,15 @@ export class FaultInjector {
   /** The next `n` matching requests wait `ms` before being handled normally. */
   delayNext(n: number, ms: number, match: FaultMatch = {}): this {
     return this.arm(n, { kind: 'delay', ms }, match);
+  }
+
+  /**
+   * The next `n` matching requests are handled at once but answered `ms` after they arrived: the
+   * simulator's own handling falls inside those `ms`, as a remote system's does inside its
+   * response time. (`delayNext` waits first and then handles, so it answers later than `ms`.)
+   */
+  latencyNext(n: number, ms: number, match: FaultMatch = {}): this {
+    return this.arm(n, { kind: 'latency', ms }, match);
   }
 
   /** The next `n` matching requests are never answered (until the simulator closes). */

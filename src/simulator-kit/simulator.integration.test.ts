@@ -160,6 +160,22 @@ describe('simulator kit over real HTTP', () => {
     expect(sim.stats.requests.map((r) => r.fault)).toEqual(['malformed', 'delay']);
   });
 
+  it('holds a latency answer until its time from arrival, and answers in full', async () => {
+    fresh();
+    sim.faults.latencyNext(1, 80);
+    const t = performance.now();
+    const slow = await get('/v1/items/it_000004');
+    const elapsed = performance.now() - t;
+    expect(slow.status).toBe(200);
+    expect(await slow.json()).toMatchObject({ id: 'it_000004' });
+    expect(elapsed).toBeGreaterThanOrEqual(79);
+    // only the next request: the one after is answered at once
+    const t2 = performance.now();
+    expect((await get('/v1/items/it_000004')).status).toBe(200);
+    expect(performance.now() - t2).toBeLessThan(79);
+    expect(sim.stats.requests.map((r) => r.fault)).toEqual(['latency', null]);
+  });
+
   it('answers unknown paths with a JSON 404', async () => {
     fresh();
     const res = await get('/v9/nothing');

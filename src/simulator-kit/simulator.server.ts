@@ -175,6 +175,19 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         res.on('close', () => clearTimeout(timer));
         return;
       }
+      case 'latency': {
+        const due = performance.now() + fault.ms;
+        const end = res.end.bind(res) as (...args: unknown[]) => Response;
+        let timer: NodeJS.Timeout | undefined;
+        res.end = ((...args: unknown[]) => {
+          const wait = due - performance.now();
+          if (wait <= 0) return end(...args);
+          timer = setTimeout(() => end(...args), wait);
+          return res;
+        }) as Response['end'];
+        res.on('close', () => clearTimeout(timer));
+        return next();
+      }
       case 'hang':
         return; // never answered; close() drops the socket
       case 'malformed':
