@@ -251,6 +251,8 @@ export class IdentityResolver {
     config: Partial<IdentityConfig> = {},
   ) {
     this.config = { ...DEFAULT_IDENTITY_CONFIG, ...config };
+    const cap = this.config.maxSuggestionsPerRecord;
+    if (!Number.isInteger(cap) || cap < 0) throw new Error(`identity config maxSuggestionsPerRecord must be a non-negative integer, got ${String(cap)}`);
   }
 
   /** Applies one person record of `system` in its own transaction. */
@@ -892,6 +894,8 @@ export class IdentityResolver {
     const flush = async () => {
       if (vetoed.length) result.suggestions += await this.suggestVetoed(sql, join, vetoed.splice(0));
     };
+    // At most maxSuggestionsPerRecord suggestions per apply: the candidates come best-scored first.
+    let budget = this.config.maxSuggestionsPerRecord;
     for (const { c, s } of scored) {
       if (join.current !== null && this.known(join, c.customerId) === join.current) continue;
       const evidence = { comparisons: s.comparisons, probability: s.probability };
@@ -907,12 +911,16 @@ export class IdentityResolver {
       );
       const preset = s.score < this.config.autoAcceptWeight ? 'probabilistic' : household ? 'guard:name_conflict' : !corroborated ? 'guard:names_only' : null;
       if (preset) {
-        vetoed.push({ recordId: c.recordId, customerId: c.customerId, reason: preset === 'probabilistic' ? preset : `probabilistic+${preset}`, score: s.score, evidence });
+        if (budget > 0) {
+          budget -= 1;
+          vetoed.push({ recordId: c.recordId, customerId: c.customerId, reason: preset === 'probabilistic' ? preset : `probabilistic+${preset}`, score: s.score, evidence });
+        }
         continue;
       }
       await flush();
       const check = await this.checkJoin(sql, join, c, null, { reasonPrefix: 'probabilistic+', score: s.score, evidence });
       result.suggestions += check.suggested;
+      budget -= check.suggested;
       if (check.other === join.current || check.veto) continue;
       await this.join(sql, join, check.other, result, { to: c.recordId, rule: 'probabilistic', identifierId: null, score: s.score, evidence, actor: `${actor}:probabilistic` });
     }

@@ -14,6 +14,12 @@ export interface IdentityConfig {
   /** Probabilistic matching: at or above this weight a link is made, at or above `suggestWeight` a suggestion. */
   autoAcceptWeight: number;
   suggestWeight: number;
+  /**
+   * Record-by-record path: at most this many probabilistic suggestions are queued per apply, the
+   * best-scored kept (a common first name and town can clear `suggestWeight` against dozens of
+   * records; a reviewer queue cannot use that many for one record). 0: none.
+   */
+  maxSuggestionsPerRecord: number;
   probabilistic: boolean;
   /** Golden record: the rule per trait (default for any trait not listed: `defaultRule`). */
   traitRules: Record<string, SurvivorshipRule>;
@@ -29,6 +35,7 @@ export const DEFAULT_IDENTITY_CONFIG: IdentityConfig = {
   uniqueNamespaces: ['external:bamboohr:employee'],
   autoAcceptWeight: DEFAULT_AUTO_ACCEPT_WEIGHT,
   suggestWeight: DEFAULT_SUGGEST_WEIGHT,
+  maxSuggestionsPerRecord: 5,
   probabilistic: true,
   traitRules: { firstName: 'source_priority', lastName: 'source_priority', dob: 'source_priority' },
   defaultRule: 'most_recent',

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { CanonicalIdentifier, PersonTraits } from '../../src/connector-kit/canonical.js';
-import { IdentityResolver, lockKey, sqlLockKey } from '../../src/identity/identity-resolver.service.js';
+import { featuresOf, IdentityResolver, lockKey, sqlLockKey } from '../../src/identity/identity-resolver.service.js';
+import { scorePair } from '../../src/identity/matching/index.js';
 import { createInteraction } from '../support/factories.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
@@ -359,5 +360,63 @@ describe('locks', () => {
     expect(rows).toHaveLength(200);
     expect(rows.some((r) => r.k.startsWith('-'))).toBe(true);
     for (const r of rows) expect(r.k).toBe(lockKey(`customer:${r.id}`));
+  });
+});
+
+describe('suggestions per record', () => {
+  // Namesakes in one town: names and city agree, nothing personal does, so none links and each
+  // close enough becomes a suggestion for the newcomer.
+  const townsfolk = ['Alice', 'Alicia', 'Alison', 'Alys', 'Alice', 'Ali', 'Alisha', 'Alicen'];
+  const newcomer = { firstName: 'Alice', lastName: 'Smith', city: 'Leeds' };
+
+  async function seed(): Promise<void> {
+    const setup = new IdentityResolver(db.dataSource, { maxSuggestionsPerRecord: 100 });
+    for (const [k, firstName] of townsfolk.entries()) {
+      await setup.applyPerson('crm', { objectType: 'contact', externalId: `t${k}`, identifiers: [email(`t${k}@example.com`)], traits: { firstName, lastName: 'Smith', city: 'Leeds' } });
+    }
+  }
+
+  /** Suggestions naming the newcomer's record, with the other record's external id. */
+  async function newcomerSuggestions(recordId: string): Promise<string[]> {
+    const rows: { externalId: string }[] = await db.dataSource.query(
+      `SELECT sr.external_id AS "externalId" FROM match_suggestion s
+         JOIN source_record sr ON sr.id = CASE WHEN s.record_a = $1 THEN s.record_b ELSE s.record_a END
+        WHERE $1 IN (s.record_a, s.record_b) ORDER BY sr.external_id`,
+      [recordId],
+    );
+    return rows.map((r) => r.externalId);
+  }
+
+  it('keeps at most maxSuggestionsPerRecord new suggestions, the best-scored', async () => {
+    await seed();
+    const me = featuresOf(newcomer, [{ kind: 'email', value: 'new@example.com' }]);
+    const scored = townsfolk
+      .map((firstName, k) => ({ id: `t${k}`, score: scorePair(me, featuresOf({ firstName, lastName: 'Smith', city: 'Leeds' }, [{ kind: 'email', value: `t${k}@example.com` }])).score }))
+      .filter((x) => x.score >= resolver.config.suggestWeight)
+      .sort((a, b) => b.score - a.score);
+    // The case needs more suggestible candidates than the cap, with distinct scores at the cut.
+    expect(scored.length).toBeGreaterThan(3);
+    expect(scored[2]!.score).toBeGreaterThan(scored[3]!.score);
+
+    const capped = new IdentityResolver(db.dataSource, { maxSuggestionsPerRecord: 3 });
+    const r = await capped.applyPerson('crm', { objectType: 'contact', externalId: 'new', identifiers: [email('new@example.com')], traits: newcomer });
+    expect(r.suggestions).toBe(3);
+    expect(r.createdCustomer).toBe(true);
+    expect(await newcomerSuggestions(r.sourceRecordId!)).toEqual(scored.slice(0, 3).map((x) => x.id).sort());
+  });
+
+  it('without a cap that bites, every candidate above the suggest weight is suggested; with 0, none', async () => {
+    await seed();
+    const all = await new IdentityResolver(db.dataSource, { maxSuggestionsPerRecord: 100 }).applyPerson('crm', { objectType: 'contact', externalId: 'new', identifiers: [email('new@example.com')], traits: newcomer });
+    expect(all.suggestions).toBeGreaterThan(3);
+    expect(await newcomerSuggestions(all.sourceRecordId!)).toHaveLength(all.suggestions);
+    const none = await new IdentityResolver(db.dataSource, { maxSuggestionsPerRecord: 0 }).applyPerson('crm', { objectType: 'contact', externalId: 'new2', identifiers: [email('new2@example.com')], traits: newcomer });
+    expect(none.suggestions).toBe(0);
+    expect(await newcomerSuggestions(none.sourceRecordId!)).toEqual([]);
+  });
+
+  it('refuses a cap that is not a non-negative integer', () => {
+    expect(() => new IdentityResolver(db.dataSource, { maxSuggestionsPerRecord: -1 })).toThrow(/maxSuggestionsPerRecord must be a non-negative integer, got -1/);
+    expect(() => new IdentityResolver(db.dataSource, { maxSuggestionsPerRecord: 2.5 })).toThrow(/non-negative integer/);
   });
 });
