@@ -17,6 +17,8 @@ export type LoadJob =
 export interface LoadResult {
   /** Latencies in ms (steady: from each request's scheduled time). */
   latencies: number[];
+  /** Steady mode: how late the generator itself sent each request past its scheduled time, in ms. */
+  sendLag?: number[];
   requests: number;
   seconds: number;
   errors: number;
@@ -48,13 +50,17 @@ export async function runJob(job: LoadJob): Promise<LoadResult> {
   if (job.mode === 'steady') {
     const total = Math.round(job.rate * job.seconds);
     const inflight: Promise<void>[] = [];
+    const sendLag: number[] = [];
     for (let i = 0; i < total; i++) {
       const at = start + (i * 1000) / job.rate;
       const wait = at - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      sendLag.push(performance.now() - at);
       inflight.push(post(job.url, next()).then(() => void latencies.push(performance.now() - at), fail));
     }
     await Promise.all(inflight);
+    const seconds = (performance.now() - start) / 1000;
+    return { latencies, sendLag, requests: latencies.length, seconds, errors, ...(firstError ? { firstError } : {}) };
   } else {
     const until = start + job.seconds * 1000;
     await Promise.all(

@@ -16,6 +16,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -43,15 +44,45 @@ async function post(url: string, body: string): Promise<void> {
 }
 
 /** A load job in the child process; the server's CPU (this process) over the job is measured too. */
-async function load(child: ChildProcess, job: LoadJob): Promise<LoadResult & { serverCpuMsPerRequest: number }> {
+/** Time from each request's arrival at the server to its response's end, while `serverTimes` is set. */
+let serverTimes: number[] | null = null;
+function timeRequests(server: http.Server): void {
+  server.prependListener('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    const list = serverTimes;
+    if (!list) return;
+    const t = performance.now();
+    res.once('finish', () => list.push(performance.now() - t));
+  });
+}
+
+/**
+ * A load job in the child process; measured alongside in this process: the server's CPU per
+ * request, the server-side time of each request (arrival to response end) and the event loop's
+ * delay, so a tail can be told apart: the generator's own lateness, the server's loop, or the rest.
+ */
+async function load(child: ChildProcess, job: LoadJob) {
   const cpu = process.cpuUsage();
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
+  const inServer: number[] = (serverTimes = []);
   const result = await new Promise<LoadResult>((resolve) => {
     child.once('message', (m) => resolve(m as LoadResult));
     child.send(job);
   });
+  serverTimes = null;
+  loopDelay.disable();
   const used = process.cpuUsage(cpu);
   if (result.errors) console.error(`${result.errors} failed requests; first: ${result.firstError}`);
-  return { ...result, serverCpuMsPerRequest: (used.user + used.system) / 1000 / Math.max(1, result.requests) };
+  return {
+    ...result,
+    serverCpuMsPerRequest: (used.user + used.system) / 1000 / Math.max(1, result.requests),
+    /** p99 / max of the parts of a tail: time inside the server, the server loop's delay, the generator's send lag. */
+    tail: {
+      inServer: { p50: pct(inServer, 50), p99: pct(inServer, 99), max: Math.max(0, ...inServer) },
+      serverLoopDelay: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
+      ...(result.sendLag ? { generatorLate: { p99: pct(result.sendLag, 99), max: Math.max(0, ...result.sendLag) } } : {}),
+    },
+  };
 }
 
 const LOADED_TABLES = ['customer', 'source_record', 'identifier', 'record_identifier', 'interaction'];
@@ -189,6 +220,7 @@ async function main(): Promise<void> {
         const events = new PgEventHub((ds.options as { url: string }).url, log);
         const services = createServices(ds, log, 'bench', 'GB', events);
         const hub = await startHttpServer({ services, host: '127.0.0.1', port: 0, production: false });
+        timeRequests(hub.server);
 
         const bare = new ApolloServer({ typeDefs: 'type Query { ok: Boolean }', resolvers: { Query: { ok: () => true } } });
         await bare.start();
@@ -262,7 +294,7 @@ async function main(): Promise<void> {
           interactions: customers * perCustomer + 10000,
           loadSeconds: Number(loadSeconds.toFixed(1)),
           statements_per_screenPop: statements / 100,
-          screenPop_steady200: { p50: pct(popSteady.latencies, 50), p99: pct(popSteady.latencies, 99), serverCpuMs: popSteady.serverCpuMsPerRequest },
+          screenPop_steady200: { p50: pct(popSteady.latencies, 50), p99: pct(popSteady.latencies, 99), serverCpuMs: popSteady.serverCpuMsPerRequest, tail: popSteady.tail },
           screenPop_max_rps: Math.round(popMax.requests / popMax.seconds),
           bare_apollo_max_rps: Math.round(bareMax.requests / bareMax.seconds),
           ratio_to_bare: Number((popMax.requests / popMax.seconds / (bareMax.requests / bareMax.seconds)).toFixed(3)),
@@ -270,7 +302,7 @@ async function main(): Promise<void> {
           timeline_pages: cursors.length,
           statements_per_timelinePage: pageStatements / 20,
           commit_alongside_pages: { p50: pct(commitMs, 50), p99: pct(commitMs, 99), n: commitMs.length },
-          timelinePage_steady100: { p50: pct(pageSteady.latencies, 50), p99: pct(pageSteady.latencies, 99), serverCpuMs: pageSteady.serverCpuMsPerRequest },
+          timelinePage_steady100: { p50: pct(pageSteady.latencies, 50), p99: pct(pageSteady.latencies, 99), serverCpuMs: pageSteady.serverCpuMsPerRequest, tail: pageSteady.tail },
         };
         console.log(JSON.stringify(result, (_, v) => (typeof v === 'number' ? Number(v.toFixed(2)) : v)));
         await hub.stop(1000);
