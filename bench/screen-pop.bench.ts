@@ -60,8 +60,10 @@ function timeRequests(server: http.Server): void {
  * request, the server-side time of each request (arrival to response end) and the event loop's
  * delay, so a tail can be told apart: the generator's own lateness, the server's loop, or the rest.
  */
+let pgCpuMs: () => number | null = () => null;
 async function load(child: ChildProcess, job: LoadJob) {
   const cpu = process.cpuUsage();
+  const pg0 = pgCpuMs();
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
   const inServer: number[] = (serverTimes = []);
@@ -72,10 +74,13 @@ async function load(child: ChildProcess, job: LoadJob) {
   serverTimes = null;
   loopDelay.disable();
   const used = process.cpuUsage(cpu);
+  const pg1 = pgCpuMs();
   if (result.errors) console.error(`${result.errors} failed requests; first: ${result.firstError}`);
   return {
     ...result,
     serverCpuMsPerRequest: (used.user + used.system) / 1000 / Math.max(1, result.requests),
+    /** Postgres CPU (all its processes) per request; null with DATABASE_URL. */
+    pgCpuMsPerRequest: pg0 === null || pg1 === null ? null : (pg1 - pg0) / Math.max(1, result.requests),
     /** p99 / max of the parts of a tail: time inside the server, the server loop's delay, the generator's send lag. */
     tail: {
       inServer: { p50: pct(inServer, 50), p99: pct(inServer, 99), max: Math.max(0, ...inServer) },
@@ -209,6 +214,7 @@ async function main(): Promise<void> {
   const [customers = 100_000, perCustomer = 10, seconds = 10] = process.argv.slice(2).map(Number);
   const log = createLogger('warn');
   const server = await benchPostgres(log);
+  pgCpuMs = server.cpuMs;
   try {
     await withScratchDatabase(
       server.url,
@@ -298,7 +304,7 @@ async function main(): Promise<void> {
           screenPop_max_rps: Math.round(popMax.requests / popMax.seconds),
           bare_apollo_max_rps: Math.round(bareMax.requests / bareMax.seconds),
           ratio_to_bare: Number((popMax.requests / popMax.seconds / (bareMax.requests / bareMax.seconds)).toFixed(3)),
-          serverCpuMs: { screenPop: popMax.serverCpuMsPerRequest, bare: bareMax.serverCpuMsPerRequest },
+          serverCpuMs: { screenPop: popMax.serverCpuMsPerRequest, bare: bareMax.serverCpuMsPerRequest }, pgCpuMsPerScreenPop: popMax.pgCpuMsPerRequest,
           timeline_pages: cursors.length,
           statements_per_timelinePage: pageStatements / 20,
           commit_alongside_pages: { p50: pct(commitMs, 50), p99: pct(commitMs, 99), n: commitMs.length },
