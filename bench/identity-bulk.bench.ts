@@ -7,6 +7,7 @@
  *
  * The target size of the issue (needs a bigger heap):
  *   NODE_OPTIONS=--max-old-space-size=10000 node_modules/.bin/node dist/bench/identity-bulk.bench.js 1000000
+ * PROFILE=dir writes a CPU profile of the measured import to dir/identity-bulk.cpuprofile.
  * `onTop` > 0 first bulk-loads that many extra records of another seed, so the measured run
  * resolves against an existing graph. `compare` > 0 also applies the first `compare` records one
  * by one through IdentityResolver.applyPerson in another scratch database and prints both rates
@@ -20,6 +21,7 @@ import { IdentityResolver } from '../src/identity/identity-resolver.service.js';
 import { withScratchDatabase } from '../src/identity/evaluate/linkage-evaluation.js';
 import { createLogger } from '../src/log/logger.js';
 import { benchPostgres, runBench } from './bench-postgres.js';
+import { profiled } from './profile.js';
 
 async function main(): Promise<void> {
   const [records = 50_000, onTop = 0, compare = 0] = process.argv.slice(2).map(Number);
@@ -42,7 +44,7 @@ async function main(): Promise<void> {
         peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
       }, 500);
       const t0 = process.hrtime.bigint();
-      const report = await bulkResolve(ds, input);
+      const report = await profiled('identity-bulk', () => bulkResolve(ds, input));
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       clearInterval(sampler);
       const [{ customers }] = (await ds.query(

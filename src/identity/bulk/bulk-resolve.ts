@@ -71,6 +71,73 @@ export interface BulkOptions {
   config?: Partial<IdentityConfig>;
   /** Rows per INSERT statement. */
   chunkSize?: number;
+  /**
+   * Imports of at least this many records into an empty graph drop the identity tables' indexes
+   * first and build them after the load (default DEFER_INDEXES_FROM; Infinity: never).
+   */
+  deferIndexesFrom?: number;
+}
+
+/** See BulkOptions.deferIndexesFrom: below this, index maintenance costs less than the DDL. */
+export const DEFER_INDEXES_FROM = 1000;
+
+/** The tables a bulk import fills (all of them are empty on an initial load). */
+const LOADED_TABLES = [
+  'customer',
+  'identifier',
+  'source_record',
+  'record_identifier',
+  'identity_link',
+  'match_suggestion',
+  'record_block_key',
+] as const;
+
+/**
+ * When every table a bulk import fills is empty: drops their indexes (primary keys and unique
+ * constraints included) and returns the function that builds them again, each from the
+ * definition Postgres gave for it (pg_get_indexdef / pg_get_constraintdef), so the schema after
+ * the import is the one the migrations made. Building an index from sorted rows once costs a
+ * fraction of inserting the same rows into it one at a time (record ids are random UUIDs: every
+ * insert lands on a random page). A duplicate the import let through would fail the unique
+ * rebuild, and with it the whole transaction.
+ *
+ * The DROPs take the tables' ACCESS EXCLUSIVE locks until the import commits: on an initial load
+ * readers of the (empty) identity tables wait for the import instead of reading nothing. With
+ * some table not empty: null, nothing changes.
+ */
+async function deferIndexes(sql: Sql): Promise<(() => Promise<void>) | null> {
+  const [{ empty } = { empty: false }] = await sql<{ empty: boolean }>(
+    `SELECT ${LOADED_TABLES.map((t) => `NOT EXISTS (SELECT 1 FROM ${t})`).join(' AND ')} AS empty`,
+  );
+  if (!empty) return null;
+  const indexes = await sql<{
+    tbl: string;
+    idx: string;
+    def: string;
+    con: string | null;
+    condef: string | null;
+  }>(
+    `SELECT x.indrelid::regclass::text AS tbl, x.indexrelid::regclass::text AS idx,
+            pg_get_indexdef(x.indexrelid) AS def,
+            quote_ident(c.conname) AS con, pg_get_constraintdef(c.oid) AS condef
+       FROM pg_index x
+       LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.conrelid = x.indrelid AND c.contype IN ('p', 'u', 'x')
+      WHERE x.indrelid = ANY($1::regclass[])
+      ORDER BY x.indrelid::regclass::text, x.indexrelid::regclass::text`,
+    [[...LOADED_TABLES]],
+  );
+  for (const i of indexes) {
+    if (i.con) await sql(`ALTER TABLE ${i.tbl} DROP CONSTRAINT ${i.con}`);
+    else await sql(`DROP INDEX ${i.idx}`);
+  }
+  return async () => {
+    // Sorts in memory up to this size, and two workers share a big build.
+    await sql(`SET LOCAL maintenance_work_mem = '256MB'`);
+    for (const i of indexes) {
+      if (i.con) await sql(`ALTER TABLE ${i.tbl} ADD CONSTRAINT ${i.con} ${i.condef}`);
+      else await sql(i.def);
+    }
+  };
 }
 
 export interface BulkReport {
@@ -213,6 +280,12 @@ export async function bulkResolveIn(
 
   await sql(`SELECT pg_advisory_xact_lock($1)`, [IDENTITY_GRAPH_LOCK]);
   phase('lock');
+
+  // An initial load into an empty graph builds the tables' indexes once, after the rows are in,
+  // instead of maintaining them row by row (see deferIndexes).
+  const rebuildIndexes =
+    records.length >= (options.deferIndexesFrom ?? DEFER_INDEXES_FROM) ? await deferIndexes(sql) : null;
+  phase('defer indexes');
 
   // ---- 1. Validate, normalise, keep the newest version of each record key. ----
   interface Prepared {
@@ -1010,12 +1083,20 @@ export async function bulkResolveIn(
   const newIdentList = idents.filter((i) => i.dbId === null).sort((a, b) => a.ordinal - b.ordinal);
   if (newIdentList.length) {
     // Usually one contiguous range (only its ends are read); values interleaved with another
-    // session's nextval are read one by one.
-    const [range] = await sql<{ lo: string; hi: string; n: number }>(
-      `SELECT min(v)::text AS lo, max(v)::text AS hi, count(*)::int AS n
-         FROM (SELECT nextval(pg_get_serial_sequence('identifier', 'id')) AS v FROM generate_series(1, $1::int)) s`,
-      [newIdentList.length],
-    );
+    // session's nextval are read one by one. On an initial load the import holds the identifier
+    // table exclusively (deferIndexes), so no other session can draw from its sequence: the range
+    // is taken with one setval instead of one nextval per identifier.
+    const [range] = rebuildIndexes
+      ? await sql<{ lo: string; hi: string }>(
+          `SELECT lo::text, setval(pg_get_serial_sequence('identifier', 'id'), lo + $1::bigint - 1)::text AS hi
+             FROM (SELECT nextval(pg_get_serial_sequence('identifier', 'id')) AS lo) s`,
+          [newIdentList.length],
+        )
+      : await sql<{ lo: string; hi: string }>(
+          `SELECT min(v)::text AS lo, max(v)::text AS hi
+             FROM (SELECT nextval(pg_get_serial_sequence('identifier', 'id')) AS v FROM generate_series(1, $1::int)) s`,
+          [newIdentList.length],
+        );
     let ids: bigint[];
     if (range && BigInt(range.hi) - BigInt(range.lo) + 1n === BigInt(newIdentList.length)) {
       const lo = BigInt(range.lo);
@@ -1178,7 +1259,8 @@ export async function bulkResolveIn(
           else byKey.set(k, [n]);
         }
       }
-      const keys = [...byKey.keys()].sort();
+      // (Without indexes to maintain, CREATE INDEX sorts them anyway.)
+      const keys = rebuildIndexes ? [...byKey.keys()] : [...byKey.keys()].sort();
       for (const k of keys) {
         const key = f(k);
         for (const n of byKey.get(k)!) yield `${newRecs[n]!.id}\t${key}\n`;
@@ -1234,6 +1316,9 @@ export async function bulkResolveIn(
   for (const m of merges)
     await publishEvent(sql, { type: 'customer.merged', customerId: m.survivor, retiredIds: m.retired });
   phase('audit and events');
+
+  if (rebuildIndexes) await rebuildIndexes();
+  phase('build indexes');
 
   // Fresh statistics for the tables just filled: without them the planner takes a big table for an
   // empty one, and the next import's block query ran 57 s instead of 0.2 s on top of 5k records.
