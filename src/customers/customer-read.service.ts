@@ -1,6 +1,5 @@
-import crypto from 'node:crypto';
-import type pg from 'pg';
 import type { DataSource } from 'typeorm';
+import { poolQuery } from '../db/sql.js';
 
 export interface CustomerRow {
   id: string;
@@ -99,9 +98,6 @@ const INTERACTION_COLUMNS = `id, system, external_id AS "externalId", customer_i
   occurred_at AS "occurredAt", channel, direction, kind, summary, sentiment, attributes,
   handled_by_employee_id AS "handledByEmployeeId", conversation_id AS "conversationId"`;
 
-/** Statement text -> its prepared-statement name (hashed once per text, not per call). */
-const PREPARED_NAMES = new Map<string, string>();
-
 /** Reads of the canonical tables for the API. Writes belong to the identity and ingest services. */
 export class CustomerReadService {
   constructor(private readonly ds: DataSource) {}
@@ -110,12 +106,8 @@ export class CustomerReadService {
    * A hot read as a named prepared statement on the pool under TypeORM: each connection plans it
    * once instead of on every call (planning the screenPop statement costs more than running it).
    */
-  private async prepared<T>(text: string, values: unknown[]): Promise<T[]> {
-    const pool = (this.ds.driver as unknown as { master: pg.Pool }).master;
-    let name = PREPARED_NAMES.get(text);
-    if (!name) PREPARED_NAMES.set(text, (name = `tp_${crypto.createHash('sha1').update(text).digest('hex').slice(0, 20)}`));
-    const res = await pool.query({ name, text, values });
-    return res.rows as T[];
+  private prepared<T>(text: string, values: unknown[]): Promise<T[]> {
+    return poolQuery<T>(this.ds, text, values);
   }
 
   /** Customers by id, in key order; a retired id answers with its survivor, an unknown one with null. */

@@ -32,15 +32,31 @@ export function sqlOf(m: EntityManager | DataSource): Sql {
 export async function preparedQuery<T>(sql: Sql, text: string, params: unknown[]): Promise<T[]> {
   const connection = connections.get(sql)?.();
   if (!connection) return sql<T>(text, params);
+  const res = await connection.query({ name: statementName(text), text, values: params });
+  return res.rows as T[];
+}
+const names = new Map<string, string>();
+
+/** The prepared-statement name of a statement text (hashed once per text, not per call). */
+function statementName(text: string): string {
   let name = names.get(text);
   if (name === undefined) {
     name = `tp_${crypto.createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
     names.set(text, name);
   }
-  const res = await connection.query({ name, text, values: params });
+  return name;
+}
+
+/**
+ * A hot statement outside any transaction, straight on the pool under TypeORM, as a named prepared
+ * statement: each pool connection plans it once (and keeps a generic plan), and the call skips
+ * TypeORM's query runner. For the API's per-request reads and the read audit's appends.
+ */
+export async function poolQuery<T>(ds: DataSource, text: string, values: unknown[]): Promise<T[]> {
+  const pool = (ds.driver as unknown as { master: { query(c: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }> } }).master;
+  const res = await pool.query({ name: statementName(text), text, values });
   return res.rows as T[];
 }
-const names = new Map<string, string>();
 
 const RETRYABLE = new Set(['40P01', '40001']);
 

@@ -1,7 +1,7 @@
 import type { Path } from 'graphql/jsutils/Path.js';
 import type { DataSource } from 'typeorm';
 import { appendAuditBatch, type AuditInput } from '../audit/audit-log.js';
-import { sqlOf } from '../db/sql.js';
+import { poolQuery, type Sql } from '../db/sql.js';
 import type { RequestContext } from '../graphql/context.js';
 import { isRole, type Principal } from './policy.js';
 
@@ -161,11 +161,15 @@ const MAX_REQUESTS_PER_BATCH = 64;
 export class ReadAuditWriter {
   private queue: { events: AuditInput[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private writing = false;
+  /** Straight on the pool, prepared once per connection: no TypeORM query runner per batch. */
+  private readonly sql: Sql;
 
   constructor(
-    private readonly ds: DataSource,
+    ds: DataSource,
     private readonly commitMode: ReadAuditCommit = 'durable',
-  ) {}
+  ) {
+    this.sql = <T>(text: string, params?: unknown[]) => poolQuery<T>(ds, text, params ?? []);
+  }
 
   write(events: AuditInput[]): Promise<void> {
     if (!events.length) return Promise.resolve();
@@ -196,7 +200,7 @@ export class ReadAuditWriter {
   }
 
   private commit(events: AuditInput[]): Promise<void> {
-    return appendAuditBatch(sqlOf(this.ds), events, { async: this.commitMode === 'async' });
+    return appendAuditBatch(this.sql, events, { async: this.commitMode === 'async' });
   }
 }
 
