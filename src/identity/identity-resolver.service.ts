@@ -326,6 +326,169 @@ export class IdentityResolver {
   }
 
   /**
+   * What the record statement needs from a person: its live identifiers with their guard status on
+   * first sight, its blocking keys (from the values not guarded on first sight) and, when the
+   * record may be one that joins nobody, the golden record of the record alone.
+   */
+  private recordInputs(system: string, person: CanonicalPerson, identifiers: NormalisedIdentifier[]) {
+    const updatedAt = toDate(person.updatedAt);
+    const live = person.deleted ? [] : identifiers;
+    const guards = live.map((i) => this.guardStatus(i));
+    // Blocking keys and candidates are read in the same statement, from the values this record
+    // states that are not guarded on first sight. If one of them turns out guarded already
+    // (quarantined by the trip-wire), the candidates are read again from the right ones below.
+    const matching = this.config.probabilistic && !person.deleted;
+    const assumed = live.filter((_, k) => guards[k]!.status === 'active');
+    const features = featuresOf(person.traits ?? {}, assumed);
+    const keys = matching ? blockingKeys(features) : [];
+    // A new record whose values are all new and that shares no block with any record joins nobody:
+    // its customer is then created by the same statement, with the golden record of the record
+    // alone (made here, when the order of its emails and phones cannot matter).
+    const soloEmails = live.filter((i, k) => i.kind === 'email' && guards[k]!.status === 'active').map((i) => i.value);
+    const soloPhones = live.filter((i) => i.kind === 'phone').map((i) => i.value);
+    const soloGolden =
+      matching && soloEmails.length <= 1 && soloPhones.length <= 1
+        ? JSON.stringify(
+            this.golden([
+              {
+                system,
+                traits: JSON.parse(JSON.stringify(person.traits ?? {})) as Record<string, unknown>,
+                sourceUpdatedAt: updatedAt,
+                emails: soloEmails.length ? soloEmails : null,
+                phones: soloPhones.length ? soloPhones : null,
+              },
+            ]),
+          )
+        : null;
+    return { updatedAt, live, guards, matching, assumed, keys, soloGolden };
+  }
+
+  /**
+   * What can make the apply of this person depend on another person of the same batch: its record
+   * key, its identifier values and every blocking key it may be filed under. Two people of a batch
+   * with no token in common cannot see each other's records (as holder, candidate or record).
+   */
+  dependencyTokens(system: string, person: CanonicalPerson): string[] {
+    const { identifiers } = this.normalise(person);
+    const traits = person.traits ?? {};
+    const tokens = new Set([`record:${system}:${person.objectType}:${person.externalId}`, ...identifiers.map((i) => `id:${keyOf(i)}`)]);
+    const contact = identifiers.filter((i) => i.kind === 'email' || i.kind === 'phone');
+    // Under whichever of its emails and phones the record ends up filed (guards decide which count).
+    for (const ids of [[], contact, ...contact.map((i) => [i])]) for (const k of blockingKeys(featuresOf(traits, ids))) tokens.add(`key:${k}`);
+    return [...tokens];
+  }
+
+  /**
+   * Set-based apply of people of a claimed batch that share no dependency token with any other
+   * person of the batch (the caller checks that, and has called prepareBatch): in one statement,
+   * each one that is new with only new values and no candidate in its blocks gets its record and a
+   * customer of its own (the record statement's solo case), and each one stored exactly as given is
+   * reported unchanged. Independent of the rest of the batch, these give what record-by-record
+   * gives in any order. The others (null) go through applyPersonIn, in batch order.
+   */
+  async applyIndependentIn(callerSql: Sql, people: { system: string; person: CanonicalPerson }[]): Promise<(ApplyPersonResult | null)[]> {
+    const held = this.gates.get(callerSql);
+    const rows: { k: number; system: string; person: CanonicalPerson; problems: string[]; inputs: ReturnType<IdentityResolver['recordInputs']> }[] = [];
+    for (const [k, { system, person }] of people.entries()) {
+      if (person.deleted || !held) continue;
+      const { identifiers, problems } = this.normalise(person);
+      const { hashes, lockKeys } = this.gateKeys(system, person, identifiers);
+      if (!lockKeys.every((l) => held.locks.has(l)) || !hashes.every((h) => held.clear.has(h))) continue;
+      rows.push({ k, system, person, problems, inputs: this.recordInputs(system, person, identifiers) });
+    }
+    const results: (ApplyPersonResult | null)[] = people.map(() => null);
+    if (!rows.length) return results;
+    const cids = rows.map(() => crypto.randomUUID());
+    const idOf = rows.flatMap((r, n) => r.inputs.live.map(() => n + 1));
+    const keyOfRow = rows.flatMap((r, n) => r.inputs.keys.map(() => n + 1));
+    const answer = await rowsOnly(callerSql)<{ n: number; kind: 'solo' | 'unchanged' | null; id: string | null; customerId: string | null }>(
+      `WITH p AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::uuid[])
+                  WITH ORDINALITY AS t(system, object_type, external_id, payload, traits, updated_at, golden, cid, n)),
+       input AS (
+         SELECT * FROM unnest($9::int[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::int[])
+                  WITH ORDINALITY AS t(n, kind, namespace, value, status, reason, raw, version, ord)),
+       bk AS (SELECT * FROM unnest($17::int[], $18::text[]) AS t(n, key)),
+       prev AS MATERIALIZED (
+         SELECT p.n, sr.id, sr.customer_id,
+                (sr.customer_id IS NOT NULL AND sr.payload = p.payload::jsonb AND sr.traits = p.traits::jsonb
+                 AND sr.source_updated_at IS NOT DISTINCT FROM p.updated_at AND NOT sr.deleted
+                 AND ARRAY(SELECT ROW(i.kind, i.namespace, i.value, ri.raw_value, ri.normaliser_version)
+                             FROM record_identifier ri JOIN identifier i ON i.id = ri.identifier_id
+                            WHERE ri.source_record_id = sr.id ORDER BY i.kind, i.namespace, i.value)
+                   = ARRAY(SELECT ROW(x.kind, x.namespace, x.value, x.raw, x.version) FROM input x WHERE x.n = p.n ORDER BY x.kind, x.namespace, x.value)) AS same
+           FROM p JOIN source_record sr ON sr.system = p.system AND sr.object_type = p.object_type AND sr.external_id = p.external_id),
+       solo AS MATERIALIZED (
+         SELECT p.* FROM p
+          WHERE p.golden IS NOT NULL AND NOT EXISTS (SELECT 1 FROM prev WHERE prev.n = p.n)
+            AND NOT EXISTS (SELECT 1 FROM identifier i JOIN input x USING (kind, namespace, value) WHERE x.n = p.n)
+            AND NOT EXISTS (
+              SELECT 1 FROM bk
+               CROSS JOIN LATERAL (
+                 SELECT array_agg(b.source_record_id) AS ids
+                   FROM (SELECT m.source_record_id FROM record_block_key m WHERE m.key = bk.key LIMIT ${MAX_BLOCK_SIZE}) b) blk
+              WHERE bk.n = p.n AND cardinality(blk.ids) < ${MAX_BLOCK_SIZE}
+                AND EXISTS (SELECT 1 FROM source_record sr WHERE sr.id = ANY(blk.ids) AND sr.customer_id IS NOT NULL AND NOT sr.deleted))),
+       newc AS (INSERT INTO customer (id, traits, record_count) SELECT cid, golden::jsonb, 1 FROM solo ORDER BY n),
+       rec AS (
+         INSERT INTO source_record (system, object_type, external_id, payload, traits, source_updated_at, deleted, customer_id, origin_customer_id)
+         SELECT system, object_type, external_id, payload::jsonb, traits::jsonb, updated_at, false, cid, cid FROM solo ORDER BY n
+         RETURNING id, customer_id),
+       fresh_ids AS (
+         INSERT INTO identifier (kind, namespace, value, status, status_reason)
+         SELECT x.kind, x.namespace, x.value, x.status, x.reason FROM input x JOIN solo USING (n) ORDER BY x.ord
+         RETURNING id, kind, namespace, value),
+       edges AS (
+         INSERT INTO record_identifier (source_record_id, identifier_id, raw_value, normaliser_version)
+         SELECT rec.id, f.id, x.raw, x.version
+           FROM fresh_ids f JOIN input x USING (kind, namespace, value) JOIN p ON p.n = x.n JOIN rec ON rec.customer_id = p.cid
+          ORDER BY x.ord),
+       bins AS (
+         INSERT INTO record_block_key (source_record_id, key)
+         SELECT rec.id, bk.key FROM bk JOIN p ON p.n = bk.n JOIN rec ON rec.customer_id = p.cid
+         ON CONFLICT DO NOTHING)
+       SELECT p.n::int AS n, CASE WHEN solo.n IS NOT NULL THEN 'solo' WHEN prev.same THEN 'unchanged' END AS kind,
+              coalesce(rec.id, prev.id) AS id, coalesce(rec.customer_id, prev.customer_id) AS "customerId"
+         FROM p LEFT JOIN solo ON solo.n = p.n LEFT JOIN prev ON prev.n = p.n LEFT JOIN rec ON rec.customer_id = p.cid
+        ORDER BY p.n`,
+      [
+        rows.map((r) => r.system),
+        rows.map((r) => r.person.objectType),
+        rows.map((r) => r.person.externalId),
+        rows.map((r) => JSON.stringify(r.person.payload ?? {})),
+        rows.map((r) => JSON.stringify(r.person.traits ?? {})),
+        rows.map((r) => r.inputs.updatedAt),
+        rows.map((r) => r.inputs.soloGolden),
+        cids,
+        idOf,
+        rows.flatMap((r) => r.inputs.live.map((i) => i.kind)),
+        rows.flatMap((r) => r.inputs.live.map((i) => i.namespace)),
+        rows.flatMap((r) => r.inputs.live.map((i) => i.value)),
+        rows.flatMap((r) => r.inputs.guards.map((g) => g.status)),
+        rows.flatMap((r) => r.inputs.guards.map((g) => g.reason)),
+        rows.flatMap((r) => r.inputs.live.map((i) => i.raw)),
+        rows.flatMap((r) => r.inputs.live.map((i) => i.version)),
+        keyOfRow,
+        rows.flatMap((r) => r.inputs.keys),
+      ],
+    );
+    for (const a of answer) {
+      const r = rows[a.n - 1]!;
+      if (!a.kind || !a.id || !a.customerId) continue;
+      results[r.k] = {
+        sourceRecordId: a.id,
+        customerId: a.customerId,
+        createdCustomer: a.kind === 'solo',
+        ...(a.kind === 'unchanged' ? { unchanged: true } : {}),
+        retiredIds: [],
+        suggestions: 0,
+        problems: r.problems,
+      };
+    }
+    return results;
+  }
+
+  /**
    * The same as applyPerson, inside the caller's transaction (the ingest engine batches pages).
    *
    * A few round trips per record: one statement checks suppression and takes the locks, one writes
@@ -363,35 +526,7 @@ export class IdentityResolver {
 
     // The record (unless stale), its identifier nodes (guard status decided on first sight), its
     // edges (those the source no longer states dropped) and the other records holding its values.
-    const updatedAt = toDate(person.updatedAt);
-    const live = person.deleted ? [] : identifiers;
-    const guards = live.map((i) => this.guardStatus(i));
-    // Blocking keys and candidates are read in the same statement, from the values this record
-    // states that are not guarded on first sight. If one of them turns out guarded already
-    // (quarantined by the trip-wire), the candidates are read again from the right ones below.
-    const matching = this.config.probabilistic && !person.deleted;
-    const assumed = live.filter((_, k) => guards[k]!.status === 'active');
-    const features = featuresOf(person.traits ?? {}, assumed);
-    const keys = matching ? blockingKeys(features) : [];
-    // A new record whose values are all new and that shares no block with any record joins nobody:
-    // its customer is then created by the same statement, with the golden record of the record
-    // alone (made here, when the order of its emails and phones cannot matter).
-    const soloEmails = live.filter((i, k) => i.kind === 'email' && guards[k]!.status === 'active').map((i) => i.value);
-    const soloPhones = live.filter((i) => i.kind === 'phone').map((i) => i.value);
-    const soloGolden =
-      matching && soloEmails.length <= 1 && soloPhones.length <= 1
-        ? JSON.stringify(
-            this.golden([
-              {
-                system,
-                traits: JSON.parse(JSON.stringify(person.traits ?? {})) as Record<string, unknown>,
-                sourceUpdatedAt: updatedAt,
-                emails: soloEmails.length ? soloEmails : null,
-                phones: soloPhones.length ? soloPhones : null,
-              },
-            ]),
-          )
-        : null;
+    const { updatedAt, live, guards, matching, assumed, keys, soloGolden } = this.recordInputs(system, person, identifiers);
     const [rec] = await sql<{
       id: string | null;
       customerId: string | null;

@@ -199,6 +199,153 @@ export class ApplyService {
   }
 
   /**
+   * Applies many batches (a worker's claimed events, after prepareIn) inside the caller's
+   * transaction, with the outcome of each, as applyBatchIn on each in turn would. Batches that
+   * share nothing with any other of the call (no record, identifier value, blocking key or
+   * interaction key) and hold at most one person who is new and joins nobody, or is stored exactly
+   * as given, are applied set-based: one statement for all their people
+   * (IdentityResolver.applyIndependentIn) and one for all their interactions. Such a batch cannot
+   * see the others' writes, so applying it out of turn gives the same result; every other batch
+   * goes through applyBatchIn, in order. A failure fails the whole call (the caller's transaction
+   * is then unusable): the worker redoes the batch event by event.
+   */
+  async applyManyIn(sql: Sql, items: { system: string; batch: CanonicalBatch }[]): Promise<ApplyOutcome[]> {
+    const deferred = this.independentOf(items);
+    const people = items.map((it, k) => (deferred[k] ? it.batch.people?.[0] : undefined));
+    for (const [k, it] of items.entries()) {
+      if (!deferred[k]) continue;
+      // Validation as applyBatchIn does it, before anything is written.
+      for (const p of it.batch.people ?? []) this.validatePerson(p);
+      for (const i of it.batch.interactions ?? []) {
+        interactionTimes(i);
+        checkInteractionFields(i);
+      }
+    }
+    const withPerson = items.flatMap((it, k) => (people[k] ? [{ k, system: it.system, person: people[k] }] : []));
+    const resolved = withPerson.length
+      ? await this.identity.applyIndependentIn(sql, withPerson.map(({ system, person }) => ({ system, person })))
+      : [];
+    const byItem = new Map(withPerson.map((w, n) => [w.k, resolved[n] ?? null]));
+    // A person the set statement did not take: the whole batch goes the usual way, in turn.
+    for (const [k, r] of byItem) if (!r) deferred[k] = false;
+    const outcomes: ApplyOutcome[] = [];
+    for (const [k, it] of items.entries()) {
+      outcomes.push(deferred[k] ? emptyOutcome() : await this.applyBatchIn(sql, it.system, it.batch));
+    }
+    const rows: { k: number; i: CanonicalInteraction; occurredAt: Date; updatedAt: Date | null; recordId: string | null }[] = [];
+    for (const [k, it] of items.entries()) {
+      if (!deferred[k]) continue;
+      const out = outcomes[k]!;
+      const r = byItem.get(k);
+      if (r) {
+        const p = it.batch.people![0]!;
+        out.people.applied++;
+        if (r.customerId) out.customerIds.push(r.customerId);
+        out.problems.push(...r.problems.map((m) => `${p.objectType} ${p.externalId}: ${m}`));
+        out.highWaterMark = maxDate(out.highWaterMark, toDate(p.updatedAt, `${p.objectType} ${p.externalId} updatedAt`));
+      }
+      for (const i of it.batch.interactions ?? []) {
+        const { occurredAt, updatedAt } = interactionTimes(i);
+        rows.push({ k, i, occurredAt, updatedAt, recordId: i.person && r ? r.sourceRecordId : null });
+        out.highWaterMark = maxDate(out.highWaterMark, updatedAt ?? occurredAt);
+      }
+    }
+    if (rows.length) {
+      // The customer is read now: a merge made by a batch applied in turn may have moved it.
+      const applied = await preparedQuery<{ ord: string; customerId: string | null }>(
+        sql,
+        `WITH x AS (
+           SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[],
+                                $9::real[], $10::text[], $11::timestamptz[])
+                    WITH ORDINALITY AS t(system, external_id, source_record_id, occurred_at, channel, direction, kind, summary,
+                                         sentiment, attributes, source_updated_at, ord)),
+         ins AS (
+         INSERT INTO interaction (system, external_id, customer_id, source_record_id, occurred_at, channel, direction, kind, summary,
+                                  sentiment, handled_by_employee_id, conversation_id, attributes, source_updated_at)
+         SELECT x.system, x.external_id, sr.customer_id, x.source_record_id, x.occurred_at, x.channel, x.direction, x.kind, x.summary,
+                x.sentiment, NULL::uuid, NULL::uuid, x.attributes::jsonb, x.source_updated_at
+           FROM x LEFT JOIN source_record sr ON sr.id = x.source_record_id ORDER BY x.ord
+         ON CONFLICT (system, external_id) DO UPDATE
+            SET customer_id = EXCLUDED.customer_id, source_record_id = EXCLUDED.source_record_id, occurred_at = EXCLUDED.occurred_at,
+                channel = EXCLUDED.channel, direction = EXCLUDED.direction, kind = EXCLUDED.kind, summary = EXCLUDED.summary,
+                sentiment = EXCLUDED.sentiment, handled_by_employee_id = EXCLUDED.handled_by_employee_id,
+                conversation_id = EXCLUDED.conversation_id, attributes = EXCLUDED.attributes, source_updated_at = EXCLUDED.source_updated_at
+          WHERE ${NEWER_WINS('interaction')}
+            AND (interaction.customer_id, interaction.source_record_id, interaction.occurred_at, interaction.channel, interaction.direction,
+                 interaction.kind, interaction.summary, interaction.sentiment, interaction.handled_by_employee_id, interaction.conversation_id,
+                 interaction.attributes, interaction.source_updated_at)
+                IS DISTINCT FROM
+                (EXCLUDED.customer_id, EXCLUDED.source_record_id, EXCLUDED.occurred_at, EXCLUDED.channel, EXCLUDED.direction,
+                 EXCLUDED.kind, EXCLUDED.summary, EXCLUDED.sentiment, EXCLUDED.handled_by_employee_id, EXCLUDED.conversation_id,
+                 EXCLUDED.attributes, EXCLUDED.source_updated_at)
+         RETURNING id, system, external_id, customer_id)
+         SELECT x.ord::text AS ord, ins.customer_id AS "customerId",
+                CASE WHEN ins.customer_id IS NOT NULL THEN pg_notify($12, json_build_object('type', 'interaction.applied', 'customerId', ins.customer_id::text, 'interactionId', ins.id::text)::text) END AS notified
+           FROM ins JOIN x ON x.system = ins.system AND x.external_id = ins.external_id
+          ORDER BY x.ord`,
+        [
+          rows.map((r) => items[r.k]!.system),
+          rows.map((r) => r.i.externalId),
+          rows.map((r) => r.recordId),
+          rows.map((r) => r.occurredAt),
+          rows.map((r) => r.i.channel),
+          rows.map((r) => r.i.direction),
+          rows.map((r) => r.i.kind),
+          rows.map((r) => r.i.summary ?? null),
+          rows.map((r) => r.i.sentiment ?? null),
+          rows.map((r) => JSON.stringify(r.i.attributes ?? {})),
+          rows.map((r) => r.updatedAt),
+          EVENTS_CHANNEL,
+        ],
+      );
+      const done = new Set<number>();
+      for (const a of applied) {
+        const r = rows[Number(a.ord) - 1]!;
+        done.add(Number(a.ord) - 1);
+        const out = outcomes[r.k]!;
+        out.interactions.applied++;
+        if (a.customerId && !out.customerIds.includes(a.customerId)) out.customerIds.push(a.customerId);
+      }
+      for (const [n, r] of rows.entries()) if (!done.has(n)) outcomes[r.k]!.interactions.unchanged++;
+    }
+    return outcomes;
+  }
+
+  /**
+   * Which batches of `items` the set-based apply may take (see applyManyIn): set-shaped, and
+   * sharing no record, identifier value, blocking key or interaction with any other batch of the call.
+   */
+  private independentOf(items: { system: string; batch: CanonicalBatch }[]): boolean[] {
+    const tokensOf = items.map(({ system, batch }) => {
+      try {
+        const tokens = new Set<string>();
+        for (const p of batch.people ?? []) this.identity.dependencyTokens(system, p).forEach((t) => tokens.add(t));
+        for (const e of batch.employees ?? []) tokens.add(`employee:${system}:${String(e.externalId)}`);
+        for (const i of batch.interactions ?? []) {
+          tokens.add(`interaction:${system}:${String(i.externalId)}`);
+          if (i.conversation) tokens.add(`conversation:${system}:${String(i.conversation.externalId)}`);
+          const ref = i.person;
+          if (!ref) continue;
+          if (ref.objectType && ref.externalId) tokens.add(`record:${system}:${ref.objectType}:${ref.externalId}`);
+          if ('identifiers' in ref && Array.isArray(ref.identifiers)) {
+            // The person resolvePerson may create for the reference, under any key.
+            const person = { objectType: ref.objectType ?? 'caller', externalId: ref.externalId ?? '', identifiers: ref.identifiers };
+            this.identity.dependencyTokens(system, person).forEach((t) => tokens.add(t));
+          }
+        }
+        return tokens;
+      } catch {
+        return null; // bad data: that batch goes the usual way (and its error is raised there)
+      }
+    });
+    // A batch whose tokens cannot be told shares, for all we know, with every other.
+    if (tokensOf.some((t) => t === null)) return items.map(() => false);
+    const uses = new Map<string, number>();
+    for (const t of tokensOf) for (const x of t!) uses.set(x, (uses.get(x) ?? 0) + 1);
+    return items.map((it, k) => setShaped(it.batch) && [...tokensOf[k]!].every((x) => uses.get(x) === 1));
+  }
+
+  /**
    * Applies a page object by object inside the caller's transaction: each object under its own
    * savepoint, so a mapping error or invalid data sends that one object to the dead-letter
    * list and the rest of the page is applied.
@@ -458,10 +605,7 @@ export class ApplyService {
     customers: Set<string>,
     last: LastPerson = { person: null },
   ): Promise<void> {
-    requireText(i.externalId, 'interaction externalId');
-    const what = `interaction ${i.externalId}`;
-    const occurredAt = toDate(i.occurredAt, `${what} occurredAt`, true);
-    const updatedAt = toDate(i.updatedAt, `${what} updatedAt`);
+    const { occurredAt, updatedAt } = interactionTimes(i);
     if (i.deleted) {
       const gone = await sql(
         `DELETE FROM interaction WHERE system = $1 AND external_id = $2
@@ -471,21 +615,7 @@ export class ApplyService {
       out.interactions.deleted += gone.length;
       return;
     }
-    requireText(i.channel, `${what} channel`);
-    requireText(i.kind, `${what} kind`);
-    if (!DIRECTIONS.has(i.direction))
-      throw new ApplyValidationError(
-        `${what} direction must be inbound, outbound or internal (got ${JSON.stringify(i.direction)})`,
-      );
-    if (
-      i.sentiment !== undefined &&
-      i.sentiment !== null &&
-      !(Number.isFinite(i.sentiment) && i.sentiment >= -1 && i.sentiment <= 1)
-    ) {
-      throw new ApplyValidationError(
-        `${what} sentiment must be a number from -1 to 1 (got ${String(i.sentiment)})`,
-      );
-    }
+    checkInteractionFields(i);
 
     const resolved = i.person ? await this.resolvePerson(sql, system, i.person, out, last) : null;
     if (resolved === SUPPRESSED) {
@@ -551,6 +681,55 @@ export class ApplyService {
     out.interactions.applied++;
     if (row.customerId) customers.add(row.customerId);
   }
+}
+
+/** An interaction's key and times, validated (the first checks of every interaction apply). */
+function interactionTimes(i: CanonicalInteraction): { occurredAt: Date; updatedAt: Date | null } {
+  requireText(i.externalId, 'interaction externalId');
+  const what = `interaction ${i.externalId}`;
+  return { occurredAt: toDate(i.occurredAt, `${what} occurredAt`, true), updatedAt: toDate(i.updatedAt, `${what} updatedAt`) };
+}
+
+/** The fields a stored (not deleted) interaction must have right. */
+function checkInteractionFields(i: CanonicalInteraction): void {
+  const what = `interaction ${i.externalId}`;
+  requireText(i.channel, `${what} channel`);
+  requireText(i.kind, `${what} kind`);
+  if (!DIRECTIONS.has(i.direction))
+    throw new ApplyValidationError(
+      `${what} direction must be inbound, outbound or internal (got ${JSON.stringify(i.direction)})`,
+    );
+  if (
+    i.sentiment !== undefined &&
+    i.sentiment !== null &&
+    !(Number.isFinite(i.sentiment) && i.sentiment >= -1 && i.sentiment <= 1)
+  ) {
+    throw new ApplyValidationError(
+      `${what} sentiment must be a number from -1 to 1 (got ${String(i.sentiment)})`,
+    );
+  }
+}
+
+/**
+ * A batch the set-based apply can take: at most one person, and interactions that name no one or
+ * that person by key, with no employee, conversation, handler or deletion to resolve.
+ */
+function setShaped(batch: CanonicalBatch): boolean {
+  if (batch.employees?.length) return false;
+  const people = batch.people ?? [];
+  if (people.length > 1) return false;
+  const p = people[0];
+  const interactions = batch.interactions ?? [];
+  // Two versions of one interaction in a batch are applied one after the other, not in one statement.
+  if (new Set(interactions.map((i) => i.externalId)).size !== interactions.length) return false;
+  return interactions.every(
+    (i) =>
+      !i.deleted &&
+      !i.handledBy &&
+      !i.conversation &&
+      (i.person === undefined ||
+        (p !== undefined && i.person.objectType === p.objectType && i.person.externalId === p.externalId)),
+  );
 }
 
 export function reasonOf(err: unknown): string {

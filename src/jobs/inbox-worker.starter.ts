@@ -1,7 +1,7 @@
 import type { CanonicalBatch } from '../connector-kit/canonical.js';
 import type { Database } from '../db/database.js';
 import type { Sql } from '../db/sql.js';
-import type { ApplyService } from '../ingest/apply.service.js';
+import type { ApplyOutcome, ApplyService } from '../ingest/apply.service.js';
 import type { ConnectorInstance } from '../ingest/instances.js';
 import type { Logger } from '../log/logger.js';
 import { webhookInstancesFrom } from '../webhooks/ingest-instances.adapter.js';
@@ -18,8 +18,7 @@ import {
  * else is marked `suppressed`; the rest `applied`.
  */
 export function inboxApplyOf(apply: ApplyService): InboxApply {
-  const run: InboxApply = async (sql, system, batch) => {
-    const out = await apply.applyBatchIn(sql, system, batch);
+  const outcomeOf = (out: ApplyOutcome) => {
     const wroteNothing =
       out.people.applied === 0 &&
       out.employees.applied === 0 &&
@@ -28,7 +27,12 @@ export function inboxApplyOf(apply: ApplyService): InboxApply {
       out.conversations.applied === 0;
     return { suppressed: out.people.skipped > 0 && wroteNothing };
   };
-  return Object.assign(run, { prepare: (sql: Sql, items: { system: string; batch: CanonicalBatch }[]) => apply.prepareIn(sql, items) });
+  const run: InboxApply = async (sql, system, batch) => outcomeOf(await apply.applyBatchIn(sql, system, batch));
+  return Object.assign(run, {
+    prepare: (sql: Sql, items: { system: string; batch: CanonicalBatch }[]) => apply.prepareIn(sql, items),
+    // The whole claimed batch at once: independent events set-based, the rest in turn.
+    many: async (sql: Sql, items: { system: string; batch: CanonicalBatch }[]) => (await apply.applyManyIn(sql, items)).map(outcomeOf),
+  });
 }
 
 export type InboxWorkerTuning = Omit<InboxWorkerOptions, 'ds' | 'apply' | 'instances' | 'log' | 'listenUrl'>;

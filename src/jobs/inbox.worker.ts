@@ -28,6 +28,15 @@ export type InboxApply = ((
    * statement instead of one per person).
    */
   prepare?: (sql: Sql, items: { system: string; batch: CanonicalBatch }[]) => Promise<void>;
+  /**
+   * Optional: applies every event of a claimed batch at once (after `prepare`), with the outcome of
+   * each in order, as the apply on each in turn would. Used on the optimistic path when every event
+   * mapped; a failure redoes the batch event by event under savepoints.
+   */
+  many?: (
+    sql: Sql,
+    items: { system: string; batch: CanonicalBatch }[],
+  ) => Promise<(InboxApplyOutcome | void)[]>;
 };
 
 export interface InboxWorkerOptions {
@@ -173,7 +182,21 @@ export function startInboxWorker(options: InboxWorkerOptions): InboxWorker {
       }
       const ok = mapped.filter((m): m is { system: string; batch: CanonicalBatch } => !('error' in m));
       if (options.apply.prepare && ok.length) await options.apply.prepare(sql, ok);
-      for (const [k, row] of rows.entries()) {
+      const atOnce =
+        !careful && options.apply.many !== undefined && ok.length === rows.length && rows.length > 0;
+      if (atOnce) {
+        let outcomes: (InboxApplyOutcome | void)[];
+        try {
+          outcomes = await options.apply.many!(sql, ok);
+        } catch {
+          throw new FastPathAborted();
+        }
+        if (outcomes.length !== rows.length)
+          throw new Error(`apply.many gave ${outcomes.length} outcomes for ${rows.length} events`);
+        for (const [k, row] of rows.entries())
+          done.push({ id: row.id, status: outcomes[k]?.suppressed ? 'suppressed' : 'applied' });
+      }
+      for (const [k, row] of atOnce ? [] : rows.entries()) {
         if (careful) await sql('SAVEPOINT inbox_event');
         try {
           const m = mapped[k]!;
