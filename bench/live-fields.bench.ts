@@ -3,8 +3,9 @@
  * connector, its billing fetch and HTTP client), each pointed at its own Stripe simulator on
  * loopback that answers every request `delay` ms after it reaches it (`latencyNext`: its own
  * handling falls inside those ms, as a remote system's does inside its response time; before
- * 2026-11-26 the simulators waited `delay` ms and then handled, answering 1-3 ms later). Each simulator runs in a child process of
- * its own (bench/live-sources.child.ts), as five remote systems would: the hub's process pays only
+ * 2026-11-26 the simulators waited `delay` ms and then handled, answering 1-3 ms later). Each
+ * simulator runs in a child process of its own (bench/live-sources.child.ts) at a raised priority
+ * (bench/external-process.ts), as five remote systems on machines of their own would: the hub's process pays only
  * its own work, and one source's request handling does not queue behind another's. The caller is one customer known to all
  * five (synced through the real apply path), so `customer { billing }` asks five sources, one
  * batched call each, in parallel.
@@ -17,8 +18,7 @@
  */
 import { connectors } from '../connectors/index.js';
 import { instanceForSimulator } from '../connectors/simulators.js';
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { loadConfig } from '../src/config/config.js';
 import { PgEventHub } from '../src/events/event-hub.js';
 import { createServices } from '../src/graphql/context.js';
@@ -28,6 +28,7 @@ import { createIngest, runSync } from '../src/ingest/index.js';
 import { DEFAULT_LIVE_DEADLINE_MS } from '../src/live/live-fields.service.js';
 import { createLogger } from '../src/log/logger.js';
 import { benchPostgres, runBench } from './bench-postgres.js';
+import { forkExternal } from './external-process.js';
 import { profiled } from './profile.js';
 import { callerPhone, type SourcesCommand, type SourcesReady } from './live-sources.child.js';
 
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
   const log = createLogger('silent');
   const server = await benchPostgres(log);
   const children = Array.from({ length: SOURCES }, () =>
-    fork(fileURLToPath(new URL('./live-sources.child.js', import.meta.url)), ['1', String(CALLERS)], { stdio: 'inherit' }),
+    forkExternal(new URL('./live-sources.child.js', import.meta.url), ['1', String(CALLERS)]).child,
   );
   /** A command to every source's process (or to source k only for hangOne, which each process numbers 0). */
   const all = (cmd: SourcesCommand) => Promise.all(children.map((c) => command(c, cmd)));

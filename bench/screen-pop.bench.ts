@@ -9,15 +9,15 @@
  *
  * Data is generated set-based in Postgres (generate_series, keys and indexes rebuilt after the
  * load): customers with one caller record and phone each, N interactions each, plus one customer
- * with 10,000 interactions for paging. The load runs in a child process (bench/load-client.ts):
+ * with 10,000 interactions for paging. The load runs in a child process (bench/load-client.ts) at
+ * a raised priority, as a client on a machine of its own (bench/external-process.ts):
  * a steady 200 screenPops/s (open loop, latency from the scheduled time), the maximum with 16
  * concurrent clients for screenPop and for the bare server, then timeline pages at 100/s. Also
  * printed: statements sent to Postgres per request, and the server's CPU ms per request.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
@@ -30,6 +30,7 @@ import { withScratchDatabase } from '../src/identity/evaluate/linkage-evaluation
 import { createLogger } from '../src/log/logger.js';
 import type { BodySpec, LoadJob, LoadResult } from './load-client.js';
 import { benchPostgres, runBench } from './bench-postgres.js';
+import { forkExternal } from './external-process.js';
 import { profiled } from './profile.js';
 
 const pct = (xs: number[], p: number) => {
@@ -253,7 +254,7 @@ async function main(): Promise<void> {
         ).length;
         if (process.env.EXPLAIN) await explain(ds, 'screenPop', await captureStatements(() => post(hub.graphqlUrl, popBody())));
 
-        const child = fork(fileURLToPath(new URL('./load-client.js', import.meta.url)), [], { stdio: 'inherit' });
+        const { child } = forkExternal(new URL('./load-client.js', import.meta.url));
         // A warm server (optimised code, pools filled) is what production runs: 3 s at full load first.
         await load(child, { mode: 'max', url: hub.graphqlUrl, spec: pop, clients: 16, seconds: 3 });
         const popSteady = await load(child, { mode: 'steady', url: hub.graphqlUrl, spec: pop, rate: 200, seconds });

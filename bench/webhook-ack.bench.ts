@@ -4,8 +4,9 @@
  *     [--window=0] [--in-flight=2] [--concurrency=1,4] [--apply-seconds=15] [--ack-only]
  * Loopback only, bounded: `rate * seconds` signed deliveries (one event each) through the real
  * router into Postgres (DATABASE_URL's, else an embedded one). The load generator is a separate
- * process (bench/webhook-load.child.ts), open loop: latency is counted from each delivery's
- * scheduled send time, so a stall is not hidden. Two ack runs in one process, same machine state:
+ * process (bench/webhook-load.child.ts) at a raised priority (bench/external-process.ts: a client
+ * on a machine of its own is not late because the hub is busy), open loop: latency is counted
+ * from each delivery's scheduled send time, so a stall is not hidden. Two ack runs in one process, same machine state:
  * first each delivery committed by its own statement (the previous intake), then with group
  * commit (src/webhooks/inbox.batcher.ts; `--window` and `--in-flight` tune it).
  * Then one worker applies the stored events: the minimal recording apply path and the real
@@ -13,10 +14,8 @@
  * process), each real-path run capped at `--apply-seconds`.
  * Targets: ack p99 <= 20 ms at 500/s; >= 1,000 events/s per worker.
  */
-import { fork } from 'node:child_process';
 import http from 'node:http';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import express from 'express';
 import type { DataSource } from 'typeorm';
 import { IdentityResolver } from '../src/identity/identity-resolver.service.js';
@@ -30,6 +29,7 @@ import { recordingApply } from '../src/webhooks/testing/recording.applier.js';
 import { instanceLookupOf } from '../src/webhooks/webhook-instance.js';
 import { createWebhookRouter } from '../src/webhooks/webhook.router.js';
 import { benchDatabase } from './webhook-bench.support.js';
+import { forkExternal } from './external-process.js';
 import type { LoadJob, LoadResult } from './webhook-load.child.js';
 
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -81,7 +81,7 @@ async function serve(ds: DataSource, batch: InboxBatchingOptions | false) {
 
 /** Runs the generator in its own process against `port`. */
 function generate(job: LoadJob): Promise<LoadResult> {
-  const child = fork(fileURLToPath(new URL('./webhook-load.child.js', import.meta.url)), [], {
+  const { child } = forkExternal(new URL('./webhook-load.child.js', import.meta.url), [], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
