@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { appendAudit } from '../audit/audit-log.js';
-import { inTransaction } from '../db/sql.js';
+import { inTransaction, poolQuery } from '../db/sql.js';
 import { isRole, ROLES, type Role } from './policy.js';
 import { rowsOf } from './rows.js';
 
@@ -78,7 +78,9 @@ export async function verifyApiKey(
   key: string,
 ): Promise<{ id: string; name: string; role: Role } | null> {
   if (!key.startsWith(API_KEY_PREFIX) || key.length > 200) return null;
-  const rows: { id: string; name: string; role: string; stale: boolean }[] = await ds.query(
+  // On every request of a keyed caller: a prepared statement straight on the pool.
+  const rows = await poolQuery<{ id: string; name: string; role: string; stale: boolean }>(
+    ds,
     `SELECT id, name, role, (last_used_at IS NULL OR last_used_at < now() - interval '1 minute') AS stale
        FROM api_key WHERE key_hash = $1 AND revoked_at IS NULL`,
     [hashApiKey(key)],

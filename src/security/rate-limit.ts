@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { poolQuery } from '../db/sql.js';
 
 export interface RateLimitOptions {
   /** Most cost a key can spend at once (the bucket size). */
@@ -25,7 +26,9 @@ export class PgRateLimiter {
   async take(key: string, cost: number): Promise<RateDecision> {
     const { capacity, refillPerSecond } = this.options;
     const refilled = `LEAST($2::float8, b.tokens + GREATEST(0, EXTRACT(EPOCH FROM (clock_timestamp() - b.updated_at))) * $3::float8)`;
-    const rows: { tokens: number; ok: boolean }[] = await this.ds.query(
+    // On every request: a prepared statement straight on the pool (no TypeORM query runner).
+    const rows = await poolQuery<{ tokens: number; ok: boolean }>(
+      this.ds,
       `INSERT INTO rate_limit_bucket AS b (key, tokens, updated_at, last_ok)
        VALUES ($1, CASE WHEN $2::float8 >= $4::float8 THEN $2::float8 - $4::float8 ELSE $2::float8 END, clock_timestamp(), $2::float8 >= $4::float8)
        ON CONFLICT (key) DO UPDATE SET
