@@ -381,3 +381,58 @@ describe('touchpoint import --bulk', () => {
     expect(audit.map((a) => a.actor)).toEqual(['bulk:csv:legacy']);
   }, 60_000);
 });
+
+describe('suggestions per record in bulk', () => {
+  // Namesakes in one town: names and city agree, nothing personal does, so none links and each
+  // close enough becomes a suggestion for the newcomer (the case of the record-by-record test).
+  const townsfolk = ['Alice', 'Alicia', 'Alison', 'Alys', 'Alice', 'Ali', 'Alisha', 'Alicen'];
+  const records: BulkRecord[] = [
+    ...townsfolk.map((firstName, k) =>
+      rec('crm', `t${k}`, [{ kind: 'email', value: `t${k}@example.com` }], {
+        firstName,
+        lastName: 'Smith',
+        city: 'Leeds',
+      }),
+    ),
+    rec('crm', 'new', [{ kind: 'email', value: 'new@example.com' }], {
+      firstName: 'Alice',
+      lastName: 'Smith',
+      city: 'Leeds',
+    }),
+  ];
+  /** External ids of the records suggested with the newcomer. */
+  async function newcomerSuggestions(db: TestDatabase): Promise<string[]> {
+    const id = await recordId(db, 'crm', 'new');
+    const rows: { externalId: string }[] = await db.dataSource.query(
+      `SELECT sr.external_id AS "externalId" FROM match_suggestion s
+         JOIN source_record sr ON sr.id = CASE WHEN s.record_a = $1 THEN s.record_b ELSE s.record_a END
+        WHERE $1 IN (s.record_a, s.record_b) ORDER BY sr.external_id`,
+      [id],
+    );
+    return rows.map((r) => r.externalId);
+  }
+
+  it('keeps at most maxSuggestionsPerRecord, the best-scored, as record by record does', async () => {
+    const [a, b] = [await freshDb(), await freshDb()];
+    const resolver = new IdentityResolver(a.dataSource, { maxSuggestionsPerRecord: 3 });
+    for (const r of records) await resolver.applyPerson(r.system, r.person);
+    await bulkResolve(b.dataSource, records, { config: { maxSuggestionsPerRecord: 3 } });
+    const oneByOne = await newcomerSuggestions(a);
+    expect(oneByOne).toHaveLength(3);
+    expect(await newcomerSuggestions(b)).toEqual(oneByOne);
+    expect(await partition(b)).toEqual(await partition(a));
+
+    const [all, none] = [await freshDb(), await freshDb()];
+    await bulkResolve(all.dataSource, records, { config: { maxSuggestionsPerRecord: 100 } });
+    expect((await newcomerSuggestions(all)).length).toBeGreaterThan(3);
+    const report = await bulkResolve(none.dataSource, records, { config: { maxSuggestionsPerRecord: 0 } });
+    expect(report.suggestions).toBe(0);
+  }, 120_000);
+
+  it('refuses a cap that is not a non-negative integer', async () => {
+    const db = await freshDb();
+    await expect(
+      bulkResolve(db.dataSource, records, { config: { maxSuggestionsPerRecord: -1 } }),
+    ).rejects.toThrow(/maxSuggestionsPerRecord must be a non-negative integer, got -1/);
+  });
+});

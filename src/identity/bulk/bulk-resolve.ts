@@ -58,6 +58,8 @@ import { OldestFirstUnionFind } from './union-find.js';
  *   origin customer is the customer it lands in.
  * - one audit event per run (`identity.bulk_import`) with the counts and the merges of existing
  *   customers, instead of one per merge.
+ * Like the incremental path, a record queues at most `maxSuggestionsPerRecord` probabilistic
+ * suggestions, its best-scored candidates first (candidates of equal score: block order).
  */
 
 export interface BulkRecord {
@@ -231,7 +233,7 @@ function chunks<T>(xs: readonly T[], size: number): T[][] {
 }
 
 /** Bulk-resolves records in one transaction on `ds`. */
-export function bulkResolve(
+export async function bulkResolve(
   ds: DataSource,
   records: readonly BulkRecord[],
   options: BulkOptions = {},
@@ -253,6 +255,11 @@ export async function bulkResolveIn(
     ...resolver.config,
     ...(options.config ?? {}),
   };
+  const cap = config.maxSuggestionsPerRecord;
+  if (!Number.isInteger(cap) || cap < 0)
+    throw new Error(
+      `identity config maxSuggestionsPerRecord must be a non-negative integer, got ${String(cap)}`,
+    );
   const actor = options.actor ?? 'bulk';
   const chunkSize = options.chunkSize ?? 10_000;
   const timings: Record<string, number> = {};
@@ -963,6 +970,10 @@ export async function bulkResolveIn(
           }
         }
         candidates.sort((a, b) => b.score - a.score);
+        // At most maxSuggestionsPerRecord probabilistic suggestions per record, best-scored first,
+        // counted as the record-by-record path counts them (a guard's refusal of a linkable pair
+        // is always queued and uses up the budget too).
+        let budget = config.maxSuggestionsPerRecord;
         for (const c of candidates) {
           const cand = recs[c.at]!;
           const current = uf.find(r.node);
@@ -972,15 +983,18 @@ export async function bulkResolveIn(
           const household = conflict(r.firstName, cand.firstName);
           const sameSurname = !conflict(r.lastName, cand.lastName);
           const corroborated = s.personal || (s.address && sameSurname);
-          const veto =
+          const preset =
             s.score < config.autoAcceptWeight
               ? 'probabilistic'
               : household
                 ? 'guard:name_conflict'
                 : !corroborated
                   ? 'guard:names_only'
-                  : mergeVeto(current, other);
+                  : null;
+          if (preset && budget <= 0) continue;
+          const veto = preset ?? mergeVeto(current, other);
           if (veto) {
+            budget--;
             suggest(
               at,
               c.at,
