@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import { lexicographicSortSchema, parse, type GraphQLSchema } from 'graphql';
-import { buildSchema, createResolversMap } from 'type-graphql';
+import { buildSchema, createResolversMap, getMetadataStorage } from 'type-graphql';
 import type { RequestContext } from './context.js';
 import { CustomerResolver } from './resolvers/customer.resolver.js';
 import { HealthResolver } from './resolvers/health.resolver.js';
@@ -21,7 +21,22 @@ const FEDERATION_LINK = 'extend schema @link(url: "https://specs.apollo.dev/fede
 
 let cached: Promise<GraphQLSchema> | undefined;
 
+/**
+ * Every object type is declared `simpleResolvers: true`: a plain field is then read by graphql-js's
+ * own default resolver instead of a type-graphql wrapper that allocates and awaits per field (a
+ * screenPop answers 60-odd of them). This hub uses no type-graphql middleware or @Authorized: field
+ * access is applied to the built schema (applyFieldPolicy), which wraps the fields it governs.
+ */
+function assertSimpleResolvers(): void {
+  const plain = getMetadataStorage().objectTypes.filter((t) => t.simpleResolvers !== true);
+  if (plain.length)
+    throw new Error(
+      `object types must be declared @ObjectType({ simpleResolvers: true }): ${plain.map((t) => t.name).join(', ')}`,
+    );
+}
+
 function buildTypeGraphqlSchema(): Promise<GraphQLSchema> {
+  assertSimpleResolvers();
   return buildSchema({
     resolvers: [...RESOLVERS],
     validate: false,

@@ -11,7 +11,7 @@ export enum CustomerChangeType {
 }
 registerEnumType(CustomerChangeType, { name: 'CustomerChangeType' });
 
-@ObjectType({ description: 'A change of a customer identity: merged with others, split, or erased' })
+@ObjectType({ simpleResolvers: true, description: 'A change of a customer identity: merged with others, split, or erased' })
 export class CustomerChange {
   @Field(() => CustomerChangeType)
   type!: CustomerChangeType;

@@ -1,6 +1,6 @@
 import { Field, ObjectType } from 'type-graphql';
 
-@ObjectType({ description: 'Relay cursor-connection page information' })
+@ObjectType({ simpleResolvers: true, description: 'Relay cursor-connection page information' })
 export class PageInfo {
   @Field()
   hasNextPage!: boolean;

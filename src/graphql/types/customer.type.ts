@@ -12,7 +12,7 @@ registerEnumType(IdentifierKind, {
   description: 'email, phone (E.164), social (namespace = platform[:scope]), external (namespace = system:object)',
 });
 
-@ObjectType({ description: 'A golden-record trait with where it came from and the rule that chose it' })
+@ObjectType({ simpleResolvers: true, description: 'A golden-record trait with where it came from and the rule that chose it' })
 export class Trait {
   @Field()
   name!: string;
@@ -30,7 +30,7 @@ export class Trait {
   rule!: string;
 }
 
-@ObjectType({ description: 'An object in a source system that belongs to a customer' })
+@ObjectType({ simpleResolvers: true, description: 'An object in a source system that belongs to a customer' })
 export class SourceRecordRef {
   @Field(() => ID)
   id!: string;
@@ -51,7 +51,7 @@ export class SourceRecordRef {
   deleted!: boolean;
 }
 
-@ObjectType({ description: 'One identifier of a customer, with the source record that carries it' })
+@ObjectType({ simpleResolvers: true, description: 'One identifier of a customer, with the source record that carries it' })
 export class Identity {
   @Field(() => IdentifierKind)
   kind!: IdentifierKind;
@@ -70,7 +70,7 @@ export class Identity {
 }
 
 @Directive('@key(fields: "id")')
-@ObjectType({ description: 'One person as every connected system knows them' })
+@ObjectType({ simpleResolvers: true, description: 'One person as every connected system knows them' })
 export class Customer {
   @Field(() => ID, { description: 'Stable id; retired ids of merged customers redirect here' })
   id!: string;

@@ -1,6 +1,6 @@
 import { Field, ObjectType } from 'type-graphql';
 
-@ObjectType({ description: 'Whether this hub process and its database are able to serve' })
+@ObjectType({ simpleResolvers: true, description: 'Whether this hub process and its database are able to serve' })
 export class Health {
   @Field({ description: 'ok when the database answers and every migration is applied, otherwise degraded' })
   status!: string;

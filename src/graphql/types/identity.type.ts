@@ -2,7 +2,7 @@ import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { SourceRecordRef } from './customer.type.js';
 
-@ObjectType({ description: 'One edge of the identity graph with the evidence that made it' })
+@ObjectType({ simpleResolvers: true, description: 'One edge of the identity graph with the evidence that made it' })
 export class IdentityLinkEvidence {
   @Field(() => ID)
   id!: string;
@@ -29,7 +29,7 @@ export class IdentityLinkEvidence {
   createdAt!: Date;
 }
 
-@ObjectType({ description: 'Why two records are one customer: the path of links between them' })
+@ObjectType({ simpleResolvers: true, description: 'Why two records are one customer: the path of links between them' })
 export class LinkExplanation {
   @Field(() => ID)
   customerId!: string;
@@ -38,7 +38,7 @@ export class LinkExplanation {
   path!: IdentityLinkEvidence[];
 }
 
-@ObjectType({ description: 'A possible match waiting for a person to accept or reject it' })
+@ObjectType({ simpleResolvers: true, description: 'A possible match waiting for a person to accept or reject it' })
 export class MatchSuggestion {
   @Field(() => ID)
   id!: string;
@@ -71,7 +71,7 @@ export class MatchSuggestion {
   createdAt!: Date;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class MergeResult {
   @Field(() => ID, { description: 'The surviving customer id (the oldest of the merged ones)' })
   customerId!: string;
@@ -80,13 +80,13 @@ export class MergeResult {
   retiredIds!: string[];
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class UnmergeResult {
   @Field(() => [ID], { description: 'The customers after the split; the first keeps the original id' })
   customerIds!: string[];
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class SourceToNotify {
   @Field()
   system!: string;
@@ -98,7 +98,7 @@ export class SourceToNotify {
   externalId!: string;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class ErasureResult {
   @Field(() => ID)
   customerId!: string;
@@ -113,7 +113,7 @@ export class ErasureResult {
   interactionsRemoved!: number;
 }
 
-@ObjectType({ description: 'One entry of the hash-chained audit log' })
+@ObjectType({ simpleResolvers: true, description: 'One entry of the hash-chained audit log' })
 export class AuditEntry {
   @Field(() => ID)
   seq!: string;

@@ -8,7 +8,7 @@ export enum TimelineOrder {
 }
 registerEnumType(TimelineOrder, { name: 'TimelineOrder', description: 'Order of a timeline page' });
 
-@ObjectType({ description: 'One touch in any system: a call, ticket comment, post, DM, invoice, payment, note' })
+@ObjectType({ simpleResolvers: true, description: 'One touch in any system: a call, ticket comment, post, DM, invoice, payment, note' })
 export class Interaction {
   @Field(() => ID)
   id!: string;
@@ -46,7 +46,7 @@ export class Interaction {
   conversationId!: string | null;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class InteractionEdge {
   @Field()
   cursor!: string;
@@ -55,7 +55,7 @@ export class InteractionEdge {
   node!: Interaction;
 }
 
-@ObjectType({ description: 'A page of a customer timeline' })
+@ObjectType({ simpleResolvers: true, description: 'A page of a customer timeline' })
 export class InteractionConnection {
   @Field(() => [InteractionEdge])
   edges!: InteractionEdge[];

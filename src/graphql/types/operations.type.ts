@@ -1,7 +1,7 @@
 import { GraphQLJSON } from 'graphql-scalars';
 import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 
-@ObjectType({ description: 'One stream of a connector instance' })
+@ObjectType({ simpleResolvers: true, description: 'One stream of a connector instance' })
 export class StreamHealth {
   @Field()
   name!: string;
@@ -25,7 +25,7 @@ export class StreamHealth {
   lagSeconds!: number | null;
 }
 
-@ObjectType({ description: 'A configured connector instance and its health' })
+@ObjectType({ simpleResolvers: true, description: 'A configured connector instance and its health' })
 export class ConnectorHealth {
   @Field(() => ID)
   id!: string;
@@ -58,7 +58,7 @@ export class ConnectorHealth {
   streams!: StreamHealth[];
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class SyncRun {
   @Field()
   stream!: string;
@@ -79,7 +79,7 @@ export class SyncRun {
   error!: string | null;
 }
 
-@ObjectType({ description: 'An event or object that failed every retry' })
+@ObjectType({ simpleResolvers: true, description: 'An event or object that failed every retry' })
 export class DeadLetter {
   @Field(() => ID)
   id!: string;

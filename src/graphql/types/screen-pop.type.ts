@@ -2,7 +2,7 @@ import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { Customer } from './customer.type.js';
 import { Interaction } from './interaction.type.js';
 
-@ObjectType({ description: 'A member of staff who dealt with the customer' })
+@ObjectType({ simpleResolvers: true, description: 'A member of staff who dealt with the customer' })
 export class EmployeeRef {
   @Field(() => ID)
   id!: string;
@@ -17,7 +17,7 @@ export class EmployeeRef {
   title!: string | null;
 }
 
-@ObjectType({ description: 'A thread on one channel: a ticket, a DM thread' })
+@ObjectType({ simpleResolvers: true, description: 'A thread on one channel: a ticket, a DM thread' })
 export class Conversation {
   @Field(() => ID)
   id!: string;
@@ -50,7 +50,7 @@ export class Conversation {
   assignee!: EmployeeRef | null;
 }
 
-@ObjectType({ description: 'Who dealt with this customer, through which channels, and when last' })
+@ObjectType({ simpleResolvers: true, description: 'Who dealt with this customer, through which channels, and when last' })
 export class TouchPoint {
   @Field(() => EmployeeRef)
   employee!: EmployeeRef;
@@ -65,7 +65,7 @@ export class TouchPoint {
   interactions!: number;
 }
 
-@ObjectType({ description: 'Everything a call-centre screen needs when a phone rings' })
+@ObjectType({ simpleResolvers: true, description: 'Everything a call-centre screen needs when a phone rings' })
 export class ScreenPop {
   @Field(() => Customer)
   customer!: Customer;
@@ -83,7 +83,7 @@ export class ScreenPop {
   lastEmployee!: EmployeeRef | null;
 }
 
-@ObjectType({ description: 'Billing status from the billing systems, fetched live (stored value when a source fails)' })
+@ObjectType({ simpleResolvers: true, description: 'Billing status from the billing systems, fetched live (stored value when a source fails)' })
 export class BillingStatus {
   @Field(() => Float, { description: 'Open balance in the currency’s minor unit (e.g. pence, cents)' })
   openBalance!: number;
