@@ -59,12 +59,16 @@ export function createServices(
 }
 
 export function createRequestContext(services: AppServices, requestId: string): RequestContext {
+  let log: Logger | undefined;
   return {
     services,
     requestId,
     actor: 'anonymous',
     role: null,
-    log: services.log.child({ requestId }),
+    // The request's child logger is made when something logs (most requests never do).
+    get log() {
+      return (log ??= services.log.child({ requestId }));
+    },
     live: new LiveFields(services.dataSource, services.ingest, services.log),
     loaders: {
       customer: new DataLoader((ids) => services.customers.getMany(ids)),
