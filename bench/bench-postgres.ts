@@ -40,7 +40,7 @@ export function runBench(name: string, main: () => Promise<void>): void {
 
 /**
  * CPU time (user + system, ms) of a process and its children, read from /proc (Linux; null
- * elsewhere). Exited children are not counted, so read it around work done by long-lived backends.
+ * elsewhere), children that have exited included (the root's cutime and cstime).
  */
 export function processTreeCpuMs(root: number): number | null {
   if (!fs.existsSync('/proc/self/stat')) return null;
@@ -58,6 +58,8 @@ export function processTreeCpuMs(root: number): number | null {
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     if (Number(entry) !== root && Number(f[1]) !== root) continue;
     total += (Number(f[11]) + Number(f[12])) * tick;
+    // the root's cutime + cstime: children that exited (a backend closed by the pool) keep counting
+    if (Number(entry) === root) total += (Number(f[13]) + Number(f[14])) * tick;
   }
   return total;
 }
