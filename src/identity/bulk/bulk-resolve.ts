@@ -431,9 +431,10 @@ export async function bulkResolveIn(
     return { status: 'active', reason: null };
   };
   let newIdentCount = 0;
+  const newId = orderedUuids();
   for (const p of work) {
     const rec: Rec = {
-      id: crypto.randomUUID(),
+      id: newId(),
       existing: false,
       node: -1,
       firstName: p.person.traits?.firstName,
@@ -571,7 +572,8 @@ export async function bulkResolveIn(
       for (const k of r.keys) blockCount.set(k, (blockCount.get(k) ?? 0) + 1);
     }
   }
-  const blocks = new Map<string, number[]>();
+  // Members of each block (record indexes); null for a block over MAX_BLOCK_SIZE, never read.
+  const blocks = new Map<string, number[] | null>();
   const existingFeatures = new Map<number, InternedPerson>();
   const [{ any: anyKeys } = { any: false }] = await sql<{ any: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM record_block_key) AS any`,
@@ -621,12 +623,13 @@ export async function bulkResolveIn(
             ),
           );
         }
-        const list = blocks.get(m.key) ?? [];
-        list.push(at);
-        blocks.set(m.key, list);
+        const list = blocks.get(m.key);
+        if (list) list.push(at);
+        else blocks.set(m.key, [at]);
       }
     }
   }
+  for (const [k, n] of blockCount) if (n > MAX_BLOCK_SIZE) blocks.set(k, null);
   phase('features and blocks');
 
   // ---- 6. Existing customers: age order, unique-namespace values, separations. ----
@@ -680,6 +683,9 @@ export async function bulkResolveIn(
     r.node = uf.add();
     recs.push(r);
   }
+  // Each record's customer node, read in the hot loops without touching the record object.
+  const nodeOf = new Int32Array(recs.length);
+  for (let i = 0; i < recs.length; i++) nodeOf[i] = recs[i]!.node;
   phase('load customers');
 
   // ---- 7. Resolve in input order, the incremental path's decisions in memory. ----
@@ -883,7 +889,7 @@ export async function bulkResolveIn(
         for (const li of linkable) {
           const holders = idents[li]!.holders;
           if (!holders.length) continue;
-          const roots = holders.map((h) => uf.find(recs[h]!.node));
+          const roots = holders.map((h) => uf.find(nodeOf[h]!));
           snapshot.set(li, roots);
           if (new Set([uf.find(r.node), ...roots]).size > config.tripWire) quarantine.add(li);
         }
@@ -941,7 +947,7 @@ export async function bulkResolveIn(
         let made = 0;
         for (const h of g.holders) {
           if (made >= 5) break;
-          if (uf.find(recs[h]!.node) === current) continue;
+          if (uf.find(nodeOf[h]!) === current) continue;
           suggest(at, h, g.kind === 'email' ? 'guard:role_address' : 'guard:blocked_value', null, () =>
             intern(`m|${g.key}`, () => ({ matched: [g.key] })),
           );
@@ -954,14 +960,15 @@ export async function bulkResolveIn(
       if (config.probabilistic && ownFeatures) {
         const current0 = uf.find(r.node);
         const candidates: { at: number; score: number; code: number }[] = [];
+        const lists: (number[] | null | undefined)[] = [];
         for (const k of r.keys) {
-          if ((blockCount.get(k) ?? 0) > MAX_BLOCK_SIZE) continue;
           const members = blocks.get(k);
+          lists.push(members);
           if (!members) continue;
           for (const m of members) {
             if (seenStamp[m] === n) continue;
             seenStamp[m] = n;
-            if (uf.find(recs[m]!.node) === current0) continue;
+            if (uf.find(nodeOf[m]!) === current0) continue;
             const f = featuresFor(m);
             if (!f) continue;
             const code = codeOf(ownFeatures, f);
@@ -1015,10 +1022,10 @@ export async function bulkResolveIn(
           });
           merge(current, other);
         }
-        for (const k of r.keys) {
-          const list = blocks.get(k);
+        for (let j = 0; j < r.keys.length; j++) {
+          const list = lists[j];
           if (list) list.push(at);
-          else blocks.set(k, [at]);
+          else if (list === undefined) blocks.set(r.keys[j]!, [at]);
         }
       }
       // Candidates seen later read this record's identifiers with their statuses then.
@@ -1044,7 +1051,7 @@ export async function bulkResolveIn(
     if (id === undefined) {
       if (root < existingNodeCount) id = customerOfNode[root]!;
       else {
-        id = crypto.randomUUID();
+        id = newId();
         newCustomers.push({ id, ordinal: newCustomers.length, records: [] });
       }
       customerIdOfRoot.set(root, id);
@@ -1086,11 +1093,18 @@ export async function bulkResolveIn(
   );
   // Distinct created_at values in input order, so "oldest" keeps meaning arrival order later.
   const baseMicros = BigInt(micros);
+  // 1,000 ordinals share a millisecond: its ISO text is made once.
+  let stampMs = -1;
+  let stampHead = '';
   const stamp = (ordinal: number) => {
     const micros = baseMicros + BigInt(ordinal);
     const ms = Number(micros / 1000n);
     const us = Number(micros % 1000n);
-    return new Date(ms).toISOString().replace('Z', `${String(us).padStart(3, '0')}Z`);
+    if (ms !== stampMs) {
+      stampMs = ms;
+      stampHead = new Date(ms).toISOString().slice(0, -1);
+    }
+    return `${stampHead}${String(us).padStart(3, '0')}Z`;
   };
 
   // Identifier ids, reserved in first-appearance order.
@@ -1127,9 +1141,10 @@ export async function bulkResolveIn(
   phase('reserve ids');
 
   // Golden records of the new customers, from their records in memory.
-  const workOf = new Map<Rec, (typeof work)[number]>(newRecs.map((r, n) => [r, work[n]!]));
-  const updatedAtOf = (r: Rec) => workOf.get(r)!.updatedAt;
-  const deletedOf = (r: Rec) => Boolean(workOf.get(r)!.person.deleted);
+  // A new record's input: newRecs[n] (node existingNodeCount + n) came from work[n].
+  const workOf = (r: Rec) => work[r.node - existingNodeCount]!;
+  const updatedAtOf = (r: Rec) => workOf(r).updatedAt;
+  const deletedOf = (r: Rec) => Boolean(workOf(r).person.deleted);
   const goldenFast = (rs: Rec[]) =>
     goldenRecord(
       rs
@@ -1260,9 +1275,17 @@ export async function bulkResolveIn(
     'record_block_key',
     ['source_record_id', 'key'],
     (function* () {
-      // Keys are distinct per record and the records are new: no conflict possible. Rows go in
-      // key order, so the two indexes led by the key grow at their right edge instead of at
-      // random pages.
+      // Keys are distinct per record and the records are new: no conflict possible. Without
+      // indexes to maintain (built after the load, which sorts anyway) rows go record by record;
+      // else in key order, so the two indexes led by the key grow at their right edge instead of
+      // at random pages.
+      if (rebuildIndexes) {
+        for (const r of newRecs) {
+          if (deletedOf(r)) continue;
+          for (const k of r.keys) yield `${r.id}\t${f(k)}\n`;
+        }
+        return;
+      }
       const byKey = new Map<string, number[]>();
       for (let n = 0; n < newRecs.length; n++) {
         const r = newRecs[n]!;
@@ -1273,8 +1296,7 @@ export async function bulkResolveIn(
           else byKey.set(k, [n]);
         }
       }
-      // (Without indexes to maintain, CREATE INDEX sorts them anyway.)
-      const keys = rebuildIndexes ? [...byKey.keys()] : [...byKey.keys()].sort();
+      const keys = [...byKey.keys()].sort();
       for (const k of keys) {
         const key = f(k);
         for (const n of byKey.get(k)!) yield `${newRecs[n]!.id}\t${key}\n`;
@@ -1342,6 +1364,25 @@ export async function bulkResolveIn(
     );
   phase('analyze');
   return report;
+}
+
+/**
+ * Ids for the rows an import creates: UUIDs in the version 7 layout (RFC 9562), 48 bits of the
+ * clock in milliseconds, then a counter (36 bits) and 36 random bits drawn once per run. They
+ * ascend in the order they are made, so the indexes on record and customer ids (primary keys,
+ * record identifiers, block keys, links) take an import's rows at their right edge instead of
+ * one random page per row; with the random bits two runs cannot collide.
+ */
+export function orderedUuids(now = Date.now()): () => string {
+  const clock = now.toString(16).padStart(12, '0');
+  const head = `${clock.slice(0, 8)}-${clock.slice(8, 12)}-7`;
+  const salt = crypto.randomBytes(5).toString('hex').slice(0, 9);
+  let counter = 0;
+  return () => {
+    const c = (counter++).toString(16).padStart(9, '0');
+    if (c.length > 9) throw new Error('orderedUuids: more than 2^36 ids in one run');
+    return `${head}${c.slice(0, 3)}-8${c.slice(3, 6)}-${c.slice(6, 9)}${salt}`;
+  };
 }
 
 function identOrder(i: Ident): number {
