@@ -3,7 +3,10 @@
  * production path) on a scratch database of real Postgres (DATABASE_URL's server, or an embedded
  * one in a temp dir).
  *
- *   npm run build && node dist/bench/identity-resolve.bench.js [records=5000] [streamed=300] [concurrency=8] [base=0]
+ *   npm run build && node dist/bench/identity-resolve.bench.js [records=5000] [streamed=300] [concurrency=8] [base=0] [--compare-cap=N]
+ *
+ * `--compare-cap=N`: the streamed records alternate between the default config and one with
+ * maxSuggestionsPerRecord = N, each reported on its own (same graph, same machine state).
  *
  * `base` > 0 first loads that many records of another seed through the bulk path (src/identity/bulk),
  * so the record-by-record figures are measured on a graph of realistic size (the issue's streamed
@@ -25,7 +28,14 @@ const quantile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
 async function main(): Promise<void> {
-  const [records = 5000, streamed = 300, concurrency = 8, base = 0] = process.argv.slice(2).map(Number);
+  const [records = 5000, streamed = 300, concurrency = 8, base = 0] = process.argv
+    .slice(2)
+    .filter((a) => !a.startsWith('--'))
+    .map(Number);
+  const capArg = process.argv.find((a) => a.startsWith('--compare-cap='))?.slice('--compare-cap='.length);
+  const compareCap = capArg === undefined ? null : Number(capArg);
+  if (compareCap !== null && !(Number.isInteger(compareCap) && compareCap >= 0))
+    throw new Error(`--compare-cap must be a non-negative integer, got ${capArg}`);
   const log = createLogger('warn');
   const server = await benchPostgres(log);
   const all = generateRecords(records + streamed);
@@ -60,12 +70,23 @@ async function main(): Promise<void> {
         );
         const bulkSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
         const latencies: number[] = [];
-        for (const r of stream) {
+        const other =
+          compareCap === null ? null : new IdentityResolver(ds, { maxSuggestionsPerRecord: compareCap });
+        const otherLatencies: number[] = [];
+        const suggested = [0, 0];
+        for (const [k, r] of stream.entries()) {
+          const alt = other !== null && k % 2 === 1;
           const s = process.hrtime.bigint();
-          await resolver.applyPerson(r.system, r.person);
-          latencies.push(Number(process.hrtime.bigint() - s) / 1e6);
+          const res = await (alt ? other : resolver).applyPerson(r.system, r.person);
+          (alt ? otherLatencies : latencies).push(Number(process.hrtime.bigint() - s) / 1e6);
+          suggested[alt ? 1 : 0]! += res.suggestions;
         }
         latencies.sort((a, b) => a - b);
+        otherLatencies.sort((a, b) => a - b);
+        if (other)
+          process.stdout.write(
+            `streamed, alternate records: default cap ${resolver.config.maxSuggestionsPerRecord}: p50 ${quantile(latencies, 0.5).toFixed(1)} ms, p99 ${quantile(latencies, 0.99).toFixed(1)} ms, ${(suggested[0]! / latencies.length).toFixed(1)} suggestions/record; cap ${compareCap}: p50 ${quantile(otherLatencies, 0.5).toFixed(1)} ms, p99 ${quantile(otherLatencies, 0.99).toFixed(1)} ms, ${(suggested[1]! / otherLatencies.length).toFixed(1)} suggestions/record\n`,
+          );
         const [{ customers }] = (await ds.query(
           `SELECT count(*)::int AS customers FROM customer WHERE status = 'active'`,
         )) as [{ customers: number }];

@@ -134,6 +134,8 @@ interface JoinState {
   audit: AuditInput[];
   /** This apply quarantined a value (the trip-wire). */
   quarantined: boolean;
+  /** The other records of the customer this record was attached to, read by the attach (after `joins` joins). */
+  attached?: { joins: number; rows: RawGoldenSource[] };
 }
 
 interface LinkInput {
@@ -665,18 +667,22 @@ export class IdentityResolver {
     if (guarded.length) result.suggestions += await this.suggestForGuarded(sql, rec.id, join.current, guarded);
     // The golden record's sources, when read with the candidates and nothing joined since.
     let sources: { joins: number; rows: GoldenSource[]; vetoed: VetoedCandidate[] } | null = null;
+    // The record's own golden source, as it is now (the statement saw it as it was before).
+    const own: GoldenSource = { system, traits: JSON.parse(JSON.stringify(person.traits ?? {})) as Record<string, unknown>, sourceUpdatedAt: updatedAt, emails: rec.emails, phones: rec.phones };
     if (matching) {
       // Guarded values (role addresses, quarantined numbers) are no evidence for scoring either.
       const evidence = live.filter((i) => idRows.some((r) => r.status === 'active' && keyOf(r) === keyOf(i)));
       const assumedSet = new Set(assumed);
       // Read again if a value the record states was guarded before, or was quarantined here.
       const asRead = !join.quarantined && evidence.length === assumed.length && evidence.every((i) => assumedSet.has(i));
-      // The record's own golden source, as it is now (the statement saw it as it was before).
-      const own: GoldenSource = { system, traits: JSON.parse(JSON.stringify(person.traits ?? {})) as Record<string, unknown>, sourceUpdatedAt: updatedAt, emails: rec.emails, phones: rec.phones };
       const read = asRead ? { candidates: rec.candidates, sources: [...(rec.customerId ? (rec.others ?? []) : []).map(goldenSourceOf), own] } : null;
       sources = await this.matchProbabilistically(sql, join, person, evidence, actor, result, read);
     }
-    const fresh = sources !== null && sources.joins === join.joins ? sources.rows : null;
+    // Else, when its last join attached it to a customer: that customer's records as the attach
+    // read them, and this one (its emails and phones as the record statement left them, unless
+    // the trip-wire quarantined one since).
+    const attached = join.attached !== undefined && join.attached.joins === join.joins && !join.quarantined && !person.deleted ? [...join.attached.rows.map(goldenSourceOf), own] : null;
+    const fresh = (sources !== null && sources.joins === join.joins ? sources.rows : null) ?? attached;
     // Suggestions for refused candidates, queued with the last write below.
     const vetoed = sources?.vetoed ?? [];
 
@@ -882,7 +888,9 @@ export class IdentityResolver {
   private async join(sql: Sql, join: JoinState, other: string, result: ApplyPersonResult, link: LinkInput): Promise<void> {
     join.joins += 1;
     if (join.current === null) {
-      join.current = await this.attach(sql, join.recordId, other, link);
+      const { customer, others } = await this.attach(sql, join.recordId, other, link);
+      join.current = customer;
+      if (customer !== null && others !== null) join.attached = { joins: join.joins, rows: others };
       return;
     }
     const merged = await this.mergeCustomers(
@@ -899,29 +907,32 @@ export class IdentityResolver {
   /**
    * Attaches a record that has no customer yet to a locked customer, with the link that says why;
    * follows the customer's redirect if a concurrent merge retired it before we locked it. Returns
-   * the customer, or null if it no longer exists (the record then keeps to itself).
+   * the customer, or null if it no longer exists (the record then keeps to itself). On the first
+   * try it also reads the golden-record sources of the customer's other records (locked: none can
+   * join or leave meanwhile), so the golden record needs no read of its own.
    */
-  private async attach(sql: Sql, recordId: string, customerId: string, link: LinkInput): Promise<string | null> {
+  private async attach(sql: Sql, recordId: string, customerId: string, link: LinkInput): Promise<{ customer: string | null; others: RawGoldenSource[] | null }> {
     let target = customerId;
     for (let round = 0; round < 5; round++) {
       const withLink = round === 0;
-      const [r] = await sql<{ live: string; attached: number }>(
+      const [r] = await sql<{ live: string; attached: number; others: RawGoldenSource[] | null }>(
         `WITH live AS MATERIALIZED (
            SELECT COALESCE((SELECT customer_id FROM customer_redirect WHERE retired_id = $1::uuid), $1::uuid) AS id),
          ok AS MATERIALIZED (SELECT c.id FROM customer c JOIN live ON live.id = c.id WHERE c.id = $1::uuid AND c.status = 'active'),
          upd AS (UPDATE source_record sr SET customer_id = ok.id FROM ok WHERE sr.id = $2::uuid RETURNING sr.id)
          ${withLink ? `, link AS (INSERT INTO identity_link (from_record_id, to_record_id, rule, identifier_id, score, evidence, actor) VALUES ($2, $3, $4, $5, $6, $7, $8))` : ''}
-         SELECT (SELECT id FROM live) AS live, (SELECT count(*) FROM upd)::int AS attached`,
+         SELECT (SELECT id FROM live) AS live, (SELECT count(*) FROM upd)::int AS attached
+                ${withLink ? `, (SELECT coalesce(json_agg(g), '[]') FROM (${GOLDEN_SOURCES_SQL('sr.customer_id = (SELECT id FROM ok) AND sr.id <> $2::uuid')}) g) AS others` : ''}`,
         withLink
           ? [target, recordId, link.to, link.rule, link.identifierId, link.score, JSON.stringify(link.evidence), link.actor]
           : [target, recordId],
       );
-      if (r!.attached) return target;
-      if (r!.live === target) return null;
+      if (r!.attached) return { customer: target, others: r!.others ?? null };
+      if (r!.live === target) return { customer: null, others: null };
       target = r!.live;
       await this.lockCustomers(sql, [target]);
     }
-    return null;
+    return { customer: null, others: null };
   }
 
   /**

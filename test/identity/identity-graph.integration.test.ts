@@ -363,6 +363,22 @@ describe('locks', () => {
   });
 });
 
+describe('golden record after an attach', () => {
+  it('is the one recomputed from every record of the customer', async () => {
+    await apply('hubspot', 'h1', [email('ann@example.com'), phone('+447911123456')], { firstName: 'Ann', lastName: 'Lee', city: 'Leeds' }, '2026-01-01T00:00:00Z');
+    await apply('zendesk', 'z1', [email('ann@example.com')], { lastName: 'Lee', city: 'York', company: 'Acme' }, '2026-01-02T00:00:00Z');
+    // Joins the customer through the phone (attach), with a role address that is no evidence.
+    const r = await apply('stripe', 's1', [phone('+447911123456'), email('info@example.com'), email('ann.lee@mail.example.net')], { firstName: 'Annie', postcode: 'LS1 1AA' }, '2026-01-03T00:00:00Z');
+    expect(r.createdCustomer).toBe(false);
+    const read = async () =>
+      (await db.dataSource.query(`SELECT traits, record_count AS "recordCount" FROM customer WHERE id = $1`, [r.customerId])) as { traits: unknown; recordCount: number }[];
+    const written = await read();
+    expect(written[0]!.recordCount).toBe(3);
+    await db.dataSource.transaction(async (m) => resolver.refreshGolden((t, p) => m.query(t, p), [r.customerId!]));
+    expect(await read()).toEqual(written);
+  });
+});
+
 describe('suggestions per record', () => {
   // Namesakes in one town: names and city agree, nothing personal does, so none links and each
   // close enough becomes a suggestion for the newcomer.
