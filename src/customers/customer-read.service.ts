@@ -98,6 +98,40 @@ const INTERACTION_COLUMNS = `id, system, external_id AS "externalId", customer_i
   occurred_at AS "occurredAt", channel, direction, kind, summary, sentiment, attributes,
   handled_by_employee_id AS "handledByEmployeeId", conversation_id AS "conversationId"`;
 
+/** The screenPop statement: one constant text, so its prepared-statement name is found without rehashing it. */
+const SCREEN_POP_SQL = `WITH hit AS (
+         SELECT sr.customer_id AS id
+           FROM identifier i
+           JOIN record_identifier ri ON ri.identifier_id = i.id
+           JOIN source_record sr ON sr.id = ri.source_record_id
+          WHERE i.kind = 'phone' AND i.namespace = '' AND i.value = $1
+            AND sr.customer_id IS NOT NULL AND NOT sr.deleted
+          ORDER BY sr.created_at
+          LIMIT 1)
+       SELECT c.id, c.status, c.traits, c.record_count AS "recordCount", c.created_at AS "createdAt", c.updated_at AS "updatedAt",
+              (SELECT coalesce(json_agg(x ORDER BY x."occurredAt" DESC, x.id DESC), '[]') FROM (
+                 SELECT ${INTERACTION_COLUMNS} FROM interaction
+                  WHERE customer_id = c.id ORDER BY occurred_at DESC, id DESC LIMIT $2) x) AS recent,
+              (SELECT coalesce(json_agg(x ORDER BY x."openedAt" DESC), '[]') FROM (
+                 SELECT v.id, v.system, v.external_id AS "externalId", v.channel, v.status, v.subject, v.opened_at AS "openedAt",
+                        v.reply_window_ends_at AS "replyWindowEndsAt", v.sla_due_at AS "slaDueAt",
+                        e.id AS "assigneeId", e.display_name AS "assigneeName", e.department AS "assigneeDepartment", e.title AS "assigneeTitle"
+                   FROM conversation v LEFT JOIN employee e ON e.id = v.assignee_employee_id
+                  WHERE v.customer_id = c.id AND v.status = ANY($3::text[])
+                  ORDER BY v.opened_at DESC LIMIT 20) x) AS open,
+              (SELECT row_to_json(x) FROM (
+                 SELECT e.id, e.display_name AS "displayName", e.department, e.title
+                   FROM interaction li JOIN employee e ON e.id = li.handled_by_employee_id
+                  WHERE li.customer_id = c.id AND li.handled_by_employee_id IS NOT NULL
+                  ORDER BY li.occurred_at DESC LIMIT 1) x) AS "lastEmployee",
+              (SELECT coalesce(json_agg(json_build_object('system', s.system, 'externalId', s.external_id)), '[]')
+                 FROM source_record s
+                WHERE s.customer_id = c.id AND s.system = ANY($4::text[]) AND NOT s.deleted) AS "liveRecords"
+         FROM hit
+         LEFT JOIN customer_redirect r ON r.retired_id = hit.id
+         JOIN customer c ON c.id = COALESCE(r.customer_id, hit.id)
+        WHERE c.status = 'active'`;
+
 /** Reads of the canonical tables for the API. Writes belong to the identity and ingest services. */
 export class CustomerReadService {
   constructor(private readonly ds: DataSource) {}
@@ -161,38 +195,7 @@ export class CustomerReadService {
       lastEmployee: ScreenPopRows['lastEmployee'];
       liveRecords: ScreenPopRows['liveRecords'];
     }[] = await this.prepared(
-      `WITH hit AS (
-         SELECT sr.customer_id AS id
-           FROM identifier i
-           JOIN record_identifier ri ON ri.identifier_id = i.id
-           JOIN source_record sr ON sr.id = ri.source_record_id
-          WHERE i.kind = 'phone' AND i.namespace = '' AND i.value = $1
-            AND sr.customer_id IS NOT NULL AND NOT sr.deleted
-          ORDER BY sr.created_at
-          LIMIT 1)
-       SELECT c.id, c.status, c.traits, c.record_count AS "recordCount", c.created_at AS "createdAt", c.updated_at AS "updatedAt",
-              (SELECT coalesce(json_agg(x ORDER BY x."occurredAt" DESC, x.id DESC), '[]') FROM (
-                 SELECT ${INTERACTION_COLUMNS} FROM interaction
-                  WHERE customer_id = c.id ORDER BY occurred_at DESC, id DESC LIMIT $2) x) AS recent,
-              (SELECT coalesce(json_agg(x ORDER BY x."openedAt" DESC), '[]') FROM (
-                 SELECT v.id, v.system, v.external_id AS "externalId", v.channel, v.status, v.subject, v.opened_at AS "openedAt",
-                        v.reply_window_ends_at AS "replyWindowEndsAt", v.sla_due_at AS "slaDueAt",
-                        e.id AS "assigneeId", e.display_name AS "assigneeName", e.department AS "assigneeDepartment", e.title AS "assigneeTitle"
-                   FROM conversation v LEFT JOIN employee e ON e.id = v.assignee_employee_id
-                  WHERE v.customer_id = c.id AND v.status = ANY($3::text[])
-                  ORDER BY v.opened_at DESC LIMIT 20) x) AS open,
-              (SELECT row_to_json(x) FROM (
-                 SELECT e.id, e.display_name AS "displayName", e.department, e.title
-                   FROM interaction li JOIN employee e ON e.id = li.handled_by_employee_id
-                  WHERE li.customer_id = c.id AND li.handled_by_employee_id IS NOT NULL
-                  ORDER BY li.occurred_at DESC LIMIT 1) x) AS "lastEmployee",
-              (SELECT coalesce(json_agg(json_build_object('system', s.system, 'externalId', s.external_id)), '[]')
-                 FROM source_record s
-                WHERE s.customer_id = c.id AND s.system = ANY($4::text[]) AND NOT s.deleted) AS "liveRecords"
-         FROM hit
-         LEFT JOIN customer_redirect r ON r.retired_id = hit.id
-         JOIN customer c ON c.id = COALESCE(r.customer_id, hit.id)
-        WHERE c.status = 'active'`,
+      SCREEN_POP_SQL,
       [phone, last, OPEN_CONVERSATION_STATUSES, liveSystems],
     );
     const row = rows[0];

@@ -58,24 +58,36 @@ export function createServices(
   };
 }
 
-export function createRequestContext(services: AppServices, requestId: string): RequestContext {
-  let log: Logger | undefined;
-  return {
-    services,
-    requestId,
-    actor: 'anonymous',
-    role: null,
-    // The request's child logger is made when something logs (most requests never do).
-    get log() {
-      return (log ??= services.log.child({ requestId }));
-    },
-    live: new LiveFields(services.dataSource, services.ingest, services.log),
-    loaders: {
+/**
+ * A request's context. The child logger is made when something logs (most requests never do); the
+ * getter sits on the prototype because Apollo copies a context's own properties per operation.
+ */
+class HubRequestContext implements RequestContext {
+  actor = 'anonymous';
+  role: string | null = null;
+  readonly live: LiveFields;
+  readonly loaders: RequestContext['loaders'];
+  private logger: Logger | undefined;
+
+  constructor(
+    readonly services: AppServices,
+    readonly requestId: string,
+  ) {
+    this.live = new LiveFields(services.dataSource, services.ingest, services.log);
+    this.loaders = {
       customer: new DataLoader((ids) => services.customers.getMany(ids)),
       identities: new DataLoader(async (ids) => {
         const map = await services.customers.identitiesOf(ids);
         return ids.map((id) => map.get(id) ?? []);
       }),
-    },
-  };
+    };
+  }
+
+  get log(): Logger {
+    return (this.logger ??= this.services.log.child({ requestId: this.requestId }));
+  }
+}
+
+export function createRequestContext(services: AppServices, requestId: string): RequestContext {
+  return new HubRequestContext(services, requestId);
 }
