@@ -2,27 +2,52 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
+import pg from 'pg';
 import type { Logger } from '../src/log/logger.js';
 
 /**
  * The Postgres server a bench runs on: DATABASE_URL's, or an embedded one in a temp directory
- * that `stop()` shuts down and removes.
+ * that `stop()` shuts down and removes. `settings` (server parameters, e.g. shared_buffers) apply
+ * to the embedded server only: written with ALTER SYSTEM, then the server is restarted so that
+ * restart-only ones take effect too. A bench that passes any must print them with its figures.
  */
 export async function benchPostgres(
   log: Logger,
-): Promise<{ url: string; stop(): Promise<void>; /** CPU ms used so far by the embedded server's processes (null with DATABASE_URL). */ cpuMs(): number | null }> {
+  settings: Record<string, string> = {},
+): Promise<{
+  url: string;
+  stop(): Promise<void>;
+  /** CPU ms used so far by the embedded server's processes (null with DATABASE_URL). */ cpuMs():
+    number | null;
+}> {
   const url = process.env.DATABASE_URL;
   if (url) return { url, stop: async () => {}, cpuMs: () => null };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'touchpoint-bench-'));
   // Postgres may run as another user when we are root: it must reach its data directory.
   fs.chmodSync(dir, 0o755);
-  const embedded = await startEmbeddedPostgres(dir, log);
+  let embedded = await startEmbeddedPostgres(dir, log);
+  if (Object.keys(settings).length) {
+    const client = new pg.Client({ connectionString: embedded.url });
+    await client.connect();
+    try {
+      for (const [name, value] of Object.entries(settings)) {
+        if (!/^[a-z_]+$/.test(name))
+          throw new Error(`bench Postgres setting ${JSON.stringify(name)} is not a parameter name`);
+        await client.query(`ALTER SYSTEM SET ${name} = ${client.escapeLiteral(value)}`);
+      }
+    } finally {
+      await client.end();
+    }
+    await embedded.stop();
+    embedded = await startEmbeddedPostgres(dir, log);
+  }
+  const server = embedded;
   const postmaster = Number(fs.readFileSync(path.join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
   return {
-    url: embedded.url,
+    url: server.url,
     cpuMs: () => processTreeCpuMs(postmaster),
     async stop() {
-      await embedded.stop();
+      await server.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
