@@ -133,8 +133,9 @@ async function deferIndexes(sql: Sql): Promise<(() => Promise<void>) | null> {
     else await sql(`DROP INDEX ${i.idx}`);
   }
   return async () => {
-    // Sorts in memory up to this size, and two workers share a big build.
-    await sql(`SET LOCAL maintenance_work_mem = '256MB'`);
+    // Sorts in memory up to this size (the block keys of 1M records are ~0.5 GB), and two workers
+    // share a big build.
+    await sql(`SET LOCAL maintenance_work_mem = '1GB'`);
     for (const i of indexes) {
       if (i.con) await sql(`ALTER TABLE ${i.tbl} ADD CONSTRAINT ${i.con} ${i.condef}`);
       else await sql(i.def);
