@@ -12,6 +12,7 @@
  * Then one worker applies the stored events: the minimal recording apply path and the real
  * ApplyService (identity resolver), at each `--concurrency` (claim loops in the one worker
  * process), each real-path run capped at `--apply-seconds`.
+ * PROFILE=dir writes a CPU profile of the server during the group-commit ack run.
  * Targets: ack p99 <= 20 ms at 500/s; >= 1,000 events/s per worker.
  */
 import http from 'node:http';
@@ -30,6 +31,7 @@ import { instanceLookupOf } from '../src/webhooks/webhook-instance.js';
 import { createWebhookRouter } from '../src/webhooks/webhook.router.js';
 import { benchDatabase } from './webhook-bench.support.js';
 import { forkExternal } from './external-process.js';
+import { profiled } from './profile.js';
 import type { LoadJob, LoadResult } from './webhook-load.child.js';
 
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -178,7 +180,7 @@ try {
   ackLine('one commit per delivery', await ackRun('bench-a', false));
   ackLine(
     `group commit (window ${batching.windowMs} ms, ${batching.maxInFlight} in flight)`,
-    await ackRun('bench-b', batching),
+    await profiled('ack-group-commit', () => ackRun('bench-b', batching)),
   );
   const [groups] = await db.dataSource.query(
     `SELECT count(DISTINCT xmin::text)::int AS groups, count(*)::int AS events FROM inbox_event WHERE connector_instance = 'bench-b'`,
