@@ -134,8 +134,12 @@ interface JoinState {
   audit: AuditInput[];
   /** This apply quarantined a value (the trip-wire). */
   quarantined: boolean;
-  /** The other records of the customer this record was attached to, read by the attach (after `joins` joins). */
-  attached?: { joins: number; rows: RawGoldenSource[] };
+  /**
+   * The golden-record sources of the record's customer as its last join read them (after `joins`
+   * joins): an attach reads the customer's other records (`withOwn`: this record's source is added),
+   * a merge every record of the two customers.
+   */
+  golden?: { joins: number; rows: RawGoldenSource[]; withOwn: boolean };
 }
 
 interface LinkInput {
@@ -678,11 +682,12 @@ export class IdentityResolver {
       const read = asRead ? { candidates: rec.candidates, sources: [...(rec.customerId ? (rec.others ?? []) : []).map(goldenSourceOf), own] } : null;
       sources = await this.matchProbabilistically(sql, join, person, evidence, actor, result, read);
     }
-    // Else, when its last join attached it to a customer: that customer's records as the attach
-    // read them, and this one (its emails and phones as the record statement left them, unless
-    // the trip-wire quarantined one since).
-    const attached = join.attached !== undefined && join.attached.joins === join.joins && !join.quarantined && !person.deleted ? [...join.attached.rows.map(goldenSourceOf), own] : null;
-    const fresh = (sources !== null && sources.joins === join.joins ? sources.rows : null) ?? attached;
+    // Else, as the last join read them: after an attach, the customer's other records and this one
+    // (its emails and phones as the record statement left them, unless the trip-wire quarantined
+    // one since); after a merge, the records of both customers.
+    const g = join.golden;
+    const joined = g !== undefined && g.joins === join.joins && !person.deleted && !(g.withOwn && join.quarantined) ? [...g.rows.map(goldenSourceOf), ...(g.withOwn ? [own] : [])] : null;
+    const fresh = (sources !== null && sources.joins === join.joins ? sources.rows : null) ?? joined;
     // Suggestions for refused candidates, queued with the last write below.
     const vetoed = sources?.vetoed ?? [];
 
@@ -890,15 +895,16 @@ export class IdentityResolver {
     if (join.current === null) {
       const { customer, others } = await this.attach(sql, join.recordId, other, link);
       join.current = customer;
-      if (customer !== null && others !== null) join.attached = { joins: join.joins, rows: others };
+      if (customer !== null && others !== null) join.golden = { joins: join.joins, rows: others, withOwn: true };
       return;
     }
     const merged = await this.mergeCustomers(
       sql,
       [join.current, other],
       { actor: link.actor, recordId: join.recordId },
-      { locked: [join.current, other], link: { from: join.recordId, ...link }, audit: join.audit },
+      { locked: [join.current, other], link: { from: join.recordId, ...link }, audit: join.audit, sources: true },
     );
+    if (merged.sources) join.golden = { joins: join.joins, rows: merged.sources, withOwn: false };
     for (const r of merged.retired) join.aliases.set(r, merged.survivor);
     result.retiredIds.push(...merged.retired);
     join.current = merged.survivor;
@@ -1092,8 +1098,8 @@ export class IdentityResolver {
     sql: Sql,
     ids: string[],
     why: { actor: string; recordId?: string; role?: string | null },
-    opts: { locked?: string[]; link?: LinkInput & { from: string }; audit?: AuditInput[] } = {},
-  ): Promise<{ survivor: string; retired: string[] }> {
+    opts: { locked?: string[]; link?: LinkInput & { from: string }; audit?: AuditInput[]; sources?: boolean } = {},
+  ): Promise<{ survivor: string; retired: string[]; sources?: RawGoldenSource[] }> {
     let distinct = [...new Set(ids)];
     const locked = new Set(opts.locked ?? []);
     // A concurrent merge may have retired one of these while we waited for its lock: follow the
@@ -1122,7 +1128,9 @@ export class IdentityResolver {
     const survivor = active[0]!.id;
     const retired = active.slice(1).map((r) => r.id);
     const event: HubEvent = { type: 'customer.merged', customerId: survivor, retiredIds: retired };
-    await sql(
+    // `opts.sources`: the golden-record sources of the merged customer, read before the moves (the
+    // records of the survivor and of the retired customers, all locked).
+    const [moved] = await sql<{ sources: RawGoldenSource[] | null }>(
       `WITH s AS (UPDATE source_record SET customer_id = $1 WHERE customer_id = ANY($2::uuid[])),
        i AS (UPDATE interaction SET customer_id = $1 WHERE customer_id = ANY($2::uuid[])),
        v AS (UPDATE conversation SET customer_id = $1 WHERE customer_id = ANY($2::uuid[])),
@@ -1131,7 +1139,8 @@ export class IdentityResolver {
        n AS (INSERT INTO customer_redirect (retired_id, customer_id, reason) SELECT unnest($2::uuid[]), $1, 'merged'
              ON CONFLICT (retired_id) DO UPDATE SET customer_id = EXCLUDED.customer_id, reason = 'merged')
        ${link ? `, l AS (INSERT INTO identity_link (from_record_id, to_record_id, rule, identifier_id, score, evidence, actor) VALUES ($5, $6, $7, $8, $9, $10, $11))` : ''}
-       SELECT pg_notify($3, $4)`,
+       SELECT pg_notify($3, $4)
+              ${opts.sources ? `, (SELECT coalesce(json_agg(g), '[]') FROM (${GOLDEN_SOURCES_SQL(`sr.customer_id = ANY(ARRAY[$1::uuid] || $2::uuid[])`)}) g) AS sources` : ''}`,
       [
         survivor,
         retired,
@@ -1144,7 +1153,7 @@ export class IdentityResolver {
     // `opts.audit`: the caller appends it later in the same transaction.
     if (opts.audit) opts.audit.push(audit);
     else await appendAudit(sql, audit);
-    return { survivor, retired };
+    return { survivor, retired, ...(moved?.sources ? { sources: moved.sources } : {}) };
   }
 
   /** A person merges two customers: a manual link between their oldest records. */

@@ -379,6 +379,22 @@ describe('golden record after an attach', () => {
   });
 });
 
+describe('golden record after a merge', () => {
+  it('is the one recomputed from every record of the merged customer', async () => {
+    await apply('hubspot', 'h1', [email('bo@example.com')], { firstName: 'Bo', lastName: 'Shaw', city: 'Leeds' }, '2026-01-01T00:00:00Z');
+    await apply('zendesk', 'z1', [phone('+447911123457')], { firstName: 'Bo', company: 'Acme' }, '2026-01-02T00:00:00Z');
+    // Joins h1's customer by email (attach), then z1's by phone (merge).
+    const r = await apply('stripe', 's1', [email('bo@example.com'), phone('+447911123457')], { lastName: 'Shaw-Lee', postcode: 'LS1 1AA' }, '2026-01-03T00:00:00Z');
+    expect(r.retiredIds).toHaveLength(1);
+    const read = async () =>
+      (await db.dataSource.query(`SELECT traits, record_count AS "recordCount" FROM customer WHERE id = $1`, [r.customerId])) as { traits: unknown; recordCount: number }[];
+    const written = await read();
+    expect(written[0]!.recordCount).toBe(3);
+    await db.dataSource.transaction(async (m) => resolver.refreshGolden((t, p) => m.query(t, p), [r.customerId!]));
+    expect(await read()).toEqual(written);
+  });
+});
+
 describe('suggestions per record', () => {
   // Namesakes in one town: names and city agree, nothing personal does, so none links and each
   // close enough becomes a suggestion for the newcomer.
