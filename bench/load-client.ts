@@ -10,9 +10,10 @@ export type BodySpec =
   /** `variables[name]` is picked at random from `values` for each request. */
   | { kind: 'pick'; query: string; name: string; values: (string | null)[] };
 
-export type LoadJob =
+export type LoadJob = (
   | { mode: 'steady'; url: string; spec: BodySpec; rate: number; seconds: number }
-  | { mode: 'max'; url: string; spec: BodySpec; clients: number; seconds: number };
+  | { mode: 'max'; url: string; spec: BodySpec; clients: number; seconds: number }
+) & { /** Sent with every request (e.g. authorization). */ headers?: Record<string, string> };
 
 export interface LoadResult {
   /** Latencies in ms (steady: from each request's scheduled time). */
@@ -31,8 +32,8 @@ function bodies(spec: BodySpec): () => string {
     JSON.stringify({ query: spec.query, variables: { [spec.name]: spec.values[Math.floor(Math.random() * spec.values.length)] } });
 }
 
-async function post(url: string, body: string): Promise<void> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+async function post(url: string, body: string, headers: Record<string, string> = {}): Promise<void> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
   const text = await res.text();
   if (res.status !== 200 || text.includes('"errors"')) throw new Error(`bad answer ${res.status}: ${text.slice(0, 200)}`);
 }
@@ -56,7 +57,7 @@ export async function runJob(job: LoadJob): Promise<LoadResult> {
       const wait = at - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       sendLag.push(performance.now() - at);
-      inflight.push(post(job.url, next()).then(() => void latencies.push(performance.now() - at), fail));
+      inflight.push(post(job.url, next(), job.headers).then(() => void latencies.push(performance.now() - at), fail));
     }
     await Promise.all(inflight);
     const seconds = (performance.now() - start) / 1000;
@@ -67,7 +68,7 @@ export async function runJob(job: LoadJob): Promise<LoadResult> {
       Array.from({ length: job.clients }, async () => {
         while (performance.now() < until) {
           const t = performance.now();
-          await post(job.url, next()).then(() => void latencies.push(performance.now() - t), fail);
+          await post(job.url, next(), job.headers).then(() => void latencies.push(performance.now() - t), fail);
         }
       }),
     );

@@ -5,7 +5,10 @@
  *
  *   npm run build && node_modules/.bin/node dist/bench/screen-pop.bench.js [customers=100000] [interactionsPerCustomer=10] [seconds=10]
  *   (target size: 1000000 10; EXPLAIN=1 prints the plans of one screenPop's and one page's statements;
- *   PROFILE=dir writes a CPU profile of the server during the screenPop maximum and the pages)
+ *   PROFILE=dir writes a CPU profile of the server during the screenPop maximum and the pages;
+ *   SECURED=1 runs the hub with production security: an agent's API key looked up, a rate-limit
+ *   bucket taken and the cost measured per request, trusted documents only. Default: the demo's open
+ *   access, reads still audited)
  *
  * Data is generated set-based in Postgres (generate_series, keys and indexes rebuilt after the
  * load): customers with one caller record and phone each, N interactions each, plus one customer
@@ -23,7 +26,11 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
+import { parse, print } from 'graphql';
 import { PgEventHub } from '../src/events/event-hub.js';
+import { createApiKey } from '../src/security/api-keys.js';
+import { createSecurity, type HubSecurity } from '../src/security/security.js';
+import { sha256 } from '../src/security/trusted-documents.js';
 import { createServices } from '../src/graphql/context.js';
 import { startHttpServer } from '../src/http/server.js';
 import { withScratchDatabase } from '../src/identity/evaluate/linkage-evaluation.js';
@@ -38,8 +45,10 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
 
+/** Headers of every request to the hub (SECURED=1: the API key). */
+let hubHeaders: Record<string, string> = {};
 async function post(url: string, body: string): Promise<void> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(url === bareUrlOf ? {} : hubHeaders) }, body });
   const text = await res.text();
   if (res.status !== 200 || text.includes('"errors"')) throw new Error(`bad answer ${res.status}: ${text.slice(0, 200)}`);
 }
@@ -62,6 +71,7 @@ function timeRequests(server: http.Server): void {
  * delay, so a tail can be told apart: the generator's own lateness, the server's loop, or the rest.
  */
 let pgCpuMs: () => number | null = () => null;
+let bareUrlOf = '';
 async function load(child: ChildProcess, job: LoadJob) {
   const cpu = process.cpuUsage();
   const pg0 = pgCpuMs();
@@ -70,7 +80,7 @@ async function load(child: ChildProcess, job: LoadJob) {
   const inServer: number[] = (serverTimes = []);
   const result = await new Promise<LoadResult>((resolve) => {
     child.once('message', (m) => resolve(m as LoadResult));
-    child.send(job);
+    child.send({ ...job, headers: job.url === bareUrlOf ? {} : hubHeaders });
   });
   serverTimes = null;
   loopDelay.disable();
@@ -216,6 +226,7 @@ async function explain(ds: DataSource, what: string, statements: { text: string;
 
 async function main(): Promise<void> {
   const [customers = 100_000, perCustomer = 10, seconds = 10] = process.argv.slice(2).map(Number);
+  const secured = process.env.SECURED === '1';
   const log = createLogger('warn');
   const server = await benchPostgres(log);
   pgCpuMs = server.cpuMs;
@@ -229,7 +240,29 @@ async function main(): Promise<void> {
 
         const events = new PgEventHub((ds.options as { url: string }).url, log);
         const services = createServices(ds, log, 'bench', 'GB', events);
-        const hub = await startHttpServer({ services, host: '127.0.0.1', port: 0, production: false });
+        // SECURED=1: production security as `touchpoint serve` runs it (API key looked up, rate-limit
+        // bucket taken and cost measured per request, trusted documents only); default: the demo.
+        const trusted = new Map<string, string>();
+        const trust = (query: string) => {
+          const printed = print(parse(query));
+          trusted.set(sha256(printed), printed);
+          return printed;
+        };
+        let security: HubSecurity | undefined;
+        if (secured) {
+          const { key } = await createApiKey(ds, { name: 'bench', role: 'agent' });
+          hubHeaders = { authorization: `Bearer ${key}` };
+          security = createSecurity({
+            services,
+            dataSource: ds,
+            log,
+            production: true,
+            demo: false,
+            trustedDocuments: trusted,
+            rateLimit: { capacity: 1_000_000_000, refillPerSecond: 1_000_000_000 },
+          });
+        }
+        const hub = await startHttpServer({ services, host: '127.0.0.1', port: 0, production: secured, ...(security ? { security } : {}) });
         timeRequests(hub.server);
 
         const bare = new ApolloServer({ typeDefs: 'type Query { ok: Boolean }', resolvers: { Query: { ok: () => true } } });
@@ -239,8 +272,9 @@ async function main(): Promise<void> {
         const bareServer = http.createServer(app);
         await new Promise<void>((r) => bareServer.listen(0, '127.0.0.1', r));
         const bareUrl = `http://127.0.0.1:${(bareServer.address() as { port: number }).port}/graphql`;
+        bareUrlOf = bareUrl;
 
-        const popQuery = `query($p: String!) { screenPop(phone: $p, last: 10) { customer { id traits { name value } } recentInteractions { occurredAt channel summary sentiment } openConversations { id } lastEmployee { displayName } } }`;
+        const popQuery = trust(`query($p: String!) { screenPop(phone: $p, last: 10) { customer { id traits { name value } } recentInteractions { occurredAt channel summary sentiment } openConversations { id } lastEmployee { displayName } } }`);
         const phones = Array.from({ length: 20_000 }, () => `020${String(1 + Math.floor(Math.random() * customers)).padStart(8, '0')}`);
         const pop: BodySpec = { kind: 'pick', query: popQuery, name: 'p', values: phones };
         const popBody = () => JSON.stringify({ query: popQuery, variables: { p: phones[Math.floor(Math.random() * phones.length)] } });
@@ -262,10 +296,10 @@ async function main(): Promise<void> {
         const bareMax = await load(child, { mode: 'max', url: bareUrl, spec: typename, clients: 16, seconds });
         // Page through the 10,000-interaction customer once to learn every cursor, then ask for random pages.
         const [c1] = await ds.query(`SELECT md5('c1')::uuid AS id`);
-        const pageQuery = `query($after: String) { timeline(customerId: "${c1.id}", first: 50, after: $after) { edges { node { occurredAt channel summary } } pageInfo { endCursor hasNextPage } } }`;
+        const pageQuery = trust(`query($after: String) { timeline(customerId: "${c1.id}", first: 50, after: $after) { edges { node { occurredAt channel summary } } pageInfo { endCursor hasNextPage } } }`);
         const cursors: (string | null)[] = [null];
         for (;;) {
-          const res = await fetch(hub.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: pageQuery, variables: { after: cursors.at(-1) } }) });
+          const res = await fetch(hub.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...hubHeaders }, body: JSON.stringify({ query: pageQuery, variables: { after: cursors.at(-1) } }) });
           const body = (await res.json()) as { data: { timeline: { pageInfo: { endCursor: string; hasNextPage: boolean } } } };
           if (!body.data.timeline.pageInfo.hasNextPage) break;
           cursors.push(body.data.timeline.pageInfo.endCursor);
@@ -300,6 +334,7 @@ async function main(): Promise<void> {
         child.kill();
 
         const result = {
+          security: secured ? "production (API key, rate limit, trusted documents)" : "demo (open, read audit on)",
           customers,
           interactions: customers * perCustomer + 10000,
           loadSeconds: Number(loadSeconds.toFixed(1)),
