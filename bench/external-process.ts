@@ -11,18 +11,20 @@ export const EXTERNAL_NICE = -10;
  * Postgres and such processes share the cores; a client or a remote system on a machine of its own
  * is never late because the hub is busy. Without the raise, an open-loop generator sends late
  * (7-33 ms seen) and the lateness counts as the hub's latency. `priorityRaised` says if it worked.
+ * `nice` 0 leaves the process at the default priority (used for the live-fields sources).
  */
 export function forkExternal(
   moduleUrl: URL,
   args: string[] = [],
   options: ForkOptions = { stdio: 'inherit' },
+  nice = EXTERNAL_NICE,
 ): { child: ChildProcess; priorityRaised: boolean } {
   const child = fork(fileURLToPath(moduleUrl), args, options);
   let priorityRaised = false;
   try {
-    if (child.pid !== undefined) {
-      os.setPriority(child.pid, EXTERNAL_NICE);
-      priorityRaised = true;
+    if (child.pid !== undefined && nice !== 0) {
+      os.setPriority(child.pid, nice);
+      priorityRaised = nice < 0;
     }
   } catch {
     // not permitted (not root, no CAP_SYS_NICE): the process runs at the default priority
