@@ -13,7 +13,7 @@ import {
   type Stored,
 } from '../../src/simulator-kit/index.js';
 
-/** Stripe API simulator: customers, invoices, charges, events; newest-first lists, starting_after/ending_before, created filters, Stripe's error shapes, signed webhooks. */
+/** Stripe API simulator: customers, invoices (and their search), charges, events; newest-first lists, starting_after/ending_before, created filters, Stripe's error shapes, signed webhooks. */
 
 type Obj = Record<string, unknown>;
 /** An object as the API returns it. */
@@ -358,6 +358,51 @@ export async function startSimulator(options: StripeSimulatorOptions): Promise<S
           'invoices',
           (o) => (!customer || o['customer'] === customer) && (!status || o['status'] === status),
         );
+      });
+      // Search (Stripe's query language, the part the hub uses): up to 10 clauses `field:'value'`
+      // joined by AND or by OR (not both), over customer and status; newest first; `page` is the
+      // `next_page` token of the previous answer.
+      app.get('/v1/invoices/search', (req, res) => {
+        const q = req.query as Record<string, unknown>;
+        const invalid = (param: string, message: string) =>
+          stripeError(res, 400, { type: 'invalid_request_error', param, message });
+        const query = typeof q['query'] === 'string' ? q['query'].trim() : '';
+        if (!query) return invalid('query', 'Missing required param: query.');
+        const limit = q['limit'] === undefined ? 10 : Number(q['limit']);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+          return invalid('limit', 'Invalid integer: limit must be between 1 and 100');
+        const joiners = [...query.matchAll(/\s+(AND|OR)\s+/g)].map((m) => m[1]);
+        if (new Set(joiners).size > 1) return invalid('query', 'AND and OR cannot be combined in one search query.');
+        const parts = query.split(/\s+(?:AND|OR)\s+/);
+        if (parts.length > 10) return invalid('query', 'A search query may have at most 10 clauses.');
+        const clauses: { field: string; value: string }[] = [];
+        for (const part of parts) {
+          const m = /^(customer|status):'((?:[^'\\]|\\.)*)'$/.exec(part);
+          if (!m) return invalid('query', `Unsupported or malformed search clause: ${part}`);
+          clauses.push({ field: m[1]!, value: m[2]!.replace(/\\(.)/g, '$1') });
+        }
+        const any = joiners[0] === 'OR';
+        const matches = (o: Obj) => {
+          const hit = (c: { field: string; value: string }) => String(o[c.field] ?? '') === c.value;
+          return any ? clauses.some(hit) : clauses.every(hit);
+        };
+        const offset = typeof q['page'] === 'string' ? Number(Buffer.from(q['page'], 'base64url').toString()) : 0;
+        if (!Number.isInteger(offset) || offset < 0) return invalid('page', 'Invalid page token.');
+        const all = stores.invoices
+          .list()
+          .slice()
+          .reverse()
+          .map((r) => apiOf('invoices', r))
+          .filter(matches);
+        const data = all.slice(offset, offset + limit);
+        const hasMore = all.length > offset + limit;
+        res.json({
+          object: 'search_result',
+          data,
+          has_more: hasMore,
+          next_page: hasMore ? Buffer.from(String(offset + limit)).toString('base64url') : null,
+          url: req.path,
+        });
       });
       app.get('/v1/charges', (req, res) => {
         const { customer } = req.query as Record<string, string | undefined>;

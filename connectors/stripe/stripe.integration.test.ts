@@ -157,7 +157,7 @@ describe('stripe connector against its simulator', () => {
     expect(sim.server.stats.count({ path: '/v1/customers' })).toBe(1);
   });
 
-  it('live billing: one list of open invoices for the batch, a lookup only for customers without one, an Error for unknown ids', async () => {
+  it('live billing: one search for a batch of up to 10, a lookup only for customers without an open invoice, an Error for unknown ids', async () => {
     const invoices = sim.all('invoices');
     const withOpen = [
       ...new Set(invoices.filter((i) => i['status'] === 'open').map((i) => String(i['customer']))),
@@ -180,9 +180,55 @@ describe('stripe connector against its simulator', () => {
     expect(values[withOpen.length]).toBeInstanceOf(Error);
     expect(values[withOpen.length + 1]).toEqual({ openBalance: 0, currency: 'gbp', overdueInvoices: 0 });
     expect(values[withOpen.length + 2]).toBeInstanceOf(Error);
-    const openCount = invoices.filter((i) => i['status'] === 'open').length;
-    expect(sim.server.stats.count({ path: '/v1/invoices' })).toBe(Math.ceil(openCount / 100));
-    expect(sim.server.stats.count()).toBe(Math.ceil(openCount / 100) + 3); // + the three without open invoices
+    // 9 customers: one search (their invoices fit one page), no list of the account's invoices
+    expect(sim.server.stats.count({ path: '/v1/invoices/search' })).toBe(1);
+    expect(sim.server.stats.count({ path: '/v1/invoices' })).toBe(0);
+    expect(sim.server.stats.count()).toBe(1 + 3); // + the three without open invoices
+  });
+
+  it('live billing for one customer (a screen pop) is one list call filtered by customer and status', async () => {
+    const invoices = sim.all('invoices');
+    const owing = String(invoices.find((i) => i['status'] === 'open')!['customer']);
+    sim.server.stats.reset();
+    const [v] = await billingFetch.fetchMany(ctx, [owing]);
+    const open = invoices.filter((i) => i['customer'] === owing && i['status'] === 'open');
+    expect(v).toMatchObject({ openBalance: open.reduce((s, i) => s + Number(i['amount_remaining']), 0) });
+    expect(sim.server.stats.count()).toBe(1);
+    expect(sim.server.stats.count({ path: '/v1/invoices' })).toBe(1);
+  });
+
+  it('live billing: 25 customers are three searches; an id that is not a Stripe id gets an Error and is never sent', async () => {
+    const customers = sim.all('customers').map((c) => c.id);
+    expect(customers.length).toBeGreaterThanOrEqual(25);
+    const keys = [...customers.slice(0, 25), "cus_x' OR customer:'y"];
+    sim.server.stats.reset();
+    const values = await billingFetch.fetchMany(ctx, keys);
+    expect(values).toHaveLength(26);
+    expect(sim.server.stats.count({ path: '/v1/invoices/search' })).toBe(3);
+    expect(values[25]).toBeInstanceOf(Error);
+    expect((values[25] as Error).message).toContain('is not a Stripe customer id');
+    const invoices = sim.all('invoices');
+    customers.slice(0, 25).forEach((id, n) => {
+      const open = invoices.filter((i) => i['customer'] === id && i['status'] === 'open');
+      if (open.length) expect((values[n] as BillingSummary).openBalance).toBe(open.reduce((s, i) => s + Number(i['amount_remaining']), 0));
+    });
+  });
+
+  it('the simulated search refuses AND mixed with OR and a malformed clause, and pages with next_page', async () => {
+    const get = (query: string, extra = '') =>
+      ctx.http.get<{ data: { id: string }[]; has_more: boolean; next_page: string | null }>(
+        `/v1/invoices/search?query=${encodeURIComponent(query)}${extra}`,
+      );
+    await expect(get("customer:'a' AND status:'open' OR customer:'b'")).rejects.toMatchObject({ http: { status: 400 } });
+    await expect(get('customer:a')).rejects.toMatchObject({ http: { status: 400 } });
+    const all = sim.all('invoices').filter((i) => i['status'] === 'open');
+    const first = await get("status:'open'", '&limit=2');
+    expect(first.data.data).toHaveLength(Math.min(2, all.length));
+    if (all.length > 2) {
+      expect(first.data.has_more).toBe(true);
+      const second = await get("status:'open'", `&limit=2&page=${first.data.next_page}`);
+      expect(second.data.data.map((i) => i.id)).not.toContain(first.data.data[0]!.id);
+    }
   });
 
   describe('webhooks', () => {

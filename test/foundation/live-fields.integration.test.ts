@@ -64,8 +64,9 @@ describe('live fields through DataLoader with stale fallback', () => {
       expect(res.data[`c${i}`].billing).toMatchObject({ sources: ['stripe'], stale: false });
       expect(typeof res.data[`c${i}`].billing.openBalance).toBe('number');
     }
-    // One batch for the five customers: the invoice list is read once (per page), not once per customer.
-    expect(sim.server.stats.count({ path: '/v1/invoices' })).toBeLessThanOrEqual(2);
+    // One batch for the five customers: one search for their invoices, not one call per customer.
+    expect(sim.server.stats.count({ path: '/v1/invoices/search' })).toBe(1);
+    expect(sim.server.stats.count({ path: '/v1/invoices' })).toBe(0);
   });
 
   it('screenPop asks the live source of the caller it found, with the records it read in its own statement', async () => {
