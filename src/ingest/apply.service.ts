@@ -106,6 +106,25 @@ const DIRECTIONS = new Set(['inbound', 'outbound', 'internal']);
 const NEWER_WINS = (table: string) =>
   `(${table}.source_updated_at IS NULL OR (EXCLUDED.source_updated_at IS NOT NULL AND EXCLUDED.source_updated_at >= ${table}.source_updated_at))`;
 
+/**
+ * The conflict rule of both interaction inserts (one event, and a batch's independent ones): a
+ * re-delivered interaction replaces the stored row only when it is newer and differs, so a
+ * re-delivery neither rewrites the row nor announces it again.
+ */
+const INTERACTION_UPSERT = `ON CONFLICT (system, external_id) DO UPDATE
+          SET customer_id = EXCLUDED.customer_id, source_record_id = EXCLUDED.source_record_id, occurred_at = EXCLUDED.occurred_at,
+              channel = EXCLUDED.channel, direction = EXCLUDED.direction, kind = EXCLUDED.kind, summary = EXCLUDED.summary,
+              sentiment = EXCLUDED.sentiment, handled_by_employee_id = EXCLUDED.handled_by_employee_id,
+              conversation_id = EXCLUDED.conversation_id, attributes = EXCLUDED.attributes, source_updated_at = EXCLUDED.source_updated_at
+        WHERE ${NEWER_WINS('interaction')}
+          AND (interaction.customer_id, interaction.source_record_id, interaction.occurred_at, interaction.channel, interaction.direction,
+               interaction.kind, interaction.summary, interaction.sentiment, interaction.handled_by_employee_id, interaction.conversation_id,
+               interaction.attributes, interaction.source_updated_at)
+              IS DISTINCT FROM
+              (EXCLUDED.customer_id, EXCLUDED.source_record_id, EXCLUDED.occurred_at, EXCLUDED.channel, EXCLUDED.direction,
+               EXCLUDED.kind, EXCLUDED.summary, EXCLUDED.sentiment, EXCLUDED.handled_by_employee_id, EXCLUDED.conversation_id,
+               EXCLUDED.attributes, EXCLUDED.source_updated_at)`;
+
 interface ResolvedPerson {
   sourceRecordId: string;
   customerId: string | null;
@@ -265,19 +284,7 @@ export class ApplyService {
          SELECT x.system, x.external_id, sr.customer_id, x.source_record_id, x.occurred_at, x.channel, x.direction, x.kind, x.summary,
                 x.sentiment, NULL::uuid, NULL::uuid, x.attributes::jsonb, x.source_updated_at
            FROM x LEFT JOIN source_record sr ON sr.id = x.source_record_id ORDER BY x.ord
-         ON CONFLICT (system, external_id) DO UPDATE
-            SET customer_id = EXCLUDED.customer_id, source_record_id = EXCLUDED.source_record_id, occurred_at = EXCLUDED.occurred_at,
-                channel = EXCLUDED.channel, direction = EXCLUDED.direction, kind = EXCLUDED.kind, summary = EXCLUDED.summary,
-                sentiment = EXCLUDED.sentiment, handled_by_employee_id = EXCLUDED.handled_by_employee_id,
-                conversation_id = EXCLUDED.conversation_id, attributes = EXCLUDED.attributes, source_updated_at = EXCLUDED.source_updated_at
-          WHERE ${NEWER_WINS('interaction')}
-            AND (interaction.customer_id, interaction.source_record_id, interaction.occurred_at, interaction.channel, interaction.direction,
-                 interaction.kind, interaction.summary, interaction.sentiment, interaction.handled_by_employee_id, interaction.conversation_id,
-                 interaction.attributes, interaction.source_updated_at)
-                IS DISTINCT FROM
-                (EXCLUDED.customer_id, EXCLUDED.source_record_id, EXCLUDED.occurred_at, EXCLUDED.channel, EXCLUDED.direction,
-                 EXCLUDED.kind, EXCLUDED.summary, EXCLUDED.sentiment, EXCLUDED.handled_by_employee_id, EXCLUDED.conversation_id,
-                 EXCLUDED.attributes, EXCLUDED.source_updated_at)
+         ${INTERACTION_UPSERT}
          RETURNING id, system, external_id, customer_id)
          SELECT x.ord::text AS ord, ins.customer_id AS "customerId",
                 CASE WHEN ins.customer_id IS NOT NULL THEN pg_notify($12, json_build_object('type', 'interaction.applied', 'customerId', ins.customer_id::text, 'interactionId', ins.id::text)::text) END AS notified
@@ -638,19 +645,7 @@ export class ApplyService {
        INSERT INTO interaction (system, external_id, customer_id, source_record_id, occurred_at, channel, direction, kind, summary,
                                 sentiment, handled_by_employee_id, conversation_id, attributes, source_updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14)
-       ON CONFLICT (system, external_id) DO UPDATE
-          SET customer_id = EXCLUDED.customer_id, source_record_id = EXCLUDED.source_record_id, occurred_at = EXCLUDED.occurred_at,
-              channel = EXCLUDED.channel, direction = EXCLUDED.direction, kind = EXCLUDED.kind, summary = EXCLUDED.summary,
-              sentiment = EXCLUDED.sentiment, handled_by_employee_id = EXCLUDED.handled_by_employee_id,
-              conversation_id = EXCLUDED.conversation_id, attributes = EXCLUDED.attributes, source_updated_at = EXCLUDED.source_updated_at
-        WHERE ${NEWER_WINS('interaction')}
-          AND (interaction.customer_id, interaction.source_record_id, interaction.occurred_at, interaction.channel, interaction.direction,
-               interaction.kind, interaction.summary, interaction.sentiment, interaction.handled_by_employee_id, interaction.conversation_id,
-               interaction.attributes, interaction.source_updated_at)
-              IS DISTINCT FROM
-              (EXCLUDED.customer_id, EXCLUDED.source_record_id, EXCLUDED.occurred_at, EXCLUDED.channel, EXCLUDED.direction,
-               EXCLUDED.kind, EXCLUDED.summary, EXCLUDED.sentiment, EXCLUDED.handled_by_employee_id, EXCLUDED.conversation_id,
-               EXCLUDED.attributes, EXCLUDED.source_updated_at)
+       ${INTERACTION_UPSERT}
        RETURNING id, customer_id)
        SELECT id, customer_id AS "customerId",
               CASE WHEN customer_id IS NOT NULL THEN pg_notify($15, json_build_object('type', 'interaction.applied', 'customerId', customer_id::text, 'interactionId', id::text)::text) END AS notified

@@ -363,6 +363,19 @@ describe('locks', () => {
   });
 });
 
+/** The customer's stored golden record (traits, record count) equals a full recompute from its records. */
+async function expectGoldenAsRecomputed(customerId: string, records: number): Promise<void> {
+  const read = async () =>
+    (await db.dataSource.query(`SELECT traits, record_count AS "recordCount" FROM customer WHERE id = $1`, [customerId])) as {
+      traits: unknown;
+      recordCount: number;
+    }[];
+  const written = await read();
+  expect(written[0]!.recordCount).toBe(records);
+  await db.dataSource.transaction(async (m) => resolver.refreshGolden((t, p) => m.query(t, p), [customerId]));
+  expect(await read()).toEqual(written);
+}
+
 describe('golden record after an attach', () => {
   it('is the one recomputed from every record of the customer', async () => {
     await apply('hubspot', 'h1', [email('ann@example.com'), phone('+447911123456')], { firstName: 'Ann', lastName: 'Lee', city: 'Leeds' }, '2026-01-01T00:00:00Z');
@@ -370,12 +383,7 @@ describe('golden record after an attach', () => {
     // Joins the customer through the phone (attach), with a role address that is no evidence.
     const r = await apply('stripe', 's1', [phone('+447911123456'), email('info@example.com'), email('ann.lee@mail.example.net')], { firstName: 'Annie', postcode: 'LS1 1AA' }, '2026-01-03T00:00:00Z');
     expect(r.createdCustomer).toBe(false);
-    const read = async () =>
-      (await db.dataSource.query(`SELECT traits, record_count AS "recordCount" FROM customer WHERE id = $1`, [r.customerId])) as { traits: unknown; recordCount: number }[];
-    const written = await read();
-    expect(written[0]!.recordCount).toBe(3);
-    await db.dataSource.transaction(async (m) => resolver.refreshGolden((t, p) => m.query(t, p), [r.customerId!]));
-    expect(await read()).toEqual(written);
+    await expectGoldenAsRecomputed(r.customerId!, 3);
   });
 });
 
@@ -386,12 +394,7 @@ describe('golden record after a merge', () => {
     // Joins h1's customer by email (attach), then z1's by phone (merge).
     const r = await apply('stripe', 's1', [email('bo@example.com'), phone('+447911123457')], { lastName: 'Shaw-Lee', postcode: 'LS1 1AA' }, '2026-01-03T00:00:00Z');
     expect(r.retiredIds).toHaveLength(1);
-    const read = async () =>
-      (await db.dataSource.query(`SELECT traits, record_count AS "recordCount" FROM customer WHERE id = $1`, [r.customerId])) as { traits: unknown; recordCount: number }[];
-    const written = await read();
-    expect(written[0]!.recordCount).toBe(3);
-    await db.dataSource.transaction(async (m) => resolver.refreshGolden((t, p) => m.query(t, p), [r.customerId!]));
-    expect(await read()).toEqual(written);
+    await expectGoldenAsRecomputed(r.customerId!, 3);
   });
 });
 
