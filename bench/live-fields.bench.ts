@@ -18,7 +18,8 @@
  */
 import { connectors } from '../connectors/index.js';
 import { instanceForSimulator } from '../connectors/simulators.js';
-import type { ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/config.js';
 import { PgEventHub } from '../src/events/event-hub.js';
 import { createServices } from '../src/graphql/context.js';
@@ -28,7 +29,6 @@ import { createIngest, runSync } from '../src/ingest/index.js';
 import { DEFAULT_LIVE_DEADLINE_MS } from '../src/live/live-fields.service.js';
 import { createLogger } from '../src/log/logger.js';
 import { benchPostgres, runBench } from './bench-postgres.js';
-import { forkExternal } from './external-process.js';
 import { profiled } from './profile.js';
 import { callerPhone, type SourcesCommand, type SourcesReady } from './live-sources.child.js';
 
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   const children = Array.from({ length: SOURCES }, () =>
     // At the default priority: raised, their wake-ups preempted the hub while it issued its five
     // calls (measured 61.3 vs 60.2 ms p50, same machine state); lowered, they answered late.
-    forkExternal(new URL('./live-sources.child.js', import.meta.url), ['1', String(CALLERS)], { stdio: 'inherit' }, 0).child,
+    fork(fileURLToPath(new URL('./live-sources.child.js', import.meta.url)), ['1', String(CALLERS)], { stdio: 'inherit' }),
   );
   /** A command to every source's process (or to source k only for hangOne, which each process numbers 0). */
   const all = (cmd: SourcesCommand) => Promise.all(children.map((c) => command(c, cmd)));

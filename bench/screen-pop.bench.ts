@@ -37,7 +37,7 @@ import { withScratchDatabase } from '../src/identity/evaluate/linkage-evaluation
 import { createLogger } from '../src/log/logger.js';
 import type { BodySpec, LoadJob, LoadResult } from './load-client.js';
 import { benchPostgres, runBench } from './bench-postgres.js';
-import { forkExternal } from './external-process.js';
+import { forkGenerator } from './external-process.js';
 import { profiled } from './profile.js';
 
 const pct = (xs: number[], p: number) => {
@@ -288,7 +288,7 @@ async function main(): Promise<void> {
         ).length;
         if (process.env.EXPLAIN) await explain(ds, 'screenPop', await captureStatements(() => post(hub.graphqlUrl, popBody())));
 
-        const { child } = forkExternal(new URL('./load-client.js', import.meta.url));
+        const child = forkGenerator(new URL('./load-client.js', import.meta.url));
         // A warm server (optimised code, pools filled) is what production runs: 3 s at full load first.
         await load(child, { mode: 'max', url: hub.graphqlUrl, spec: pop, clients: 16, seconds: 3 });
         const popSteady = await load(child, { mode: 'steady', url: hub.graphqlUrl, spec: pop, rate: 200, seconds });

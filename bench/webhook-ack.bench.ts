@@ -31,7 +31,7 @@ import { recordingApply } from '../src/webhooks/testing/recording.applier.js';
 import { instanceLookupOf } from '../src/webhooks/webhook-instance.js';
 import { createWebhookRouter } from '../src/webhooks/webhook.router.js';
 import { benchDatabase } from './webhook-bench.support.js';
-import { forkExternal } from './external-process.js';
+import { forkGenerator } from './external-process.js';
 import { profiled } from './profile.js';
 import type { LoadJob, LoadResult } from './webhook-load.child.js';
 
@@ -84,7 +84,7 @@ async function serve(ds: DataSource, batch: InboxBatchingOptions | false) {
 
 /** Runs the generator in its own process against `port`. */
 function generate(job: LoadJob): Promise<LoadResult> {
-  const { child } = forkExternal(new URL('./webhook-load.child.js', import.meta.url), [], {
+  const child = forkGenerator(new URL('./webhook-load.child.js', import.meta.url), {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
