@@ -1,12 +1,14 @@
 /**
  * Webhook acknowledgement latency at a fixed arrival rate, and inbox apply throughput per worker.
  *   npm run build && node_modules/.bin/node dist/bench/webhook-ack.bench.js [rate=500] [seconds=8]
- *     [--window=0] [--in-flight=2] [--concurrency=1,4] [--apply-seconds=15] [--ack-only]
+ *     [--window=0] [--in-flight=2] [--concurrency=1,4] [--apply-seconds=15] [--warmup-seconds=3] [--ack-only]
  * Loopback only, bounded: `rate * seconds` signed deliveries (one event each) through the real
  * router into Postgres (DATABASE_URL's, else an embedded one). The load generator is a separate
  * process (bench/webhook-load.child.ts) at a raised priority (bench/external-process.ts: a client
  * on a machine of its own is not late because the hub is busy), open loop: latency is counted
- * from each delivery's scheduled send time, so a stall is not hidden. Two ack runs in one process, same machine state:
+ * from each delivery's scheduled send time, so a stall is not hidden. Each run first sends
+ * `--warmup-seconds` of deliveries at the same rate, not measured (a production server is warm);
+ * the server's CPU and event-loop delay are counted from the end of the warm-up. Two ack runs in one process, same machine state:
  * first each delivery committed by its own statement (the previous intake), then with group
  * commit (src/webhooks/inbox.batcher.ts; `--window` and `--in-flight` tune it).
  * Then one worker applies the stored events: the minimal recording apply path and the real
@@ -47,7 +49,8 @@ const batching: InboxBatchingOptions = {
 };
 const concurrencies = flag('concurrency', '1,4').split(',').map(Number);
 const applySeconds = Number(flag('apply-seconds', '15'));
-for (const [name, v] of Object.entries({ rate, seconds, applySeconds, ...batching }))
+const warmupSeconds = Number(flag('warmup-seconds', '3'));
+for (const [name, v] of Object.entries({ rate, seconds, applySeconds, warmupSeconds, ...batching }))
   if (!Number.isFinite(v) || v < 0) throw new Error(`${name} must be a non-negative number, got ${v}`);
 if (concurrencies.some((c) => !Number.isInteger(c) || c < 1))
   throw new Error(`--concurrency must be positive integers separated by commas`);
@@ -83,12 +86,15 @@ async function serve(ds: DataSource, batch: InboxBatchingOptions | false) {
 }
 
 /** Runs the generator in its own process against `port`. */
-function generate(job: LoadJob): Promise<LoadResult> {
+function generate(job: LoadJob, onMeasuring: () => void): Promise<LoadResult> {
   const child = forkGenerator(new URL('./webhook-load.child.js', import.meta.url), {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
-    child.once('message', (m) => resolve(m as LoadResult));
+    child.on('message', (m) => {
+      if ((m as { measuring?: boolean }).measuring) onMeasuring();
+      else resolve(m as LoadResult);
+    });
     child.once('exit', (code) => {
       if (code !== 0) reject(new Error(`load generator exited with ${code}`));
     });
@@ -99,23 +105,22 @@ function generate(job: LoadJob): Promise<LoadResult> {
 async function ackRun(instance: string, batch: InboxBatchingOptions | false) {
   const server = await serve(db.dataSource, batch);
   try {
-    const cpu = process.cpuUsage();
+    let cpu = process.cpuUsage();
     // The server's event loop (this process): a stall here holds every acknowledgement behind it.
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
     loopDelay.enable();
-    const result = await generate({
-      port: server.port,
-      instance,
-      secret: SECRET,
-      rate,
-      total,
-      warmup: 300,
-      idPrefix: `${instance}-`,
-    });
+    const result = await generate(
+      { port: server.port, instance, secret: SECRET, rate, total, warmupSeconds, idPrefix: `${instance}-` },
+      () => {
+        // Warm-up over: measure from here.
+        loopDelay.reset();
+        cpu = process.cpuUsage();
+      },
+    );
     loopDelay.disable();
     const used = process.cpuUsage(cpu);
-    // The server's own CPU (this process: router, HMAC, parse, pg driver), per delivery.
-    const serverCpuMs = (used.user + used.system) / 1000 / (total + 300);
+    // The server's own CPU (this process: router, HMAC, parse, pg driver), per measured delivery.
+    const serverCpuMs = (used.user + used.system) / 1000 / total;
     const loadAfter = load();
     await db.dataSource.query(`DELETE FROM inbox_event WHERE event_id LIKE '%warm-%'`);
     return { ...result, loadAfter, serverCpuMs, serverLoopDelayMaxMs: loopDelay.max / 1e6 };

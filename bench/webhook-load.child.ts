@@ -14,8 +14,12 @@ export interface LoadJob {
   secret: string;
   rate: number;
   total: number;
-  /** Unsent warm-up deliveries first (not measured). */
-  warmup: number;
+  /**
+   * Seconds of warm-up deliveries first, at the same rate and open loop, not measured: a server in
+   * production is warm (optimised code, pools filled), and a cold start is not the steady state the
+   * target is about. The generator sends `{ measuring: true }` over IPC when the measured run starts.
+   */
+  warmupSeconds: number;
   /** Event ids are `${idPrefix}${i}`. */
   idPrefix: string;
 }
@@ -64,31 +68,41 @@ async function run(job: LoadJob): Promise<LoadResult> {
       req.end(d.body);
     });
 
-  const warm = Array.from({ length: job.warmup }, (_, i) => build(`${job.idPrefix}warm-${i}`, -1 - i));
-  for (let i = 0; i < warm.length; i += 50) await Promise.all(warm.slice(i, i + 50).map(send));
+  const warm = Array.from({ length: Math.round(job.warmupSeconds * job.rate) }, (_, i) =>
+    build(`${job.idPrefix}warm-${i}`, -1 - i),
+  );
+  await openLoop(warm.length, job.rate, (i) => send(warm[i]!));
+  process.send?.({ measuring: true });
   const deliveries = Array.from({ length: job.total }, (_, i) => build(`${job.idPrefix}${i}`, i));
 
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
-  let maxSendLagMs = 0;
-  const pending: Promise<void>[] = [];
   const start = performance.now();
-  for (let i = 0; i < job.total; i++) {
-    const due = start + (i * 1000) / job.rate;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    maxSendLagMs = Math.max(maxSendLagMs, performance.now() - due);
-    pending.push(
-      send(deliveries[i]!).then((status) => {
-        latencies.push(performance.now() - due);
-        statuses[status] = (statuses[status] ?? 0) + 1;
-      }),
-    );
-  }
-  await Promise.all(pending);
+  const maxSendLagMs = await openLoop(job.total, job.rate, (i, due) =>
+    send(deliveries[i]!).then((status) => {
+      latencies.push(performance.now() - due);
+      statuses[status] = (statuses[status] ?? 0) + 1;
+    }),
+  );
   const wallMs = performance.now() - start;
   agent.destroy();
   return { latencies: latencies.sort((a, b) => a - b), statuses, wallMs, maxSendLagMs };
+}
+
+/** Calls `fire(i, due)` at `start + i / rate` for i < n, waits for all; answers the worst send lag. */
+async function openLoop(n: number, rate: number, fire: (i: number, due: number) => Promise<unknown>) {
+  let maxSendLagMs = 0;
+  const pending: Promise<unknown>[] = [];
+  const start = performance.now();
+  for (let i = 0; i < n; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    maxSendLagMs = Math.max(maxSendLagMs, performance.now() - due);
+    pending.push(fire(i, due));
+  }
+  await Promise.all(pending);
+  return maxSendLagMs;
 }
 
 process.once('message', (job: LoadJob) => {
