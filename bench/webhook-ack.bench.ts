@@ -178,7 +178,10 @@ try {
   const header = `webhook-ack bench ${new Date().toISOString()} on ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load ${load()}`;
   process.stdout.write(`${header}\n`);
   const lines: string[] = [];
-  const ackLine = (label: string, r: LoadResult & { loadAfter: string; serverCpuMs: number; serverLoopDelayMaxMs: number }) => {
+  const ackLine = (
+    label: string,
+    r: LoadResult & { loadAfter: string; serverCpuMs: number; serverLoopDelayMaxMs: number },
+  ) => {
     const ok = r.statuses['200'] ?? 0;
     const line = [
       `  ack at ${rate}/s for ${seconds}s, ${label}: ${ok}/${total} acknowledged (200) in ${(r.wallMs / 1000).toFixed(1)} s, server CPU ${r.serverCpuMs.toFixed(2)} ms per delivery, load after ${r.loadAfter}`,
