@@ -20,14 +20,20 @@ import { DEFAULT_IDENTITY_CONFIG, type IdentityConfig } from '../identity.config
 import {
   blockingKeys,
   COMPARED_FIELDS,
+  decodeLevels,
+  LEVEL_CODES,
   LevelCache,
   levelWeights,
   MAX_BLOCK_SIZE,
   scoreLevels,
-  type InternedPerson,
   type PersonFeatures,
 } from '../matching/index.js';
-import { isRoleAddress, type NormalisedIdentifier } from '../normalise/identifier.normaliser.js';
+import {
+  isRoleAddress,
+  normaliseIdentifier,
+  type NormalisedIdentifier,
+  type NormaliseResult,
+} from '../normalise/identifier.normaliser.js';
 import { OldestFirstUnionFind } from './union-find.js';
 
 /**
@@ -195,8 +201,11 @@ interface Rec {
   raw: NormalisedIdentifier[];
   /** Email and phone identifiers usable as matching evidence while active (ident indexes, in order). */
   evidence: number[];
-  features: InternedPerson | undefined;
+  /** New records: matching features worked out with the blocking keys (the level cache takes them once records are numbered). */
+  features: PersonFeatures | undefined;
   keys: string[];
+  /** `keys` as block ids (see keyId in bulkResolveIn). */
+  keyIds: number[];
   input: number;
   system: string;
 }
@@ -304,6 +313,39 @@ export async function bulkResolveIn(
     identifiers: NormalisedIdentifier[];
     updatedAt: Date | null;
   }
+  // IdentityResolver.normalise, with emails and phones normalised once per distinct value: a
+  // person's records repeat them, and parsing a phone number is the costly part of this phase.
+  const normalisedValues = new Map<string, NormaliseResult>();
+  const normalise = (person: CanonicalPerson) => {
+    const identifiers: NormalisedIdentifier[] = [];
+    const problems: string[] = [];
+    const seen = new Set<string>();
+    for (const raw of person.identifiers) {
+      const memo = (raw.kind === 'email' || raw.kind === 'phone') && typeof raw.value === 'string';
+      const memoKey = memo ? `${raw.kind}\u0000${raw.namespace ?? '\u0001'}\u0000${raw.value}` : '';
+      let r = memo ? normalisedValues.get(memoKey) : undefined;
+      if (r === undefined) {
+        r = normaliseIdentifier(
+          {
+            kind: raw.kind,
+            ...(raw.namespace !== undefined ? { namespace: raw.namespace } : {}),
+            value: raw.value,
+          },
+          { defaultRegion: resolver.config.defaultRegion },
+        );
+        if (memo) normalisedValues.set(memoKey, r);
+      }
+      if (!r.ok) {
+        problems.push(r.error);
+        continue;
+      }
+      const k = keyOf(r.identifier);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      identifiers.push(r.identifier);
+    }
+    return { identifiers, problems };
+  };
   const byKey = new Map<string, Prepared>();
   for (let index = 0; index < records.length; index++) {
     const { system, person } = records[index]!;
@@ -312,7 +354,7 @@ export async function bulkResolveIn(
       report.rejected.push({ index, message: bad });
       continue;
     }
-    const { identifiers, problems } = resolver.normalise(person);
+    const { identifiers, problems } = normalise(person);
     for (const p of problems)
       report.problems.push({ index, message: `${person.objectType} ${person.externalId}: ${p}` });
     const key = `${system}:${person.objectType}:${person.externalId}`;
@@ -446,6 +488,7 @@ export async function bulkResolveIn(
       evidence: [],
       features: undefined,
       keys: [],
+      keyIds: [],
       input: p.index,
       system: p.system,
     };
@@ -497,6 +540,7 @@ export async function bulkResolveIn(
         evidence: [],
         features: undefined,
         keys: [],
+        keyIds: [],
         input: -1,
         system: '',
       });
@@ -560,27 +604,40 @@ export async function bulkResolveIn(
     return featuresOf(r.traits, active);
   };
   // Names, dates and places repeat: each distinct pair of values is compared once.
-  const levelCache = new LevelCache();
-  const blockCount = new Map<string, number>();
+  const levelCache = new LevelCache(records.length);
+  // Blocking keys as small integer ids: the resolve loop reads blocks by id, not by string.
+  const keyIdOf = new Map<string, number>();
+  const keyNames: string[] = [];
+  const blockCount: number[] = [];
+  const keyId = (k: string): number => {
+    let id = keyIdOf.get(k);
+    if (id === undefined) {
+      id = keyNames.length;
+      keyIdOf.set(k, id);
+      keyNames.push(k);
+      blockCount.push(0);
+    }
+    return id;
+  };
   if (config.probabilistic) {
     for (let n = 0; n < newRecs.length; n++) {
       const r = newRecs[n]!;
       if (work[n]!.person.deleted) continue;
       r.evidence = r.idents.filter((i) => idents[i]!.kind === 'email' || idents[i]!.kind === 'phone');
       const f = evidenceFeatures(r);
-      r.features = levelCache.person(f);
+      r.features = f;
       r.keys = [...new Set(blockingKeys(f))];
-      for (const k of r.keys) blockCount.set(k, (blockCount.get(k) ?? 0) + 1);
+      r.keyIds = r.keys.map(keyId);
+      for (const id of r.keyIds) blockCount[id]!++;
     }
   }
   // Members of each block (record indexes); null for a block over MAX_BLOCK_SIZE, never read.
-  const blocks = new Map<string, number[] | null>();
-  const existingFeatures = new Map<number, InternedPerson>();
+  const blocks: (number[] | null | undefined)[] = new Array<number[] | null | undefined>(keyNames.length);
   const [{ any: anyKeys } = { any: false }] = await sql<{ any: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM record_block_key) AS any`,
   );
-  if (config.probabilistic && anyKeys && blockCount.size) {
-    const keys = [...blockCount.keys()];
+  if (config.probabilistic && anyKeys && keyNames.length) {
+    const keys = keyNames;
     const wanted: string[] = [];
     for (const part of chunks(keys, 50_000)) {
       const counts = await sql<{ key: string; n: number }>(
@@ -588,8 +645,9 @@ export async function bulkResolveIn(
         [part],
       );
       for (const c of counts) {
-        const total = c.n + (blockCount.get(c.key) ?? 0);
-        blockCount.set(c.key, total);
+        const id = keyIdOf.get(c.key)!;
+        const total = c.n + blockCount[id]!;
+        blockCount[id] = total;
         if (total <= MAX_BLOCK_SIZE) wanted.push(c.key);
       }
     }
@@ -613,24 +671,24 @@ export async function bulkResolveIn(
         if (m.traits) recs[at]!.traits = m.traits;
         recs[at]!.firstName = m.traits?.firstName;
         recs[at]!.lastName = m.traits?.lastName;
-        if (!existingFeatures.has(at)) {
-          existingFeatures.set(
+        // Existing records are numbered already: their features go into their slot.
+        if (!levelCache.has(at)) {
+          levelCache.set(
             at,
-            levelCache.person(
-              featuresOf(m.traits ?? {}, [
-                ...(m.emails ?? []).map((v) => ({ kind: 'email', value: v })),
-                ...(m.phones ?? []).map((v) => ({ kind: 'phone', value: v })),
-              ]),
-            ),
+            featuresOf(m.traits ?? {}, [
+              ...(m.emails ?? []).map((v) => ({ kind: 'email', value: v })),
+              ...(m.phones ?? []).map((v) => ({ kind: 'phone', value: v })),
+            ]),
           );
         }
-        const list = blocks.get(m.key);
+        const id = keyIdOf.get(m.key)!;
+        const list = blocks[id];
         if (list) list.push(at);
-        else blocks.set(m.key, [at]);
+        else blocks[id] = [at];
       }
     }
   }
-  for (const [k, n] of blockCount) if (n > MAX_BLOCK_SIZE) blocks.set(k, null);
+  for (let id = 0; id < blockCount.length; id++) if (blockCount[id]! > MAX_BLOCK_SIZE) blocks[id] = null;
   phase('features and blocks');
 
   // ---- 6. Existing customers: age order, unique-namespace values, separations. ----
@@ -715,27 +773,17 @@ export async function bulkResolveIn(
   // depend on nothing else, so they are worked out once per distinct code.
   const weights = levelWeights();
   const levels = new Int8Array(COMPARED_FIELDS.length);
-  const codeOf = (a: InternedPerson, b: InternedPerson): number => {
-    let code = levelCache.compare(a, b, levels) ? 1 : 0;
-    for (let f = 0; f < levels.length; f++) code = code * 5 + levels[f]! + 1;
-    return code;
-  };
-  const levelsOf = (code: number): boolean => {
-    for (let f = levels.length - 1; f >= 0; f--) {
-      levels[f] = (code % 5) - 1;
-      code = Math.floor(code / 5);
-    }
-    return code === 1;
-  };
-  const scoreByCode = new Map<number, number>();
+  const levelsOf = (code: number): boolean => decodeLevels(code, levels);
+  // NaN: not worked out yet.
+  const scoreByCode = new Float64Array(LEVEL_CODES).fill(NaN);
   const scoreOf = (code: number): number => {
-    let score = scoreByCode.get(code);
-    if (score === undefined) {
+    let score = scoreByCode[code]!;
+    if (Number.isNaN(score)) {
       levelsOf(code);
       // Summed in field order, as matchWeight and scorePair do: the same double.
       score = 0;
       for (let f = 0; f < levels.length; f++) if (levels[f]! >= 0) score += weights[f]![levels[f]!]!;
-      scoreByCode.set(code, score);
+      scoreByCode[code] = score;
     }
     return score;
   };
@@ -815,11 +863,19 @@ export async function bulkResolveIn(
       uniqueValues.delete(gone);
     }
   };
-  const featuresFor = (at: number): InternedPerson | undefined => {
-    const r = recs[at]!;
-    if (r.existing) return existingFeatures.get(at);
-    r.features ??= levelCache.person(evidenceFeatures(r));
-    return r.features;
+  // Each record's matching features by record index, read in the hot loop without touching the
+  // record object; a new record's are worked out again when its identifiers' statuses changed
+  // (undefined here).
+  for (let n = 0; n < newRecs.length; n++) {
+    const f = newRecs[n]!.features;
+    if (f) levelCache.set(firstNew + n, f);
+    newRecs[n]!.features = undefined;
+  }
+  const featuresFor = (at: number): boolean => {
+    if (levelCache.has(at)) return true;
+    if (at < firstNew) return false;
+    levelCache.set(at, evidenceFeatures(recs[at]!));
+    return true;
   };
   const seenStamp = new Int32Array(recs.length).fill(-1);
   const tripWireReason = `held by more than ${config.tripWire} customers`;
@@ -874,10 +930,11 @@ export async function bulkResolveIn(
       const arrival = r.idents.map((i) => idents[i]!.status);
       if (config.probabilistic && r.evidence.some((i) => idents[i]!.status !== 'active')) {
         const f = evidenceFeatures(r);
-        r.features = levelCache.person(f);
+        levelCache.set(at, f);
         r.keys = [...new Set(blockingKeys(f))];
+        r.keyIds = r.keys.map(keyId);
       }
-      const ownFeatures = r.features;
+      const ownFeatures = levelCache.has(at);
       const linkable = r.idents
         .filter((_, j) => arrival[j] === 'active')
         .sort((x, y) => identOrder(idents[x]!) - identOrder(idents[y]!));
@@ -900,7 +957,7 @@ export async function bulkResolveIn(
           ident.reason = tripWireReason;
           ident.statusChanged = true;
           report.quarantined++;
-          for (const h of ident.holders) if (!recs[h]!.existing) recs[h]!.features = undefined;
+          for (const h of ident.holders) if (h >= firstNew) levelCache.delete(h);
         }
         for (const li of linkable) {
           const roots = snapshot.get(li);
@@ -962,17 +1019,16 @@ export async function bulkResolveIn(
         const current0 = uf.find(r.node);
         const candidates: { at: number; score: number; code: number }[] = [];
         const lists: (number[] | null | undefined)[] = [];
-        for (const k of r.keys) {
-          const members = blocks.get(k);
+        for (const k of r.keyIds) {
+          const members = blocks[k];
           lists.push(members);
           if (!members) continue;
           for (const m of members) {
             if (seenStamp[m] === n) continue;
             seenStamp[m] = n;
             if (uf.find(nodeOf[m]!) === current0) continue;
-            const f = featuresFor(m);
-            if (!f) continue;
-            const code = codeOf(ownFeatures, f);
+            if (!featuresFor(m)) continue;
+            const code = levelCache.code(at, m);
             const score = scoreOf(code);
             if (score >= config.suggestWeight) candidates.push({ at: m, score, code });
           }
@@ -1026,11 +1082,11 @@ export async function bulkResolveIn(
         for (let j = 0; j < r.keys.length; j++) {
           const list = lists[j];
           if (list) list.push(at);
-          else if (list === undefined) blocks.set(r.keys[j]!, [at]);
+          else if (list === undefined) blocks[r.keyIds[j]!] = [at];
         }
       }
       // Candidates seen later read this record's identifiers with their statuses then.
-      if (r.idents.some((i, j) => idents[i]!.status !== arrival[j])) r.features = undefined;
+      if (r.idents.some((i, j) => idents[i]!.status !== arrival[j])) levelCache.delete(at);
     }
     await streamSuggestions();
     await suggestionWriter.end();

@@ -33,7 +33,12 @@ export const FIELD_LEVELS = {
   firstName: NAME_LEVELS,
   lastName: NAME_LEVELS,
   dob: ['exact', 'one part differs or day/month swapped', 'edit distance <= 2', 'different'],
-  email: ['exact', 'same local part', 'local part typo (edit distance <= 2, same or near domain)', 'different'],
+  email: [
+    'exact',
+    'same local part',
+    'local part typo (edit distance <= 2, same or near domain)',
+    'different',
+  ],
   phone: ['exact', 'one digit differs', 'different'],
   city: ['exact', 'jaro-winkler >= 0.85', 'different'],
   address: ['exact', 'jaro-winkler >= 0.90', 'different'],
@@ -223,61 +228,12 @@ export function compareLevels(a: PreparedPerson, b: PreparedPerson, out: Int8Arr
   return swapped;
 }
 
-/** A prepared person with its names, date of birth and places interned by a LevelCache. */
-export interface InternedPerson {
-  readonly p: PreparedPerson;
-  readonly first: number;
-  readonly last: number;
-  readonly dob: number;
-  readonly city: number;
-  readonly address: number;
-  readonly postcode: number;
-  /** Mailbox name without its digits (emailLevel's namesake rule), computed once. */
-  readonly localNoDigits: string | undefined;
-}
-
-const DENSE = 2048;
-const SPARSE_LIMIT = 2_000_000;
-
-/** Level of an ordered pair of interned values: a dense table for the first DENSE values, a map beyond. */
-class PairMemo {
-  private readonly dense = new Int8Array(DENSE * DENSE).fill(-2);
-  private sparse = new Map<number, number>();
-
-  constructor(private readonly level: (a: string, b: string) => number) {}
-
-  get(a: number, b: number, values: readonly string[]): number {
-    if (a < DENSE && b < DENSE) {
-      const k = a * DENSE + b;
-      let l = this.dense[k]!;
-      if (l === -2) this.dense[k] = l = this.level(values[a]!, values[b]!);
-      return l;
-    }
-    const k = a * 0x4000000 + b;
-    let l = this.sparse.get(k);
-    if (l === undefined) {
-      l = this.level(values[a]!, values[b]!);
-      if (this.sparse.size >= SPARSE_LIMIT) this.sparse = new Map();
-      this.sparse.set(k, l);
-    }
-    return l;
-  }
-}
-
-/**
- * compareLevels for many pairs over values that repeat (names, dates of birth, cities): each
- * distinct ordered pair of values is compared once. Gives exactly compareLevels' levels.
- */
-export class LevelCache {
+/** Values of one field as small integer ids, in order of first appearance. */
+class Interner {
   private readonly ids = new Map<string, number>();
-  private readonly values: string[] = [];
-  private readonly names = new PairMemo(nameLevel);
-  private readonly dobs = new PairMemo(dobLevel);
-  private readonly cities = new PairMemo(cityLevel);
-  private readonly addresses = new PairMemo(addressLevel);
-  private readonly postcodes = new PairMemo(postcodeLevel);
+  readonly values: string[] = [];
 
-  private intern(s: string | undefined): number {
+  id(s: string | undefined): number {
     if (s === undefined) return -1;
     let id = this.ids.get(s);
     if (id === undefined) {
@@ -287,59 +243,361 @@ export class LevelCache {
     }
     return id;
   }
+}
 
-  person(f: PersonFeatures): InternedPerson {
-    const p = preparePerson(f);
-    return {
-      p,
-      first: this.intern(p.firstName),
-      last: this.intern(p.lastName),
-      dob: this.intern(p.dob),
-      city: this.intern(p.city),
-      address: this.intern(p.address),
-      postcode: this.intern(p.postcode),
-      localNoDigits: p.emailLocal?.replace(DIGITS, ''),
-    };
+const DENSE = 2048;
+const MIN_BITS = 16;
+const MAX_BITS = 22;
+
+/**
+ * Level of an ordered pair of interned values of one field: a dense table for the first DENSE
+ * values (the commonest, as they appear first), an open-addressing hash table of typed arrays
+ * beyond, so a lookup allocates nothing. The table doubles up to 2^MAX_BITS slots and is then
+ * emptied when half full (a cache: forgetting only costs recomputing).
+ */
+class PairMemo {
+  private readonly dense = new Int8Array(DENSE * DENSE).fill(-2);
+  private bits = MIN_BITS;
+  private keyA = new Int32Array(1 << MIN_BITS).fill(-1);
+  private keyB = new Int32Array(1 << MIN_BITS);
+  private level = new Int8Array(1 << MIN_BITS);
+  private size = 0;
+
+  constructor(
+    private readonly compute: (a: string, b: string) => number,
+    private readonly values: readonly string[],
+    /** The level of pairs it is true for, known without comparing (see nameSurelyDifferent). */
+    private readonly surely: ((a: number, b: number) => boolean) | null = null,
+    private readonly surelyLevel = 0,
+  ) {}
+
+  get(a: number, b: number): number {
+    if (a === b) return 0; // every level function gives 0 for equal values
+    if (this.surely !== null && this.surely(a, b)) return this.surelyLevel;
+    if (a < DENSE && b < DENSE) {
+      const k = a * DENSE + b;
+      let l = this.dense[k]!;
+      if (l === -2) this.dense[k] = l = this.compute(this.values[a]!, this.values[b]!);
+      return l;
+    }
+    const mask = (1 << this.bits) - 1;
+    let h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77)) >>> (32 - this.bits);
+    const keyA = this.keyA;
+    for (;;) {
+      const ka = keyA[h]!;
+      if (ka === -1) break;
+      if (ka === a && this.keyB[h] === b) return this.level[h]!;
+      h = (h + 1) & mask;
+    }
+    const l = this.compute(this.values[a]!, this.values[b]!);
+    if (this.size * 2 >= mask) {
+      this.resize();
+      return this.insert(a, b, l);
+    }
+    keyA[h] = a;
+    this.keyB[h] = b;
+    this.level[h] = l;
+    this.size++;
+    return l;
   }
 
-  /** The same as compareLevels(a.p, b.p, out). */
-  compare(a: InternedPerson, b: InternedPerson, out: Int8Array): boolean {
-    const v = this.values;
-    let swapped = false;
-    let first = a.first >= 0 && b.first >= 0 ? this.names.get(a.first, b.first, v) : MISSING;
-    let last = a.last >= 0 && b.last >= 0 ? this.names.get(a.last, b.last, v) : MISSING;
-    if (first !== 0 && last !== 0 && first !== MISSING && last !== MISSING) {
-      const fx = this.names.get(a.first, b.last, v);
-      const lx = this.names.get(a.last, b.first, v);
-      if (fx <= 1 && lx <= 1 && fx + lx < first + last) {
-        first = fx;
-        last = lx;
-        swapped = true;
-      }
-    }
-    out[0] = first;
-    out[1] = last;
-    out[2] = a.dob >= 0 && b.dob >= 0 ? this.dobs.get(a.dob, b.dob, v) : MISSING;
-    out[3] = a.p.email !== undefined && b.p.email !== undefined ? emailLevelInterned(a, b) : MISSING;
-    out[4] = a.p.phone !== undefined && b.p.phone !== undefined ? phoneLevel(a.p.phone, b.p.phone) : MISSING;
-    out[5] = a.city >= 0 && b.city >= 0 ? this.cities.get(a.city, b.city, v) : MISSING;
-    out[6] = a.address >= 0 && b.address >= 0 ? this.addresses.get(a.address, b.address, v) : MISSING;
-    out[7] = a.postcode >= 0 && b.postcode >= 0 ? this.postcodes.get(a.postcode, b.postcode, v) : MISSING;
-    return swapped;
+  private insert(a: number, b: number, l: number): number {
+    const mask = (1 << this.bits) - 1;
+    let h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77)) >>> (32 - this.bits);
+    while (this.keyA[h] !== -1) h = (h + 1) & mask;
+    this.keyA[h] = a;
+    this.keyB[h] = b;
+    this.level[h] = l;
+    this.size++;
+    return l;
+  }
+
+  private resize(): void {
+    const { keyA, keyB, level } = this;
+    const grow = this.bits < MAX_BITS;
+    if (grow) this.bits++;
+    this.keyA = new Int32Array(1 << this.bits).fill(-1);
+    this.keyB = new Int32Array(1 << this.bits);
+    this.level = new Int8Array(1 << this.bits);
+    this.size = 0;
+    if (!grow) return;
+    for (let h = 0; h < keyA.length; h++) if (keyA[h] !== -1) this.insert(keyA[h]!, keyB[h]!, level[h]!);
   }
 }
 
-/** emailLevel with the digit-less mailbox names computed once per person. */
-function emailLevelInterned(a: InternedPerson, b: InternedPerson): number {
-  const ea = a.p.email as string;
-  const eb = b.p.email as string;
-  if (ea === eb) return 0;
-  const la = a.p.emailLocal;
-  const lb = b.p.emailLocal;
-  if (la === undefined || lb === undefined) return jaroWinkler(ea, eb) >= 0.88 ? 2 : 3;
-  if (la === lb) return 1;
-  if (a.localNoDigits === b.localNoDigits) return 3;
-  const da = ea.slice(la.length + 1);
-  const db = eb.slice(lb.length + 1);
-  return distance(la, lb) <= 2 && (da === db || distance(da, db) <= 2) ? 2 : 3;
+/**
+ * The characters of a string as a set of 32 bits: a to z each its own bit, any other character
+ * one of the 6 others. A character of one string whose bit the other's set lacks is not in it.
+ */
+function charMask(s: string): number {
+  let mask = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    mask |= 1 << (c >= 97 && c <= 122 ? c - 97 : 26 + (c % 6));
+  }
+  return mask;
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+}
+
+/**
+ * True when the Jaro-Winkler similarity of two non-empty strings, given their charMask and
+ * length, is certainly below `threshold`: characters whose bit the other string lacks cannot be
+ * matching characters, so at most m = min(la - onlyA, lb - onlyB) match; Jaro is then at most
+ * (m/la + m/lb + 1) / 3 and Winkler's prefix bonus at most 0.4 of the rest. The small margin
+ * keeps rounding from deciding.
+ */
+function surelyBelow(ma: number, la: number, mb: number, lb: number, threshold: number): boolean {
+  const m = Math.min(la - popcount(ma & ~mb), lb - popcount(mb & ~ma));
+  if (m <= 0) return true;
+  const jaro = (m / la + m / lb + 1) / 3;
+  return jaro + 0.4 * (1 - jaro) < threshold - 1e-9;
+}
+
+/** Number of distinct pair codes (see LevelCache.code): 8 fields of up to 5 values, and the swap flag. */
+export const LEVEL_CODES = 2 * 5 ** 8;
+
+/**
+ * A LevelCache slot: 16 int32 (64 bytes, one cache line) per person, at slot * STRIDE. The value
+ * ids are -1 when the field is absent.
+ */
+const STRIDE = 16;
+const PRESENT = 0;
+const FIRST = 1;
+const LAST = 2;
+const DOB = 3;
+const CITY = 4;
+const ADDRESS = 5;
+const POSTCODE = 6;
+const EMAIL = 7;
+/** The mailbox name, that name without its digits, its length and charMask. */
+const LOCAL = 8;
+const LOCAL_NO_DIGITS = 9;
+const LOCAL_LENGTH = 10;
+const LOCAL_MASK = 11;
+/** The phone's id; its length and its characters as 4-bit codes (PHONE_LENGTH -1: not packed, see packPhone). */
+const PHONE = 12;
+const PHONE_LENGTH = 13;
+const PHONE_HI = 14;
+const PHONE_LO = 15;
+
+/**
+ * A phone of at most 16 characters, each a digit or '+', as two int32 of eight 4-bit codes
+ * (left-aligned): two such phones of one length differ in as many characters as in codes.
+ */
+function packPhone(s: string): [number, number] | null {
+  if (s.length > 16) return null;
+  let hi = 0;
+  let lo = 0;
+  for (let i = 0; i < 16; i++) {
+    let code = 0;
+    if (i < s.length) {
+      const c = s.charCodeAt(i);
+      if (c >= 48 && c <= 57) code = c - 48 + 1;
+      else if (c === 43) code = 11;
+      else return null;
+    }
+    if (i < 8) hi |= code << (28 - 4 * i);
+    else lo |= code << (28 - 4 * (i - 8));
+  }
+  return [hi, lo];
+}
+
+/** Number of non-zero 4-bit groups of x. */
+function nibbles(x: number): number {
+  return popcount((x | (x >>> 1) | (x >>> 2) | (x >>> 3)) & 0x11111111);
+}
+
+/**
+ * compareLevels for many pairs over values that repeat (names, dates of birth, cities): each
+ * distinct ordered pair of values is compared once. Gives exactly compareLevels' levels.
+ *
+ * People are stored in numbered slots (the caller's record indexes) as interned value ids, all of
+ * one person in one 64-byte run of a typed array: scoring a pair reads one cache line per person
+ * instead of two objects and their strings scattered over the heap.
+ */
+export class LevelCache {
+  private readonly nameIds = new Interner();
+  private readonly dobIds = new Interner();
+  private readonly cityIds = new Interner();
+  private readonly addressIds = new Interner();
+  private readonly postcodeIds = new Interner();
+  private readonly emailIds = new Interner();
+  private readonly localIds = new Interner();
+  private readonly phoneIds = new Interner();
+  // Per name id: its characters as a bit set (charMask) and its length.
+  private readonly nameMask: number[] = [];
+  private readonly nameLength: number[] = [];
+  private readonly names = new PairMemo(
+    nameLevel,
+    this.nameIds.values,
+    (a, b) =>
+      surelyBelow(this.nameMask[a]!, this.nameLength[a]!, this.nameMask[b]!, this.nameLength[b]!, 0.85),
+    3,
+  );
+  private readonly dobs = new PairMemo(dobLevel, this.dobIds.values);
+  private readonly cities = new PairMemo(cityLevel, this.cityIds.values);
+  private readonly addresses = new PairMemo(addressLevel, this.addressIds.values);
+  private readonly postcodes = new PairMemo(postcodeLevel, this.postcodeIds.values);
+  private slots: Int32Array;
+
+  constructor(capacity = 1024) {
+    this.slots = new Int32Array(Math.max(16, capacity) * STRIDE);
+  }
+
+  /** Stores a person in `slot` (replacing what was there). */
+  set(slot: number, f: PersonFeatures): void {
+    if ((slot + 1) * STRIDE > this.slots.length) {
+      let n = this.slots.length;
+      while (n < (slot + 1) * STRIDE) n *= 2;
+      const bigger = new Int32Array(n);
+      bigger.set(this.slots);
+      this.slots = bigger;
+    }
+    const p = preparePerson(f);
+    const s = this.slots;
+    const o = slot * STRIDE;
+    s[o + FIRST] = this.nameId(p.firstName);
+    s[o + LAST] = this.nameId(p.lastName);
+    s[o + DOB] = this.dobIds.id(p.dob);
+    s[o + CITY] = this.cityIds.id(p.city);
+    s[o + ADDRESS] = this.addressIds.id(p.address);
+    s[o + POSTCODE] = this.postcodeIds.id(p.postcode);
+    s[o + EMAIL] = this.emailIds.id(p.email);
+    const local = p.emailLocal;
+    s[o + LOCAL] = this.localIds.id(local);
+    s[o + LOCAL_NO_DIGITS] = this.localIds.id(local?.replace(DIGITS, ''));
+    s[o + LOCAL_LENGTH] = local === undefined ? 0 : local.length;
+    s[o + LOCAL_MASK] = local === undefined ? 0 : charMask(local);
+    s[o + PHONE] = this.phoneIds.id(p.phone);
+    const packed = p.phone === undefined ? null : packPhone(p.phone);
+    s[o + PHONE_LENGTH] = packed === null ? -1 : p.phone!.length;
+    s[o + PHONE_HI] = packed === null ? 0 : packed[0];
+    s[o + PHONE_LO] = packed === null ? 0 : packed[1];
+    s[o + PRESENT] = 1;
+  }
+
+  private nameId(name: string | undefined): number {
+    const id = this.nameIds.id(name);
+    if (id === this.nameMask.length) {
+      this.nameMask.push(charMask(name!));
+      this.nameLength.push(name!.length);
+    }
+    return id;
+  }
+
+  /** Forgets the person in `slot`. */
+  delete(slot: number): void {
+    if (slot * STRIDE < this.slots.length) this.slots[slot * STRIDE + PRESENT] = 0;
+  }
+
+  has(slot: number): boolean {
+    return slot * STRIDE < this.slots.length && this.slots[slot * STRIDE + PRESENT] === 1;
+  }
+
+  /**
+   * The levels and names-swapped flag of the people in two slots as one integer below
+   * LEVEL_CODES: the flag, then each field's level + 1 (0 for MISSING) as a base-5 digit in
+   * COMPARED_FIELDS order. Read it back with decodeLevels. Both slots must hold a person.
+   */
+  code(slotA: number, slotB: number): number {
+    const s = this.slots;
+    const a = slotA * STRIDE;
+    const b = slotB * STRIDE;
+    let swapped = 0;
+    const fa = s[a + FIRST]!;
+    const fb = s[b + FIRST]!;
+    const la = s[a + LAST]!;
+    const lb = s[b + LAST]!;
+    let first = fa >= 0 && fb >= 0 ? this.names.get(fa, fb) : MISSING;
+    let last = la >= 0 && lb >= 0 ? this.names.get(la, lb) : MISSING;
+    if (first !== 0 && last !== 0 && first !== MISSING && last !== MISSING) {
+      const fx = this.names.get(fa, lb);
+      const lx = this.names.get(la, fb);
+      if (fx <= 1 && lx <= 1 && fx + lx < first + last) {
+        first = fx;
+        last = lx;
+        swapped = 1;
+      }
+    }
+    let code = swapped * 5 + first + 1;
+    code = code * 5 + last + 1;
+    const da = s[a + DOB]!;
+    const db = s[b + DOB]!;
+    code = code * 5 + (da >= 0 && db >= 0 ? this.dobs.get(da, db) + 1 : 0);
+    const ea = s[a + EMAIL]!;
+    const eb = s[b + EMAIL]!;
+    code = code * 5 + (ea >= 0 && eb >= 0 ? this.emailLevel(a, b, ea, eb) + 1 : 0);
+    const pa = s[a + PHONE]!;
+    const pb = s[b + PHONE]!;
+    code = code * 5 + (pa >= 0 && pb >= 0 ? this.phoneLevel(a, b, pa, pb) + 1 : 0);
+    const ca = s[a + CITY]!;
+    const cb = s[b + CITY]!;
+    code = code * 5 + (ca >= 0 && cb >= 0 ? this.cities.get(ca, cb) + 1 : 0);
+    const aa = s[a + ADDRESS]!;
+    const ab = s[b + ADDRESS]!;
+    code = code * 5 + (aa >= 0 && ab >= 0 ? this.addresses.get(aa, ab) + 1 : 0);
+    const qa = s[a + POSTCODE]!;
+    const qb = s[b + POSTCODE]!;
+    code = code * 5 + (qa >= 0 && qb >= 0 ? this.postcodes.get(qa, qb) + 1 : 0);
+    return code;
+  }
+
+  /** The same as compareLevels on the two slots' people. */
+  compare(a: number, b: number, out: Int8Array): boolean {
+    return decodeLevels(this.code(a, b), out);
+  }
+
+  /** emailLevel over interned emails and mailbox names (equal ids: equal strings); a, b: slot offsets. */
+  private emailLevel(a: number, b: number, ea: number, eb: number): number {
+    if (ea === eb) return 0;
+    const s = this.slots;
+    const emails = this.emailIds.values;
+    const la = s[a + LOCAL]!;
+    const lb = s[b + LOCAL]!;
+    if (la < 0 || lb < 0) return jaroWinkler(emails[ea]!, emails[eb]!) >= 0.88 ? 2 : 3;
+    if (la === lb) return 1;
+    if (s[a + LOCAL_NO_DIGITS] === s[b + LOCAL_NO_DIGITS]) return 3;
+    // Edit distance is at least the difference in length, and each edit adds or removes at most
+    // one character of each bit set: more than 4 bits apart is more than 2 edits.
+    const lengthA = s[a + LOCAL_LENGTH]!;
+    const lengthB = s[b + LOCAL_LENGTH]!;
+    if (
+      lengthA - lengthB > 2 ||
+      lengthB - lengthA > 2 ||
+      popcount(s[a + LOCAL_MASK]! ^ s[b + LOCAL_MASK]!) > 4
+    )
+      return 3;
+    const sa = this.localIds.values[la]!;
+    const sb = this.localIds.values[lb]!;
+    if (distance(sa, sb) > 2) return 3;
+    const da = emails[ea]!.slice(sa.length + 1);
+    const db = emails[eb]!.slice(sb.length + 1);
+    return da === db || distance(da, db) <= 2 ? 2 : 3;
+  }
+
+  /** phoneLevel, on the packed characters when both phones are packed; a, b: slot offsets. */
+  private phoneLevel(a: number, b: number, pa: number, pb: number): number {
+    if (pa === pb) return 0;
+    const s = this.slots;
+    const na = s[a + PHONE_LENGTH]!;
+    const nb = s[b + PHONE_LENGTH]!;
+    if (na < 0 || nb < 0) return phoneLevel(this.phoneIds.values[pa]!, this.phoneIds.values[pb]!);
+    if (na !== nb) return 2;
+    const diff = nibbles(s[a + PHONE_HI]! ^ s[b + PHONE_HI]!) + nibbles(s[a + PHONE_LO]! ^ s[b + PHONE_LO]!);
+    return diff > 1 ? 2 : 1;
+  }
+}
+
+/** Fills `out` with the levels of a LevelCache code; returns its names-swapped flag. */
+export function decodeLevels(code: number, out: Int8Array): boolean {
+  for (let f = COMPARED_FIELDS.length - 1; f >= 0; f--) {
+    out[f] = (code % 5) - 1;
+    code = Math.floor(code / 5);
+  }
+  return code === 1;
 }

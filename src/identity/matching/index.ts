@@ -1,9 +1,10 @@
 export {
   COMPARED_FIELDS,
+  decodeLevels,
   FIELD_LEVELS,
+  LEVEL_CODES,
   LevelCache,
   type ComparedField,
-  type InternedPerson,
   type PersonFeatures,
 } from './comparisons.js';
 export { blockingKeys, candidatePairs, MAX_BLOCK_SIZE } from './blocking.js';
