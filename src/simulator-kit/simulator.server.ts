@@ -115,6 +115,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   app.set('etag', false);
   const stats = new RequestStats();
   const faults = new FaultInjector();
+  const arrivals = new WeakMap<object, number>();
   const throttle = new TokenBucketThrottle(options.throttle ?? {});
   const schemes: AuthSpec | readonly AuthSpec[] | undefined = options.auth?.schemes;
   let baseUrl = '';
@@ -176,7 +177,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         return;
       }
       case 'latency': {
-        const due = performance.now() + fault.ms;
+        // From the request's arrival at the server, before body parsing and the kit's middleware.
+        const due = (arrivals.get(req) ?? performance.now()) + fault.ms;
         const end = res.end.bind(res) as (...args: unknown[]) => Response;
         let timer: NodeJS.Timeout | undefined;
         res.end = ((...args: unknown[]) => {
@@ -259,6 +261,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       err ? reject(err) : resolve(s),
     );
   });
+  // When each request reached the server (its headers parsed, nothing else yet done): `latencyNext`
+  // answers a fixed time after it, as a remote system answers a fixed time after the bytes arrive.
+  server.prependListener('request', (req: object) => arrivals.set(req, performance.now()));
   const { port } = server.address() as AddressInfo;
   const host = options.host ?? '127.0.0.1';
   baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
