@@ -86,6 +86,9 @@ export interface BulkOptions {
   deferIndexesFrom?: number;
 }
 
+/** A phone number written with digits and spaces only, after an optional leading +. */
+const SPACED_PHONE = /^\+?[0-9][0-9 ]*$/;
+
 /** See BulkOptions.deferIndexesFrom: below this, index maintenance costs less than the DDL. */
 export const DEFER_INDEXES_FROM = 1000;
 
@@ -203,8 +206,7 @@ interface Rec {
   evidence: number[];
   /** New records: matching features worked out with the blocking keys (the level cache takes them once records are numbered). */
   features: PersonFeatures | undefined;
-  keys: string[];
-  /** `keys` as block ids (see keyId in bulkResolveIn). */
+  /** Blocking keys as ids (see keyId in bulkResolveIn; the text is keyNames[id]), each once. */
   keyIds: number[];
   input: number;
   system: string;
@@ -315,25 +317,31 @@ export async function bulkResolveIn(
   }
   // IdentityResolver.normalise, with emails and phones normalised once per distinct value: a
   // person's records repeat them, and parsing a phone number is the costly part of this phase.
+  // A phone of digits and spaces (and a leading +) is looked up without its spaces: the parser
+  // keeps only the digits and the + of such a number, so `+44 7700 900123` and `+447700900123`
+  // parse alike. Only successes are shared that way (a problem quotes the value as given).
   const normalisedValues = new Map<string, NormaliseResult>();
   const normalise = (person: CanonicalPerson) => {
     const identifiers: NormalisedIdentifier[] = [];
     const problems: string[] = [];
     const seen = new Set<string>();
     for (const raw of person.identifiers) {
-      const memo = (raw.kind === 'email' || raw.kind === 'phone') && typeof raw.value === 'string';
-      const memoKey = memo ? `${raw.kind}\u0000${raw.namespace ?? '\u0001'}\u0000${raw.value}` : '';
+      const value = raw.value;
+      const memo = (raw.kind === 'email' || raw.kind === 'phone') && typeof value === 'string';
+      const spaced = memo && raw.kind === 'phone' && SPACED_PHONE.test(value);
+      const memoKey = memo
+        ? `${raw.kind}\u0000${raw.namespace ?? '\u0001'}\u0000${spaced ? value.replaceAll(' ', '') : value}`
+        : '';
       let r = memo ? normalisedValues.get(memoKey) : undefined;
+      if (r !== undefined && r.ok && r.identifier.raw !== value)
+        r = { ok: true, identifier: { ...r.identifier, raw: value } };
+      else if (r !== undefined && !r.ok && spaced) r = undefined;
       if (r === undefined) {
         r = normaliseIdentifier(
-          {
-            kind: raw.kind,
-            ...(raw.namespace !== undefined ? { namespace: raw.namespace } : {}),
-            value: raw.value,
-          },
+          { kind: raw.kind, ...(raw.namespace !== undefined ? { namespace: raw.namespace } : {}), value },
           { defaultRegion: resolver.config.defaultRegion },
         );
-        if (memo) normalisedValues.set(memoKey, r);
+        if (memo && (r.ok || !spaced)) normalisedValues.set(memoKey, r);
       }
       if (!r.ok) {
         problems.push(r.error);
@@ -487,7 +495,6 @@ export async function bulkResolveIn(
       raw: [],
       evidence: [],
       features: undefined,
-      keys: [],
       keyIds: [],
       input: p.index,
       system: p.system,
@@ -539,7 +546,6 @@ export async function bulkResolveIn(
         raw: [],
         evidence: [],
         features: undefined,
-        keys: [],
         keyIds: [],
         input: -1,
         system: '',
@@ -626,8 +632,7 @@ export async function bulkResolveIn(
       r.evidence = r.idents.filter((i) => idents[i]!.kind === 'email' || idents[i]!.kind === 'phone');
       const f = evidenceFeatures(r);
       r.features = f;
-      r.keys = [...new Set(blockingKeys(f))];
-      r.keyIds = r.keys.map(keyId);
+      r.keyIds = [...new Set(blockingKeys(f))].map(keyId);
       for (const id of r.keyIds) blockCount[id]!++;
     }
   }
@@ -932,8 +937,7 @@ export async function bulkResolveIn(
       if (config.probabilistic && r.evidence.some((i) => idents[i]!.status !== 'active')) {
         const f = evidenceFeatures(r);
         levelCache.set(at, f);
-        r.keys = [...new Set(blockingKeys(f))];
-        r.keyIds = r.keys.map(keyId);
+        r.keyIds = [...new Set(blockingKeys(f))].map(keyId);
       }
       const ownFeatures = levelCache.has(at);
       const linkable = r.idents
@@ -1080,7 +1084,7 @@ export async function bulkResolveIn(
           });
           merge(current, other);
         }
-        for (let j = 0; j < r.keys.length; j++) {
+        for (let j = 0; j < r.keyIds.length; j++) {
           const list = lists[j];
           if (list) list.push(at);
           else if (list === undefined) blocks[r.keyIds[j]!] = [at];
@@ -1340,23 +1344,25 @@ export async function bulkResolveIn(
       if (rebuildIndexes) {
         for (const r of newRecs) {
           if (deletedOf(r)) continue;
-          for (const k of r.keys) yield `${r.id}\t${f(k)}\n`;
+          for (const k of r.keyIds) yield `${r.id}\t${f(keyNames[k])}\n`;
         }
         return;
       }
-      const byKey = new Map<string, number[]>();
+      const byKey = new Map<number, number[]>();
       for (let n = 0; n < newRecs.length; n++) {
         const r = newRecs[n]!;
         if (deletedOf(r)) continue;
-        for (const k of r.keys) {
+        for (const k of r.keyIds) {
           const list = byKey.get(k);
           if (list) list.push(n);
           else byKey.set(k, [n]);
         }
       }
-      const keys = [...byKey.keys()].sort();
+      const keys = [...byKey.keys()].sort((a, b) =>
+        keyNames[a]! < keyNames[b]! ? -1 : keyNames[a]! > keyNames[b]! ? 1 : 0,
+      );
       for (const k of keys) {
-        const key = f(k);
+        const key = f(keyNames[k]);
         for (const n of byKey.get(k)!) yield `${newRecs[n]!.id}\t${key}\n`;
       }
     })(),
