@@ -13,7 +13,9 @@
  * commit (src/webhooks/inbox.batcher.ts; `--window` and `--in-flight` tune it).
  * Then one worker applies the stored events: the minimal recording apply path and the real
  * ApplyService (identity resolver), at each `--concurrency` (claim loops in the one worker
- * process), each real-path run capped at `--apply-seconds`.
+ * process), each real-path run capped at `--apply-seconds`; then, through the real path, linking
+ * events (a new record attached to an existing customer through a shared email: the one-by-one
+ * path), stored through the router beforehand.
  * PROFILE=dir writes a CPU profile of the server during the group-commit ack run.
  * Targets: ack p99 <= 20 ms at 500/s; >= 1,000 events/s per worker.
  */
@@ -28,7 +30,7 @@ import { startInboxWorker, type InboxApply } from '../src/jobs/inbox.worker.js';
 import { inboxApplyOf } from '../src/jobs/inbox-worker.starter.js';
 import { createLogger } from '../src/log/logger.js';
 import type { InboxBatchingOptions } from '../src/webhooks/inbox.batcher.js';
-import { echoInstance } from '../src/webhooks/testing/echo.connector.js';
+import { echoInstance, signedEchoDelivery, type EchoEvent } from '../src/webhooks/testing/echo.connector.js';
 import { recordingApply } from '../src/webhooks/testing/recording.applier.js';
 import { instanceLookupOf } from '../src/webhooks/webhook-instance.js';
 import { createWebhookRouter } from '../src/webhooks/webhook.router.js';
@@ -71,6 +73,7 @@ async function serve(ds: DataSource, batch: InboxBatchingOptions | false) {
   const instances = instanceLookupOf([
     echoInstance('bench-a', SECRET, log),
     echoInstance('bench-b', SECRET, log),
+    echoInstance('bench-c', SECRET, log),
   ]);
   const app = express();
   app.use(createWebhookRouter({ dataSource: ds, instances, log, batching: batch }));
@@ -221,6 +224,68 @@ try {
       `  apply, 1 worker, concurrency ${c}, batch 100, ApplyService + identity resolver (1 person + 1 interaction each): ${r.applied} events in ${(r.ms / 1000).toFixed(1)} s = ${r.eventsPerSecond.toFixed(0)} events/s, load ${load()}\n`,
     );
   }
+  // Linking events: each a new record (its own user id) whose email an applied record already
+  // holds, so it is attached to that customer through the email: the one-by-one path (the runs
+  // above are new people and re-deliveries, which a batch applies set-based).
+  if (concurrencies.length) {
+    const linking = 1000 * concurrencies.length;
+    await storeDeliveries('bench-c', linking, (i) => ({
+      id: `bench-c-${i}`,
+      text: `linking ${i}`,
+      userId: `c-${i}`,
+      // people the ack runs stored and the runs above applied (emails repeat every 2,000 deliveries)
+      email: `person${i % Math.min(2000, total)}@example.org`,
+      occurredAt: new Date(1_700_000_000_000 + i).toISOString(),
+    }));
+    for (const [k, c] of concurrencies.entries()) {
+      await prepare('bench-c', k, concurrencies.length);
+      const r = await applyRun('bench-c', real, c, applySeconds);
+      process.stdout.write(
+        `  apply, 1 worker, concurrency ${c}, batch 100, ApplyService + identity resolver, linking events (a new record attached to an existing customer through its email, + 1 interaction each): ${r.applied} events in ${(r.ms / 1000).toFixed(1)} s = ${r.eventsPerSecond.toFixed(0)} events/s, load ${load()}\n`,
+      );
+    }
+  }
 } finally {
   await db.close();
+}
+
+/** Stores `n` one-event deliveries for `instance` through the real router (not timed), 16 at a time. */
+async function storeDeliveries(instance: string, n: number, event: (i: number) => EchoEvent) {
+  const server = await serve(db.dataSource, batching);
+  try {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    const send = (i: number) =>
+      new Promise<void>((resolve, reject) => {
+        const d = signedEchoDelivery([event(i)], SECRET);
+        const req = http.request(
+          {
+            host: '127.0.0.1',
+            port: server.port,
+            path: `/webhooks/${instance}`,
+            method: 'POST',
+            headers: d.headers,
+            agent,
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () =>
+              res.statusCode === 200
+                ? resolve()
+                : reject(new Error(`delivery ${i} answered ${res.statusCode}`)),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end(d.body);
+      });
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < n) await send(next++);
+      }),
+    );
+    agent.destroy();
+  } finally {
+    await server.close();
+  }
 }

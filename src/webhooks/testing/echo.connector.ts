@@ -9,13 +9,16 @@ import type { WebhookInstance } from '../webhook-instance.js';
 /**
  * A loopback connector for webhook tests and benchmarks (not in the connector registry): it signs
  * like Stripe (`Stripe-Signature: t=..,v1=..`, 300 s window) and maps each event to one interaction,
- * plus a person when the event carries an email. Bodies: `{"events":[{id,type,text,email?,occurredAt?}]}`.
+ * plus a person when the event carries an email. Bodies: `{"events":[{id,type,text,email?,userId?,occurredAt?}]}`.
+ * The person's record is `u:<userId>` when given, else `u:<email>`: two user ids with one email are
+ * two records of one customer (linked through the email).
  */
 const echoEvent = z.object({
   id: z.string().min(1),
   type: z.string().min(1).default('message.created'),
   text: z.string().default(''),
   email: z.string().optional(),
+  userId: z.string().min(1).optional(),
   occurredAt: z.string().optional(),
 });
 const echoBody = z.object({ events: z.array(echoEvent).min(1).max(1000) });
@@ -58,7 +61,7 @@ export const echoConnector = defineConnector<Record<string, never>>({
       const person = e.email
         ? {
             objectType: 'user',
-            externalId: `u:${e.email}`,
+            externalId: `u:${e.userId ?? e.email}`,
             identifiers: [{ kind: 'email' as const, value: e.email }],
           }
         : undefined;
