@@ -28,12 +28,7 @@ import {
   scoreLevels,
   type PersonFeatures,
 } from '../matching/index.js';
-import {
-  isRoleAddress,
-  normaliseIdentifier,
-  type NormalisedIdentifier,
-  type NormaliseResult,
-} from '../normalise/identifier.normaliser.js';
+import { isRoleAddress, type NormalisedIdentifier } from '../normalise/identifier.normaliser.js';
 import { OldestFirstUnionFind } from './union-find.js';
 
 /**
@@ -85,9 +80,6 @@ export interface BulkOptions {
    */
   deferIndexesFrom?: number;
 }
-
-/** A phone number written with digits and spaces only, after an optional leading +. */
-const SPACED_PHONE = /^\+?[0-9][0-9 ]*$/;
 
 /** See BulkOptions.deferIndexesFrom: below this, index maintenance costs less than the DDL. */
 export const DEFER_INDEXES_FROM = 1000;
@@ -315,45 +307,6 @@ export async function bulkResolveIn(
     identifiers: NormalisedIdentifier[];
     updatedAt: Date | null;
   }
-  // IdentityResolver.normalise, with emails and phones normalised once per distinct value: a
-  // person's records repeat them, and parsing a phone number is the costly part of this phase.
-  // A phone of digits and spaces (and a leading +) is looked up without its spaces: the parser
-  // keeps only the digits and the + of such a number, so `+44 7700 900123` and `+447700900123`
-  // parse alike. Only successes are shared that way (a problem quotes the value as given).
-  const normalisedValues = new Map<string, NormaliseResult>();
-  const normalise = (person: CanonicalPerson) => {
-    const identifiers: NormalisedIdentifier[] = [];
-    const problems: string[] = [];
-    const seen = new Set<string>();
-    for (const raw of person.identifiers) {
-      const value = raw.value;
-      const memo = (raw.kind === 'email' || raw.kind === 'phone') && typeof value === 'string';
-      const spaced = memo && raw.kind === 'phone' && SPACED_PHONE.test(value);
-      const memoKey = memo
-        ? `${raw.kind}\u0000${raw.namespace ?? '\u0001'}\u0000${spaced ? value.replaceAll(' ', '') : value}`
-        : '';
-      let r = memo ? normalisedValues.get(memoKey) : undefined;
-      if (r !== undefined && r.ok && r.identifier.raw !== value)
-        r = { ok: true, identifier: { ...r.identifier, raw: value } };
-      else if (r !== undefined && !r.ok && spaced) r = undefined;
-      if (r === undefined) {
-        r = normaliseIdentifier(
-          { kind: raw.kind, ...(raw.namespace !== undefined ? { namespace: raw.namespace } : {}), value },
-          { defaultRegion: resolver.config.defaultRegion },
-        );
-        if (memo && (r.ok || !spaced)) normalisedValues.set(memoKey, r);
-      }
-      if (!r.ok) {
-        problems.push(r.error);
-        continue;
-      }
-      const k = keyOf(r.identifier);
-      if (seen.has(k)) continue;
-      seen.add(k);
-      identifiers.push(r.identifier);
-    }
-    return { identifiers, problems };
-  };
   const byKey = new Map<string, Prepared>();
   for (let index = 0; index < records.length; index++) {
     const { system, person } = records[index]!;
@@ -362,7 +315,7 @@ export async function bulkResolveIn(
       report.rejected.push({ index, message: bad });
       continue;
     }
-    const { identifiers, problems } = normalise(person);
+    const { identifiers, problems } = resolver.normalise(person);
     for (const p of problems)
       report.problems.push({ index, message: `${person.objectType} ${person.externalId}: ${p}` });
     const key = `${system}:${person.objectType}:${person.externalId}`;
