@@ -28,8 +28,19 @@ export function goldenRecord(sources: readonly TraitSource[], config: Pick<Ident
     return i >= 0 ? i : j >= 0 ? j : config.sourcePriority.length;
   };
   const time = (s: TraitSource) => s.sourceUpdatedAt?.getTime() ?? 0;
-  const names = new Set(sources.flatMap((s) => Object.keys(s.traits)));
   const out: Record<string, GoldenTrait> = {};
+  if (sources.length === 1) {
+    // One source wins every trait it has a value for (most customers of an import have one record).
+    const only = sources[0]!;
+    let observedAt: string | null | undefined;
+    for (const name of Object.keys(only.traits).sort()) {
+      if (empty(only.traits[name])) continue;
+      observedAt ??= only.sourceUpdatedAt?.toISOString() ?? null;
+      out[name] = { value: only.traits[name], source: only.system, observedAt, rule: config.traitRules[name] ?? config.defaultRule };
+    }
+    return out;
+  }
+  const names = new Set(sources.flatMap((s) => Object.keys(s.traits)));
   for (const name of [...names].sort()) {
     const rule = config.traitRules[name] ?? config.defaultRule;
     const candidates = sources.filter((s) => !empty(s.traits[name]));
