@@ -50,7 +50,7 @@ const pct = (xs: number[], p: number) => {
 /** Headers of every request to the hub (SECURED=1: the API key). */
 let hubHeaders: Record<string, string> = {};
 async function post(url: string, body: string): Promise<void> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(url === bareUrlOf ? {} : hubHeaders) }, body });
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...hubHeaders }, body });
   const text = await res.text();
   if (res.status !== 200 || text.includes('"errors"')) throw new Error(`bad answer ${res.status}: ${text.slice(0, 200)}`);
 }
@@ -73,7 +73,6 @@ function timeRequests(server: http.Server): void {
  * delay, so a tail can be told apart: the generator's own lateness, the server's loop, or the rest.
  */
 let pgCpuMs: () => number | null = () => null;
-let bareUrlOf = '';
 async function load(child: ChildProcess, job: LoadJob) {
   const cpu = process.cpuUsage();
   const pg0 = pgCpuMs();
@@ -82,7 +81,7 @@ async function load(child: ChildProcess, job: LoadJob) {
   const inServer: number[] = (serverTimes = []);
   const result = await new Promise<LoadResult>((resolve) => {
     child.once('message', (m) => resolve(m as LoadResult));
-    child.send({ ...job, headers: job.url === bareUrlOf ? {} : hubHeaders });
+    child.send({ headers: hubHeaders, ...job });
   });
   serverTimes = null;
   loopDelay.disable();
@@ -276,7 +275,6 @@ async function main(): Promise<void> {
         const bareServer = http.createServer(app);
         await new Promise<void>((r) => bareServer.listen(0, '127.0.0.1', r));
         const bareUrl = `http://127.0.0.1:${(bareServer.address() as { port: number }).port}/graphql`;
-        bareUrlOf = bareUrl;
 
         const popQuery = trust(`query($p: String!) { screenPop(phone: $p, last: 10) { customer { id traits { name value } } recentInteractions { occurredAt channel summary sentiment } openConversations { id } lastEmployee { displayName } } }`);
         const phones = Array.from({ length: 20_000 }, () => `020${String(1 + Math.floor(Math.random() * customers)).padStart(8, '0')}`);
@@ -297,7 +295,7 @@ async function main(): Promise<void> {
         await load(child, { mode: 'max', url: hub.graphqlUrl, spec: pop, clients: 16, seconds: 3 });
         const popSteady = await load(child, { mode: 'steady', url: hub.graphqlUrl, spec: pop, rate: 200, seconds });
         const popMax = await profiled('screenPop-max', () => load(child, { mode: 'max', url: hub.graphqlUrl, spec: pop, clients: 16, seconds }));
-        const bareMax = await load(child, { mode: 'max', url: bareUrl, spec: typename, clients: 16, seconds });
+        const bareMax = await load(child, { mode: 'max', url: bareUrl, spec: typename, clients: 16, seconds, headers: {} });
         // Page through the 10,000-interaction customer once to learn every cursor, then ask for random pages.
         const [c1] = await ds.query(`SELECT md5('c1')::uuid AS id`);
         const pageQuery = trust(`query($after: String) { timeline(customerId: "${c1.id}", first: 50, after: $after) { edges { node { occurredAt channel summary } } pageInfo { endCursor hasNextPage } } }`);

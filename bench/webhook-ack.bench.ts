@@ -30,7 +30,12 @@ import { startInboxWorker, type InboxApply } from '../src/jobs/inbox.worker.js';
 import { inboxApplyOf } from '../src/jobs/inbox-worker.starter.js';
 import { createLogger } from '../src/log/logger.js';
 import type { InboxBatchingOptions } from '../src/webhooks/inbox.batcher.js';
-import { echoInstance, signedEchoDelivery, type EchoEvent } from '../src/webhooks/testing/echo.connector.js';
+import {
+  echoInstance,
+  postEchoDelivery,
+  signedEchoDelivery,
+  type EchoEvent,
+} from '../src/webhooks/testing/echo.connector.js';
 import { recordingApply } from '../src/webhooks/testing/recording.applier.js';
 import { instanceLookupOf } from '../src/webhooks/webhook-instance.js';
 import { createWebhookRouter } from '../src/webhooks/webhook.router.js';
@@ -254,30 +259,13 @@ async function storeDeliveries(instance: string, n: number, event: (i: number) =
   const server = await serve(db.dataSource, batching);
   try {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-    const send = (i: number) =>
-      new Promise<void>((resolve, reject) => {
-        const d = signedEchoDelivery([event(i)], SECRET);
-        const req = http.request(
-          {
-            host: '127.0.0.1',
-            port: server.port,
-            path: `/webhooks/${instance}`,
-            method: 'POST',
-            headers: d.headers,
-            agent,
-          },
-          (res) => {
-            res.resume();
-            res.on('end', () =>
-              res.statusCode === 200
-                ? resolve()
-                : reject(new Error(`delivery ${i} answered ${res.statusCode}`)),
-            );
-          },
-        );
-        req.on('error', reject);
-        req.end(d.body);
-      });
+    const send = async (i: number) => {
+      const status = await postEchoDelivery(
+        { port: server.port, instance, agent },
+        signedEchoDelivery([event(i)], SECRET),
+      );
+      if (status !== 200) throw new Error(`delivery ${i} answered ${status || 'no connection'}`);
+    };
     let next = 0;
     await Promise.all(
       Array.from({ length: 16 }, async () => {

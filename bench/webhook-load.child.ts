@@ -6,7 +6,7 @@
  * Deliveries are built and signed before the clock starts.
  */
 import http from 'node:http';
-import { signedEchoDelivery } from '../src/webhooks/testing/echo.connector.js';
+import { postEchoDelivery, signedEchoDelivery } from '../src/webhooks/testing/echo.connector.js';
 
 export interface LoadJob {
   port: number;
@@ -49,24 +49,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
       job.secret,
     );
   const send = (d: { body: string; headers: Record<string, string> }) =>
-    new Promise<number>((resolve) => {
-      const req = http.request(
-        {
-          host: '127.0.0.1',
-          port: job.port,
-          path: `/webhooks/${job.instance}`,
-          method: 'POST',
-          headers: { ...d.headers, 'content-length': Buffer.byteLength(d.body) },
-          agent,
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on('error', () => resolve(0));
-      req.end(d.body);
-    });
+    postEchoDelivery({ port: job.port, instance: job.instance, agent }, d);
 
   const warm = Array.from({ length: Math.round(job.warmupSeconds * job.rate) }, (_, i) =>
     build(`${job.idPrefix}warm-${i}`, -1 - i),

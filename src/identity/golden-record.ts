@@ -32,10 +32,9 @@ export function goldenRecord(sources: readonly TraitSource[], config: Pick<Ident
   if (sources.length === 1) {
     // One source wins every trait it has a value for (most customers of an import have one record).
     const only = sources[0]!;
-    let observedAt: string | null | undefined;
+    const observedAt = only.sourceUpdatedAt?.toISOString() ?? null;
     for (const name of Object.keys(only.traits).sort()) {
       if (empty(only.traits[name])) continue;
-      observedAt ??= only.sourceUpdatedAt?.toISOString() ?? null;
       out[name] = { value: only.traits[name], source: only.system, observedAt, rule: config.traitRules[name] ?? config.defaultRule };
     }
     return out;

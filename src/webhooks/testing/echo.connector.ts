@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { z } from 'zod';
 import type { CanonicalBatch } from '../../connector-kit/canonical.js';
 import { defineConnector, type ConnectorContext, type WebhookEvent } from '../../connector-kit/contract.js';
@@ -109,6 +110,34 @@ export function signedEchoDelivery(
       }),
     },
   };
+}
+
+/**
+ * POSTs a signed delivery to `/webhooks/<instance>` on a loopback hub; answers the HTTP status, or
+ * 0 when the connection failed (the benches and the kill test count those, they do not throw).
+ */
+export function postEchoDelivery(
+  to: { port: number; instance: string; agent: http.Agent },
+  delivery: { body: string; headers: Record<string, string> },
+): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: to.port,
+        path: `/webhooks/${to.instance}`,
+        method: 'POST',
+        headers: { ...delivery.headers, 'content-length': Buffer.byteLength(delivery.body) },
+        agent: to.agent,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', () => resolve(0));
+    req.end(delivery.body);
+  });
 }
 
 const noHttp = new Proxy({} as HttpClient, {

@@ -7,7 +7,7 @@ import type { Logger } from '../../log/logger.js';
 import { PROJECT_ROOT } from '../../version.js';
 import { instanceLookupOf } from '../webhook-instance.js';
 import { createWebhookRouter } from '../webhook.router.js';
-import { echoInstance, signedEchoDelivery } from './echo.connector.js';
+import { echoInstance, postEchoDelivery, signedEchoDelivery } from './echo.connector.js';
 
 /**
  * The durability run of issue 4: webhooks are acknowledged by an in-process intake while a worker
@@ -111,29 +111,14 @@ export async function runKillDurability(options: KillRunOptions): Promise<KillRu
   const port = (server.address() as { port: number }).port;
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.inFlight ?? 16 });
 
-  const post = (i: number) =>
-    new Promise<boolean>((resolve) => {
-      const { body, headers } = signedEchoDelivery(
+  const post = async (i: number) =>
+    (await postEchoDelivery(
+      { port, instance: INSTANCE, agent },
+      signedEchoDelivery(
         [{ id: `ev-${i}`, text: `event ${i}`, occurredAt: new Date(1_700_000_000_000 + i).toISOString() }],
         SECRET,
-      );
-      const req = http.request(
-        {
-          host: '127.0.0.1',
-          port,
-          path: `/webhooks/${INSTANCE}`,
-          method: 'POST',
-          headers: { ...headers, 'content-length': Buffer.byteLength(body) },
-          agent,
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode === 200));
-        },
-      );
-      req.on('error', () => resolve(false));
-      req.end(body);
-    });
+      ),
+    )) === 200;
 
   let acknowledged = 0;
   let next = 0;
