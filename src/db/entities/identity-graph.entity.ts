@@ -65,6 +65,7 @@ export class RecordBlockKeyEntity {
   @PrimaryColumn({ name: 'source_record_id', type: 'uuid' })
   sourceRecordId!: string;
 
-  @PrimaryColumn({ type: 'text' })
+  /** Compared byte by byte (equality only): see migration BlockKeyCCollation. */
+  @PrimaryColumn({ type: 'text', collation: 'C' })
   key!: string;
 }
