@@ -18,15 +18,16 @@ import {
 } from '../identity-resolver.service.js';
 import { DEFAULT_IDENTITY_CONFIG, type IdentityConfig } from '../identity.config.js';
 import {
-  blockingKeys,
+  blockingKeysOf,
   COMPARED_FIELDS,
   decodeLevels,
   LEVEL_CODES,
   LevelCache,
   levelWeights,
   MAX_BLOCK_SIZE,
+  prepareFeatures,
   scoreLevels,
-  type PersonFeatures,
+  type PreparedPerson,
 } from '../matching/index.js';
 import { isRoleAddress, type NormalisedIdentifier } from '../normalise/identifier.normaliser.js';
 import { OldestFirstUnionFind } from './union-find.js';
@@ -197,7 +198,7 @@ interface Rec {
   /** Email and phone identifiers usable as matching evidence while active (ident indexes, in order). */
   evidence: number[];
   /** New records: matching features worked out with the blocking keys (the level cache takes them once records are numbered). */
-  features: PersonFeatures | undefined;
+  features: PreparedPerson | undefined;
   /** Blocking keys as ids (see keyId in bulkResolveIn; the text is keyNames[id]), each once. */
   keyIds: number[];
   input: number;
@@ -558,9 +559,10 @@ export async function bulkResolveIn(
   phase('load identifiers');
 
   // ---- 5. Matching features and blocking keys; existing members of the blocks. ----
-  const evidenceFeatures = (r: Rec): PersonFeatures => {
+  // Prepared once, kept by the level cache's slots (not in preparePerson's per-object cache).
+  const evidenceFeatures = (r: Rec): PreparedPerson => {
     const active = r.evidence.filter((i) => idents[i]!.status === 'active').map((i) => idents[i]!);
-    return featuresOf(r.traits, active);
+    return prepareFeatures(featuresOf(r.traits, active));
   };
   // Names, dates and places repeat: each distinct pair of values is compared once.
   const levelCache = new LevelCache(records.length);
@@ -585,7 +587,7 @@ export async function bulkResolveIn(
       r.evidence = r.idents.filter((i) => idents[i]!.kind === 'email' || idents[i]!.kind === 'phone');
       const f = evidenceFeatures(r);
       r.features = f;
-      r.keyIds = [...new Set(blockingKeys(f))].map(keyId);
+      r.keyIds = [...new Set(blockingKeysOf(f))].map(keyId);
       for (const id of r.keyIds) blockCount[id]!++;
     }
   }
@@ -631,12 +633,14 @@ export async function bulkResolveIn(
         recs[at]!.lastName = m.traits?.lastName;
         // Existing records are numbered already: their features go into their slot.
         if (!levelCache.has(at)) {
-          levelCache.set(
+          levelCache.setPrepared(
             at,
-            featuresOf(m.traits ?? {}, [
-              ...(m.emails ?? []).map((v) => ({ kind: 'email', value: v })),
-              ...(m.phones ?? []).map((v) => ({ kind: 'phone', value: v })),
-            ]),
+            prepareFeatures(
+              featuresOf(m.traits ?? {}, [
+                ...(m.emails ?? []).map((v) => ({ kind: 'email', value: v })),
+                ...(m.phones ?? []).map((v) => ({ kind: 'phone', value: v })),
+              ]),
+            ),
           );
         }
         const id = keyIdOf.get(m.key)!;
@@ -826,13 +830,13 @@ export async function bulkResolveIn(
   // (undefined here).
   for (let n = 0; n < newRecs.length; n++) {
     const f = newRecs[n]!.features;
-    if (f) levelCache.set(firstNew + n, f);
+    if (f) levelCache.setPrepared(firstNew + n, f);
     newRecs[n]!.features = undefined;
   }
   const featuresFor = (at: number): boolean => {
     if (levelCache.has(at)) return true;
     if (at < firstNew) return false;
-    levelCache.set(at, evidenceFeatures(recs[at]!));
+    levelCache.setPrepared(at, evidenceFeatures(recs[at]!));
     return true;
   };
   const seenStamp = new Int32Array(recs.length).fill(-1);
@@ -889,8 +893,8 @@ export async function bulkResolveIn(
       const arrival = r.idents.map((i) => idents[i]!.status);
       if (config.probabilistic && r.evidence.some((i) => idents[i]!.status !== 'active')) {
         const f = evidenceFeatures(r);
-        levelCache.set(at, f);
-        r.keyIds = [...new Set(blockingKeys(f))].map(keyId);
+        levelCache.setPrepared(at, f);
+        r.keyIds = [...new Set(blockingKeysOf(f))].map(keyId);
       }
       const ownFeatures = levelCache.has(at);
       const linkable = r.idents

@@ -1,5 +1,5 @@
 import { doubleMetaphone } from 'double-metaphone';
-import { preparePerson, type PersonFeatures } from './comparisons.js';
+import { preparePerson, type PersonFeatures, type PreparedPerson } from './comparisons.js';
 
 /**
  * Blocks larger than this are skipped: a key shared by that many records (a common birthday in
@@ -32,7 +32,11 @@ function sound(name: string): string {
  * - `sc:` surname sound + city, `fy:` first-name sound + birth year (dob typos in month/day).
  */
 export function blockingKeys(p: PersonFeatures): string[] {
-  const r = preparePerson(p);
+  return blockingKeysOf(preparePerson(p));
+}
+
+/** blockingKeys of a person's prepared form (see prepareFeatures). */
+export function blockingKeysOf(r: PreparedPerson): string[] {
   const keys: string[] = [];
   const first = r.firstName;
   const last = r.lastName;

@@ -79,11 +79,21 @@ const prepared = new WeakMap<PersonFeatures, PreparedPerson>();
 export function preparePerson(p: PersonFeatures): PreparedPerson {
   const hit = prepared.get(p);
   if (hit !== undefined) return hit;
+  const result = prepareFeatures(p);
+  prepared.set(p, result);
+  return result;
+}
+
+/**
+ * The prepared form without the per-object cache, for callers that keep it themselves (a bulk
+ * import holds a million of them: as WeakMap entries they made every full GC slower).
+ */
+export function prepareFeatures(p: PersonFeatures): PreparedPerson {
   const email = clean(p.email);
   const at = email === undefined ? -1 : email.lastIndexOf('@');
   const address = clean(p.address)?.replace(ADDRESS_PUNCTUATION, ' ').replace(SPACES, ' ').trim();
   const postcode = p.postcode?.replace(SPACES, '').toUpperCase();
-  const result: PreparedPerson = {
+  return {
     firstName: clean(p.firstName),
     lastName: clean(p.lastName),
     dob: clean(p.dob),
@@ -94,8 +104,6 @@ export function preparePerson(p: PersonFeatures): PreparedPerson {
     address: address === '' ? undefined : address,
     postcode: postcode === '' ? undefined : postcode,
   };
-  prepared.set(p, result);
-  return result;
 }
 
 function nameLevel(a: string, b: string): number {
@@ -451,6 +459,11 @@ export class LevelCache {
 
   /** Stores a person in `slot` (replacing what was there). */
   set(slot: number, f: PersonFeatures): void {
+    this.setPrepared(slot, preparePerson(f));
+  }
+
+  /** The same, from the person's prepared form (see prepareFeatures). */
+  setPrepared(slot: number, p: PreparedPerson): void {
     if ((slot + 1) * STRIDE > this.slots.length) {
       let n = this.slots.length;
       while (n < (slot + 1) * STRIDE) n *= 2;
@@ -458,7 +471,6 @@ export class LevelCache {
       bigger.set(this.slots);
       this.slots = bigger;
     }
-    const p = preparePerson(f);
     const s = this.slots;
     const o = slot * STRIDE;
     s[o + FIRST] = this.nameId(p.firstName);

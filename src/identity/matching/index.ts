@@ -4,10 +4,12 @@ export {
   FIELD_LEVELS,
   LEVEL_CODES,
   LevelCache,
+  prepareFeatures,
   type ComparedField,
   type PersonFeatures,
+  type PreparedPerson,
 } from './comparisons.js';
-export { blockingKeys, candidatePairs, MAX_BLOCK_SIZE } from './blocking.js';
+export { blockingKeys, blockingKeysOf, candidatePairs, MAX_BLOCK_SIZE } from './blocking.js';
 export { connectedComponents } from './cluster.js';
 export {
   DEFAULT_AUTO_ACCEPT_WEIGHT,
