@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { appendAudit } from '../../audit/audit-log.js';
 import type { CanonicalPerson } from '../../connector-kit/canonical.js';
 import { copyField, copyIn, copyWriter } from '../../db/copy.js';
-import { inTransaction, type Sql } from '../../db/sql.js';
+import { inTransaction, pgClientOf, type Sql } from '../../db/sql.js';
 import { publishEvent } from '../../events/hub-events.js';
 import { goldenRecord } from '../golden-record.js';
 import {
@@ -97,20 +97,33 @@ const LOADED_TABLES = [
   'record_block_key',
 ] as const;
 
+/** The indexes of the loaded tables, dropped for an initial load and built after it. */
+interface DeferredIndexes {
+  /**
+   * Sends the statements that build the indexes of `table` (all its rows are in) without waiting:
+   * Postgres builds them while the import computes. Statements sent later wait behind them.
+   */
+  start(table: LoadedTable): void;
+  /** Builds the other indexes, once the ones started are built (a failed build throws here). */
+  rebuild(): Promise<void>;
+}
+
+type LoadedTable = (typeof LOADED_TABLES)[number];
+
 /**
  * When every table a bulk import fills is empty: drops their indexes (primary keys and unique
- * constraints included) and returns the function that builds them again, each from the
- * definition Postgres gave for it (pg_get_indexdef / pg_get_constraintdef), so the schema after
- * the import is the one the migrations made. Building an index from sorted rows once costs a
- * fraction of inserting the same rows into it one at a time (record ids are random UUIDs: every
- * insert lands on a random page). A duplicate the import let through would fail the unique
- * rebuild, and with it the whole transaction.
+ * constraints included) and returns what builds them again, each from the definition Postgres
+ * gave for it (pg_get_indexdef / pg_get_constraintdef), so the schema after the import is the one
+ * the migrations made. Building an index from sorted rows once costs a fraction of inserting the
+ * same rows into it one at a time (record ids are random UUIDs: every insert lands on a random
+ * page). A duplicate the import let through would fail the unique rebuild, and with it the whole
+ * transaction.
  *
  * The DROPs take the tables' ACCESS EXCLUSIVE locks until the import commits: on an initial load
  * readers of the (empty) identity tables wait for the import instead of reading nothing. With
  * some table not empty: null, nothing changes.
  */
-async function deferIndexes(sql: Sql): Promise<(() => Promise<void>) | null> {
+async function deferIndexes(sql: Sql, callerSql: Sql): Promise<DeferredIndexes | null> {
   const [{ empty } = { empty: false }] = await sql<{ empty: boolean }>(
     `SELECT ${LOADED_TABLES.map((t) => `NOT EXISTS (SELECT 1 FROM ${t})`).join(' AND ')} AS empty`,
   );
@@ -135,14 +148,28 @@ async function deferIndexes(sql: Sql): Promise<(() => Promise<void>) | null> {
     if (i.con) await sql(`ALTER TABLE ${i.tbl} DROP CONSTRAINT ${i.con}`);
     else await sql(`DROP INDEX ${i.idx}`);
   }
-  return async () => {
-    // Sorts in memory up to this size (the block keys of 1M records are ~0.5 GB), and two workers
-    // share a big build.
-    await sql(`SET LOCAL maintenance_work_mem = '1GB'`);
-    for (const i of indexes) {
-      if (i.con) await sql(`ALTER TABLE ${i.tbl} ADD CONSTRAINT ${i.con} ${i.condef}`);
-      else await sql(i.def);
-    }
+  // Sorts in memory up to this size (the block keys of 1M records are ~0.5 GB), and two workers
+  // share a big build.
+  await sql(`SET LOCAL maintenance_work_mem = '1GB'`);
+  const statement = (i: (typeof indexes)[number]) =>
+    i.con ? `ALTER TABLE ${i.tbl} ADD CONSTRAINT ${i.con} ${i.condef}` : i.def;
+  const client = pgClientOf(callerSql) as { query(text: string): Promise<unknown> } | undefined;
+  let early: Promise<unknown> = Promise.resolve();
+  const built = new Set<string>();
+  return {
+    start(table) {
+      const mine = indexes.filter((i) => i.tbl === table);
+      if (!client || !mine.length) return;
+      for (const i of mine) built.add(i.idx);
+      // One simple-protocol query, written to the socket now (the connection is idle between the
+      // import's statements); the next statement waits behind it.
+      early = client.query(mine.map(statement).join(';\n'));
+      early.catch(() => {}); // observed by rebuild(); kept from being an unhandled rejection meanwhile
+    },
+    async rebuild() {
+      await early;
+      for (const i of indexes) if (!built.has(i.idx)) await sql(statement(i));
+    },
   };
 }
 
@@ -297,7 +324,9 @@ export async function bulkResolveIn(
   // An initial load into an empty graph builds the tables' indexes once, after the rows are in,
   // instead of maintaining them row by row (see deferIndexes).
   const rebuildIndexes =
-    records.length >= (options.deferIndexesFrom ?? DEFER_INDEXES_FROM) ? await deferIndexes(sql) : null;
+    records.length >= (options.deferIndexesFrom ?? DEFER_INDEXES_FROM)
+      ? await deferIndexes(sql, callerSql)
+      : null;
   phase('defer indexes');
 
   // ---- 1. Validate, normalise, keep the newest version of each record key. ----
@@ -1072,6 +1101,8 @@ export async function bulkResolveIn(
   report.links = links.length;
   report.suggestions = sugA.length;
   phase('resolve, streaming suggestions');
+  // All suggestions are in: their indexes build while the customers are worked out.
+  rebuildIndexes?.start('match_suggestion');
 
   // ---- 8. Final customers. ----
   const customerIdOfRoot = new Map<number, string>();
@@ -1387,7 +1418,7 @@ export async function bulkResolveIn(
     await publishEvent(sql, { type: 'customer.merged', customerId: m.survivor, retiredIds: m.retired });
   phase('audit and events');
 
-  if (rebuildIndexes) await rebuildIndexes();
+  await rebuildIndexes?.rebuild();
   phase('build indexes');
 
   // Fresh statistics for the tables just filled: without them the planner takes a big table for an
