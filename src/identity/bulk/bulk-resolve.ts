@@ -211,6 +211,8 @@ interface Ident {
   statusChanged: boolean;
   /** Records holding it (live, non-deleted), oldest first. */
   holders: number[];
+  /** In one of the configured unique namespaces (kind:namespace). */
+  unique: boolean;
 }
 
 interface Rec {
@@ -513,6 +515,7 @@ export async function bulkResolveIn(
             reason: g.reason,
             statusChanged: false,
             holders: [],
+            unique: uniqueNs.has(`${i.kind}:${i.namespace}`),
           });
           identByKey.set(key, at);
         }
@@ -927,7 +930,7 @@ export async function bulkResolveIn(
       const deleted = Boolean(work[n]!.person.deleted);
       for (let j = 0; j < r.idents.length; j++) {
         const ident = idents[r.idents[j]!]!;
-        if (uniqueNs.has(`${ident.kind}:${ident.namespace}`))
+        if (ident.unique)
           addUnique(uniqueValues, uf.find(r.node), `${ident.kind}:${ident.namespace}`, ident.value);
       }
       if (deleted) continue;
@@ -1047,12 +1050,12 @@ export async function bulkResolveIn(
           const current = uf.find(r.node);
           const other = uf.find(cand.node);
           if (other === current) continue;
-          const s = { score: c.score, ...detailOf(c.code) };
+          const s = detailOf(c.code);
           const household = conflict(r.firstName, cand.firstName);
           const sameSurname = !conflict(r.lastName, cand.lastName);
           const corroborated = s.personal || (s.address && sameSurname);
           const preset =
-            s.score < config.autoAcceptWeight
+            c.score < config.autoAcceptWeight
               ? 'probabilistic'
               : household
                 ? 'guard:name_conflict'
@@ -1067,7 +1070,7 @@ export async function bulkResolveIn(
               at,
               c.at,
               veto === 'probabilistic' ? veto : `probabilistic+${veto}`,
-              s.score,
+              c.score,
               () => s.evidence,
             );
             continue;
@@ -1077,7 +1080,7 @@ export async function bulkResolveIn(
             to: cand.id,
             rule: 'probabilistic',
             ident: -1,
-            score: s.score,
+            score: c.score,
             evidence: s.evidence,
             actor: `${actor}:probabilistic`,
           });
