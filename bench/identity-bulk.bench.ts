@@ -17,6 +17,9 @@
  * in many small, expensive scavenges (GC was about a third of the 1M import's Node CPU; scavenges
  * alone 4.6 s of a 200k run, 1.5 s with these flags). NODE_DEFAULTS=1 runs it with Node's
  * defaults. The flags are printed with the figures.
+ * The import's phase timings (report.timings) follow one another: on an initial load the
+ * suggestions' indexes are built while the import works out the customers (in "customers", and
+ * "reserve ids" waits for what is left of them), the other indexes in "build indexes".
  * PROFILE=dir writes a CPU profile of the measured import to dir/identity-bulk.cpuprofile.
  * `onTop` > 0 first bulk-loads that many extra records of another seed, so the measured run
  * resolves against an existing graph. `compare` > 0 also applies the first `compare` records one
