@@ -1108,37 +1108,29 @@ export async function bulkResolveIn(
   rebuildIndexes?.start('match_suggestion');
 
   // ---- 8. Final customers. ----
-  const customerIdOfRoot = new Map<number, string>();
   const newCustomers: { id: string; ordinal: number; records: Rec[] }[] = [];
   const touchedExisting = new Set<string>();
-  const customerOf = (r: Rec): string => {
-    const root = uf.find(r.node);
-    let id = customerIdOfRoot.get(root);
-    if (id === undefined) {
-      if (root < existingNodeCount) id = customerOfNode[root]!;
-      else {
-        id = newId();
-        newCustomers.push({ id, ordinal: newCustomers.length, records: [] });
-      }
-      customerIdOfRoot.set(root, id);
-    }
-    return id;
-  };
-  const newCustomerIndex = new Map<string, number>();
+  // A new customer per new root, in order of its first record (index into newCustomers; -1: none yet).
+  const newCustomerOfRoot = new Int32Array(existingNodeCount + newRecs.length).fill(-1);
   const recordCustomer: string[] = new Array<string>(newRecs.length);
   for (let n = 0; n < newRecs.length; n++) {
     const r = newRecs[n]!;
-    const id = customerOf(r);
-    recordCustomer[n] = id;
-    if (uf.find(r.node) < existingNodeCount) touchedExisting.add(id);
-    else {
-      let ci = newCustomerIndex.get(id);
-      if (ci === undefined) {
-        ci = newCustomers.length - 1;
-        newCustomerIndex.set(id, ci);
-      }
-      newCustomers[ci]!.records.push(r);
+    const root = uf.find(r.node);
+    if (root < existingNodeCount) {
+      const id = customerOfNode[root]!;
+      recordCustomer[n] = id;
+      touchedExisting.add(id);
+      continue;
     }
+    let ci = newCustomerOfRoot[root]!;
+    if (ci < 0) {
+      ci = newCustomers.length;
+      newCustomers.push({ id: newId(), ordinal: ci, records: [] });
+      newCustomerOfRoot[root] = ci;
+    }
+    const c = newCustomers[ci]!;
+    recordCustomer[n] = c.id;
+    c.records.push(r);
   }
   const retired = new Map<string, string[]>();
   for (let node = 0; node < existingNodeCount; node++) {
