@@ -15,11 +15,8 @@
  * missing), as a process meant for imports of this size would be started: the import builds
  * gigabytes of objects that nearly all survive, and V8's default young generation collected them
  * in many small, expensive scavenges (GC was about a third of the 1M import's Node CPU; scavenges
- * alone 4.6 s of a 200k run, 1.5 s with these flags). For the same reason the old generation
- * starts at 6 GB (--initial-old-space-size): by default V8 ran a full mark-compact each time the
- * heap grew past its current limit, each marking all the import holds (nearly all of it alive);
- * a 200k run made 5, 1 with the flag, for about the same peak heap (1,025 vs 1,050 MB).
- * NODE_DEFAULTS=1 runs it with Node's defaults. The flags are printed with the figures.
+ * alone 4.6 s of a 200k run, 1.5 s with these flags). NODE_DEFAULTS=1 runs it with Node's
+ * defaults. The flags are printed with the figures.
  * The import's phase timings (report.timings) follow one another: on an initial load the
  * suggestions' indexes are built while the import works out the customers (in "customers", and
  * "reserve ids" waits for what is left of them), the other indexes in "build indexes".
@@ -43,8 +40,7 @@ import { profiled } from './profile.js';
 const PG_SETTINGS: Record<string, string> =
   process.env.PG_DEFAULTS === '1' ? {} : { shared_buffers: '1GB', max_wal_size: '8GB' };
 
-const NODE_FLAGS =
-  process.env.NODE_DEFAULTS === '1' ? [] : ['--max-semi-space-size=128', '--initial-old-space-size=6144'];
+const NODE_FLAGS = process.env.NODE_DEFAULTS === '1' ? [] : ['--max-semi-space-size=128'];
 
 /** Runs this bench again with NODE_FLAGS when this process was started without them. */
 function withNodeFlags(): boolean {
