@@ -19,7 +19,8 @@
  * a steady 200 screenPops/s (open loop, latency from the scheduled time), the maximum of screenPop
  * and of the bare server (each its best rate over 16, 32 and 64 concurrent clients, the two run in
  * turn at each level; until 2026-11-26 16 clients only), then timeline pages at 100/s. Also
- * printed: statements sent to Postgres per request, and the server's CPU ms per request.
+ * printed: statements sent to Postgres per request, and the CPU ms per request of the server, of
+ * Postgres and of the load generator (which shares the machine with both servers).
  */
 import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
@@ -39,7 +40,7 @@ import { startHttpServer } from '../src/http/server.js';
 import { withScratchDatabase } from '../src/identity/evaluate/linkage-evaluation.js';
 import { createLogger } from '../src/log/logger.js';
 import type { BodySpec, LoadJob, LoadResult } from './load-client.js';
-import { SIZED_SERVER, benchPostgres, prewarm, runBench } from './bench-postgres.js';
+import { SIZED_SERVER, benchPostgres, prewarm, processTreeCpuMs, runBench } from './bench-postgres.js';
 import { forkGenerator } from './external-process.js';
 import { profiled } from './profile.js';
 
@@ -77,6 +78,7 @@ let pgCpuMs: () => number | null = () => null;
 async function load(child: ChildProcess, job: LoadJob) {
   const cpu = process.cpuUsage();
   const pg0 = pgCpuMs();
+  const gen0 = child.pid === undefined ? null : processTreeCpuMs(child.pid);
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
   const inServer: number[] = (serverTimes = []);
@@ -88,12 +90,15 @@ async function load(child: ChildProcess, job: LoadJob) {
   loopDelay.disable();
   const used = process.cpuUsage(cpu);
   const pg1 = pgCpuMs();
+  const gen1 = child.pid === undefined ? null : processTreeCpuMs(child.pid);
   if (result.errors) console.error(`${result.errors} failed requests; first: ${result.firstError}`);
   return {
     ...result,
     serverCpuMsPerRequest: (used.user + used.system) / 1000 / Math.max(1, result.requests),
     /** Postgres CPU (all its processes) per request; null with DATABASE_URL. */
     pgCpuMsPerRequest: pg0 === null || pg1 === null ? null : (pg1 - pg0) / Math.max(1, result.requests),
+    /** The load generator's CPU per request (it shares the machine: a cost the servers' maxima include). */
+    generatorCpuMsPerRequest: gen0 === null || gen1 === null ? null : (gen1 - gen0) / Math.max(1, result.requests),
     /** p99 / max of the parts of a tail: time inside the server, the server loop's delay, the generator's send lag. */
     tail: {
       inServer: { p50: pct(inServer, 50), p99: pct(inServer, 99), max: Math.max(0, ...inServer) },
@@ -363,7 +368,7 @@ async function main(): Promise<void> {
           bare_apollo_max_rps: Math.round(bareMax.requests / bareMax.seconds),
           ratio_to_bare: Number((popMax.requests / popMax.seconds / (bareMax.requests / bareMax.seconds)).toFixed(3)),
           serverCpuMs: { screenPop: popMax.serverCpuMsPerRequest, bare: bareMax.serverCpuMsPerRequest }, pgCpuMsPerScreenPop: popMax.pgCpuMsPerRequest,
-          max_sweep: sweep.map((l) => ({ clients: l.clients, screenPop_rps: Math.round(rps(l.screenPop)), bare_rps: Math.round(rps(l.bare)), ratio: Number((rps(l.screenPop) / rps(l.bare)).toFixed(3)), screenPop_p99: pct(l.screenPop.latencies, 99), serverCpuMs: l.screenPop.serverCpuMsPerRequest, pgCpuMs: l.screenPop.pgCpuMsPerRequest })),
+          max_sweep: sweep.map((l) => ({ clients: l.clients, screenPop_rps: Math.round(rps(l.screenPop)), bare_rps: Math.round(rps(l.bare)), ratio: Number((rps(l.screenPop) / rps(l.bare)).toFixed(3)), screenPop_p99: pct(l.screenPop.latencies, 99), serverCpuMs: l.screenPop.serverCpuMsPerRequest, pgCpuMs: l.screenPop.pgCpuMsPerRequest, generatorCpuMs: { screenPop: l.screenPop.generatorCpuMsPerRequest, bare: l.bare.generatorCpuMsPerRequest } })),
           timeline_pages: cursors.length,
           statements_per_timelinePage: pageStatements / 20,
           commit_alongside_pages: { p50: pct(commitMs, 50), p99: pct(commitMs, 99), n: commitMs.length },
