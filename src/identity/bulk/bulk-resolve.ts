@@ -163,7 +163,7 @@ async function deferIndexes(sql: Sql, callerSql: Sql): Promise<DeferredIndexes |
       for (const i of mine) built.add(i.idx);
       // One simple-protocol query, written to the socket now (the connection is idle between the
       // import's statements); the next statement waits behind it.
-      early = client.query(mine.map(statement).join(';\n'));
+      early = Promise.all([early, client.query(mine.map(statement).join(';\n'))]);
       early.catch(() => {}); // observed by rebuild(); kept from being an unhandled rejection meanwhile
     },
     async rebuild() {
@@ -678,7 +678,7 @@ export async function bulkResolveIn(
         recs[at]!.lastName = m.traits?.lastName;
         // Existing records are numbered already: their features go into their slot.
         if (!levelCache.has(at)) {
-          levelCache.setPrepared(
+          levelCache.set(
             at,
             prepareFeatures(
               featuresOf(m.traits ?? {}, [
@@ -875,13 +875,13 @@ export async function bulkResolveIn(
   // (undefined here).
   for (let n = 0; n < newRecs.length; n++) {
     const f = newRecs[n]!.features;
-    if (f) levelCache.setPrepared(firstNew + n, f);
+    if (f) levelCache.set(firstNew + n, f);
     newRecs[n]!.features = undefined;
   }
   const featuresFor = (at: number): boolean => {
     if (levelCache.has(at)) return true;
     if (at < firstNew) return false;
-    levelCache.setPrepared(at, evidenceFeatures(recs[at]!));
+    levelCache.set(at, evidenceFeatures(recs[at]!));
     return true;
   };
   const seenStamp = new Int32Array(recs.length).fill(-1);
@@ -938,7 +938,7 @@ export async function bulkResolveIn(
       const arrival = r.idents.map((i) => idents[i]!.status);
       if (config.probabilistic && r.evidence.some((i) => idents[i]!.status !== 'active')) {
         const f = evidenceFeatures(r);
-        levelCache.setPrepared(at, f);
+        levelCache.set(at, f);
         r.keyIds = [...new Set(blockingKeysOf(f))].map(keyId);
       }
       const ownFeatures = levelCache.has(at);

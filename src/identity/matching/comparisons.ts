@@ -457,13 +457,11 @@ export class LevelCache {
     this.slots = new Int32Array(Math.max(16, capacity) * STRIDE);
   }
 
-  /** Stores a person in `slot` (replacing what was there). */
-  set(slot: number, f: PersonFeatures): void {
-    this.setPrepared(slot, preparePerson(f));
-  }
-
-  /** The same, from the person's prepared form (see prepareFeatures). */
-  setPrepared(slot: number, p: PreparedPerson): void {
+  /**
+   * Stores a person in `slot` (replacing what was there), in its prepared form (preparePerson or
+   * prepareFeatures).
+   */
+  set(slot: number, p: PreparedPerson): void {
     if ((slot + 1) * STRIDE > this.slots.length) {
       let n = this.slots.length;
       while (n < (slot + 1) * STRIDE) n *= 2;
