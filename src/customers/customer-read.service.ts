@@ -98,20 +98,26 @@ const INTERACTION_COLUMNS = `id, system, external_id AS "externalId", customer_i
   occurred_at AS "occurredAt", channel, direction, kind, summary, sentiment, attributes,
   handled_by_employee_id AS "handledByEmployeeId", conversation_id AS "conversationId"`;
 
-/** The screenPop statement: one constant text, so its prepared-statement name is found without rehashing it. */
-const SCREEN_POP_SQL = `WITH hit AS (
-         SELECT sr.customer_id AS id
-           FROM identifier i
-           JOIN record_identifier ri ON ri.identifier_id = i.id
-           JOIN source_record sr ON sr.id = ri.source_record_id
-          WHERE i.kind = 'phone' AND i.namespace = '' AND i.value = $1
-            AND sr.customer_id IS NOT NULL AND NOT sr.deleted
-          ORDER BY sr.created_at
-          LIMIT 1)
-       SELECT c.id, c.status, c.traits, c.record_count AS "recordCount", c.created_at AS "createdAt", c.updated_at AS "updatedAt",
+/**
+ * The screenPop statement for a batch of callers (one constant text, so its prepared-statement name
+ * is found without rehashing it): `$1` the normalised phones, `$2` how many interactions each wants,
+ * one row per caller found, numbered `n` from 1 in the order asked.
+ */
+const SCREEN_POP_SQL = `WITH q AS (SELECT phone, last, n::int AS n FROM unnest($1::text[], $2::int[]) WITH ORDINALITY AS q(phone, last, n)),
+       hit AS (
+         SELECT q.n, q.last, (SELECT sr.customer_id
+                                FROM identifier i
+                                JOIN record_identifier ri ON ri.identifier_id = i.id
+                                JOIN source_record sr ON sr.id = ri.source_record_id
+                               WHERE i.kind = 'phone' AND i.namespace = '' AND i.value = q.phone
+                                 AND sr.customer_id IS NOT NULL AND NOT sr.deleted
+                               ORDER BY sr.created_at
+                               LIMIT 1) AS id
+           FROM q)
+       SELECT hit.n, c.id, c.status, c.traits, c.record_count AS "recordCount", c.created_at AS "createdAt", c.updated_at AS "updatedAt",
               (SELECT coalesce(json_agg(x ORDER BY x."occurredAt" DESC, x.id DESC), '[]') FROM (
                  SELECT ${INTERACTION_COLUMNS} FROM interaction
-                  WHERE customer_id = c.id ORDER BY occurred_at DESC, id DESC LIMIT $2) x) AS recent,
+                  WHERE customer_id = c.id ORDER BY occurred_at DESC, id DESC LIMIT hit.last) x) AS recent,
               (SELECT coalesce(json_agg(x ORDER BY x."openedAt" DESC), '[]') FROM (
                  SELECT v.id, v.system, v.external_id AS "externalId", v.channel, v.status, v.subject, v.opened_at AS "openedAt",
                         v.reply_window_ends_at AS "replyWindowEndsAt", v.sla_due_at AS "slaDueAt",
@@ -131,6 +137,39 @@ const SCREEN_POP_SQL = `WITH hit AS (
          LEFT JOIN customer_redirect r ON r.retired_id = hit.id
          JOIN customer c ON c.id = COALESCE(r.customer_id, hit.id)
         WHERE c.status = 'active'`;
+
+/** One row of SCREEN_POP_SQL, before its JSON columns become rows. */
+interface ScreenPopDbRow {
+  n: number;
+  id: string; status: string; traits: Record<string, unknown>; recordCount: number; createdAt: Date; updatedAt: Date;
+  recent: (Omit<InteractionRow, 'occurredAt'> & { occurredAt: string })[];
+  open: (Omit<ConversationRow, 'openedAt' | 'replyWindowEndsAt' | 'slaDueAt'> & { openedAt: string; replyWindowEndsAt: string | null; slaDueAt: string | null })[];
+  lastEmployee: ScreenPopRows['lastEmployee'];
+  liveRecords: ScreenPopRows['liveRecords'];
+}
+
+function toScreenPop(row: ScreenPopDbRow | undefined): ScreenPopRows | null {
+  if (!row) return null;
+  const { n: _n, recent, open, lastEmployee, liveRecords, ...customer } = row;
+  const date = (v: string | null) => (v === null ? null : new Date(v));
+  return {
+    customer,
+    recent: recent.map((i) => ({ ...i, occurredAt: new Date(i.occurredAt), attributes: i.attributes ?? {} })),
+    open: open.map((c) => ({ ...c, openedAt: new Date(c.openedAt), replyWindowEndsAt: date(c.replyWindowEndsAt), slaDueAt: date(c.slaDueAt) })),
+    lastEmployee,
+    liveRecords,
+  };
+}
+
+/** At most this many callers go into one screenPop statement. */
+const MAX_SCREEN_POPS_PER_STATEMENT = 64;
+
+interface PendingScreenPop {
+  phone: string;
+  last: number;
+  resolve: (rows: ScreenPopRows | null) => void;
+  reject: (err: unknown) => void;
+}
 
 /** Reads of the canonical tables for the API. Writes belong to the identity and ingest services. */
 export class CustomerReadService {
@@ -182,33 +221,65 @@ export class CustomerReadService {
     return rows[0]?.customerId ?? null;
   }
 
+  /** screenPops asked for during this turn of the event loop, by the live systems they prime. */
+  private pendingPops = new Map<string, { systems: readonly string[]; items: PendingScreenPop[] }>();
+  private popFlushScheduled = false;
+
   /**
    * screenPop in ONE round trip: the customer holding a normalised phone (a retired id follows its
    * redirect), its `last` newest interactions, its open conversations (at most 20, with assignee)
    * and the last employee who handled one of its interactions. Null when no active customer holds it.
+   *
+   * Callers asking in the same turn of the event loop share the statement (up to 64 a statement):
+   * under load a call centre's screen pops arrive together, and one statement for many of them
+   * costs Postgres and the pool far less than one each. A lone call waits for nothing but the end
+   * of the current turn.
    */
-  async screenPop(phone: string, last: number, liveSystems: readonly string[] = []): Promise<ScreenPopRows | null> {
-    const rows: {
-      id: string; status: string; traits: Record<string, unknown>; recordCount: number; createdAt: Date; updatedAt: Date;
-      recent: (Omit<InteractionRow, 'occurredAt'> & { occurredAt: string })[];
-      open: (Omit<ConversationRow, 'openedAt' | 'replyWindowEndsAt' | 'slaDueAt'> & { openedAt: string; replyWindowEndsAt: string | null; slaDueAt: string | null })[];
-      lastEmployee: ScreenPopRows['lastEmployee'];
-      liveRecords: ScreenPopRows['liveRecords'];
-    }[] = await this.prepared(
-      SCREEN_POP_SQL,
-      [phone, last, OPEN_CONVERSATION_STATUSES, liveSystems],
-    );
-    const row = rows[0];
-    if (!row) return null;
-    const { recent, open, lastEmployee, liveRecords, ...customer } = row;
-    const date = (v: string | null) => (v === null ? null : new Date(v));
-    return {
-      customer,
-      recent: recent.map((i) => ({ ...i, occurredAt: new Date(i.occurredAt), attributes: i.attributes ?? {} })),
-      open: open.map((c) => ({ ...c, openedAt: new Date(c.openedAt), replyWindowEndsAt: date(c.replyWindowEndsAt), slaDueAt: date(c.slaDueAt) })),
-      lastEmployee,
-      liveRecords,
-    };
+  screenPop(phone: string, last: number, liveSystems: readonly string[] = []): Promise<ScreenPopRows | null> {
+    return new Promise((resolve, reject) => {
+      const key = liveSystems.join('\n');
+      let batch = this.pendingPops.get(key);
+      if (!batch) this.pendingPops.set(key, (batch = { systems: liveSystems, items: [] }));
+      batch.items.push({ phone, last, resolve, reject });
+      if (!this.popFlushScheduled) {
+        this.popFlushScheduled = true;
+        setImmediate(() => this.flushScreenPops());
+      }
+    });
+  }
+
+  private flushScreenPops(): void {
+    this.popFlushScheduled = false;
+    const batches = [...this.pendingPops.values()];
+    this.pendingPops = new Map();
+    for (const { systems, items } of batches) {
+      for (let i = 0; i < items.length; i += MAX_SCREEN_POPS_PER_STATEMENT) {
+        void this.runScreenPops(systems, items.slice(i, i + MAX_SCREEN_POPS_PER_STATEMENT));
+      }
+    }
+  }
+
+  private async runScreenPops(systems: readonly string[], items: PendingScreenPop[]): Promise<void> {
+    let rows: ScreenPopDbRow[];
+    try {
+      rows = await this.prepared<ScreenPopDbRow>(SCREEN_POP_SQL, [
+        items.map((p) => p.phone),
+        items.map((p) => p.last),
+        OPEN_CONVERSATION_STATUSES,
+        systems,
+      ]);
+    } catch (err) {
+      for (const p of items) p.reject(err);
+      return;
+    }
+    const byN = new Map(rows.map((r) => [r.n, r]));
+    items.forEach((p, k) => {
+      try {
+        p.resolve(toScreenPop(byN.get(k + 1)));
+      } catch (err) {
+        p.reject(err);
+      }
+    });
   }
 
   /** Identities of many customers at once (one query), grouped by customer. */

@@ -169,4 +169,61 @@ describe('touch points over GraphQL', () => {
     const found = await gql(`{ searchCustomers(text: "okafor") { id } }`);
     expect(found.data.searchCustomers.map((c: any) => c.id)).toContain(person.customerId);
   });
+
+  it('screenPops asked at the same moment share one statement and each caller gets their own screen', async () => {
+    const people: { customerId: string | null; sourceRecordId: string | null }[] = [];
+    for (let k = 0; k < 3; k++) {
+      const p = await services.identity.applyPerson('zendesk', {
+        objectType: 'user',
+        externalId: `ZB${k}`,
+        traits: { firstName: `Caller${k}` },
+        identifiers: [{ kind: 'phone', value: `+44 20 7946 05${k}0` }],
+      });
+      for (let i = 0; i <= k * 2; i++) {
+        await db.dataSource.query(
+          `INSERT INTO interaction (system, external_id, customer_id, source_record_id, occurred_at, channel, direction, kind, summary)
+           VALUES ('zendesk', $1, $2, $3, now() - ($4 || ' minutes')::interval, 'sms', 'inbound', 'message', $1)`,
+          [`B${k}-${i}`, p.customerId, p.sourceRecordId, String(30 - i)],
+        );
+      }
+      people.push(p);
+    }
+    // Count the screenPop statements sent to Postgres while the calls run (the calls go through).
+    const pool = (db.dataSource.driver as any).master;
+    const original = pool.query;
+    const sent: string[] = [];
+    pool.query = function (this: unknown, config: any, ...rest: unknown[]) {
+      if (typeof config === 'object' && /unnest\(\$1::text\[\], \$2::int\[\]\)/.test(config.text)) sent.push(config.text);
+      return original.call(this, config, ...rest);
+    };
+    let pops;
+    try {
+      pops = await Promise.all([
+        services.customers.screenPop('+442079460520', 10),
+        services.customers.screenPop('+442079460999', 10),
+        services.customers.screenPop('+442079460500', 10),
+        services.customers.screenPop('+442079460510', 2),
+        services.customers.screenPop('+442079460520', 1),
+      ]);
+    } finally {
+      pool.query = original;
+    }
+    expect(sent).toHaveLength(1);
+    expect(pops.map((p) => p?.customer.id ?? null)).toEqual([people[2]!.customerId, null, people[0]!.customerId, people[1]!.customerId, people[2]!.customerId]);
+    expect(pops.map((p) => p?.recent.map((i) => i.externalId) ?? null)).toEqual([
+      ['B2-4', 'B2-3', 'B2-2', 'B2-1', 'B2-0'],
+      null,
+      ['B0-0'],
+      ['B1-2', 'B1-1'],
+      ['B2-4'],
+    ]);
+
+    // Over HTTP, concurrent requests each get their own caller.
+    const answers = await Promise.all(
+      [0, 1, 2, 1, 0].map((k) => gql(`query($p: String!) { screenPop(phone: $p, last: 1) { customer { id } recentInteractions { externalId } } }`, { p: `020 7946 05${k}0` })),
+    );
+    expect(answers.map((a) => a.errors)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect(answers.map((a) => a.data.screenPop.customer.id)).toEqual([0, 1, 2, 1, 0].map((k) => people[k]!.customerId));
+    expect(answers.map((a) => a.data.screenPop.recentInteractions[0].externalId)).toEqual(['B0-0', 'B1-2', 'B2-4', 'B1-2', 'B0-0']);
+  });
 });
