@@ -25,7 +25,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
@@ -83,12 +83,18 @@ async function load(child: ChildProcess, job: LoadJob) {
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
   const inServer: number[] = (serverTimes = []);
+  const gcPauses: number[] = [];
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcPauses.push(e.duration);
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const result = await new Promise<LoadResult>((resolve) => {
     child.once('message', (m) => resolve(m as LoadResult));
     child.send({ headers: hubHeaders, ...job });
   });
   serverTimes = null;
   loopDelay.disable();
+  gcObserver.disconnect();
   const used = process.cpuUsage(cpu);
   const pg1 = pgCpuMs();
   const gen1 = child.pid === undefined ? null : processTreeCpuMs(child.pid);
@@ -100,10 +106,12 @@ async function load(child: ChildProcess, job: LoadJob) {
     pgCpuMsPerRequest: pg0 === null || pg1 === null ? null : (pg1 - pg0) / Math.max(1, result.requests),
     /** The load generator's CPU per request (it shares the machine: a cost the servers' maxima include). */
     generatorCpuMsPerRequest: gen0 === null || gen1 === null ? null : (gen1 - gen0) / Math.max(1, result.requests),
-    /** p99 / max of the parts of a tail: time inside the server, the server loop's delay, the generator's send lag. */
+    /** p99 / max of the parts of a tail: time inside the server, the server loop's delay and its GC pauses, the generator's send lag. */
     tail: {
       inServer: { p50: pct(inServer, 50), p99: pct(inServer, 99), max: Math.max(0, ...inServer) },
       serverLoopDelay: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
+      /** The server's garbage collections during the job: how many, the longest pause, all pauses together (ms). */
+      serverGc: { n: gcPauses.length, max: Math.max(0, ...gcPauses), totalMs: gcPauses.reduce((a, b) => a + b, 0) },
       ...(result.sendLag ? { generatorLate: { p99: pct(result.sendLag, 99), max: Math.max(0, ...result.sendLag) } } : {}),
     },
   };
