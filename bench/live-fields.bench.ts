@@ -19,6 +19,7 @@
 import { connectors } from '../connectors/index.js';
 import { instanceForSimulator } from '../connectors/simulators.js';
 import { fork, type ChildProcess } from 'node:child_process';
+import diagnostics from 'node:diagnostics_channel';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/config.js';
 import { PgEventHub } from '../src/events/event-hub.js';
@@ -133,7 +134,37 @@ async function main(): Promise<void> {
         };
         await run(live, 5); // warm-up (connections to the five sources)
         const plainMs = await run(plain, requests);
+        // Where a live request's time goes, from the hub's side (requests are sequential, so each
+        // event belongs to the request in flight): its arrival, the first and last of the five calls
+        // to the sources leaving, the first and last of their responses arriving, its answer's end.
+        const marks: { arrive: number; sends: number[]; responses: number[]; end?: number }[] = [];
+        const onServerStart = () => void marks.push({ arrive: performance.now(), sends: [], responses: [] });
+        const onClientStart = () => void marks.at(-1)?.sends.push(performance.now());
+        const onClientResponse = () => void marks.at(-1)?.responses.push(performance.now());
+        const onServerFinish = () => {
+          const m = marks.at(-1);
+          if (m) m.end = performance.now();
+        };
+        diagnostics.subscribe('http.server.request.start', onServerStart);
+        diagnostics.subscribe('http.client.request.start', onClientStart);
+        diagnostics.subscribe('http.client.response.finish', onClientResponse);
+        diagnostics.subscribe('http.server.response.finish', onServerFinish);
         const liveMs = await profiled('live-fields', () => run(live, requests));
+        diagnostics.unsubscribe('http.server.request.start', onServerStart);
+        diagnostics.unsubscribe('http.client.request.start', onClientStart);
+        diagnostics.unsubscribe('http.client.response.finish', onClientResponse);
+        diagnostics.unsubscribe('http.server.response.finish', onServerFinish);
+        const complete = marks.filter((m) => m.sends.length === SOURCES && m.responses.length === SOURCES && m.end !== undefined);
+        const phase = (f: (m: (typeof complete)[number]) => number) => pct(complete.map(f), 50);
+        const livePhases = {
+          requests: complete.length,
+          toFirstCall: phase((m) => m.sends[0]! - m.arrive),
+          callsSpread: phase((m) => m.sends.at(-1)! - m.sends[0]!),
+          lastCallToFirstResponse: phase((m) => m.responses[0]! - m.sends.at(-1)!),
+          responsesSpread: phase((m) => m.responses.at(-1)! - m.responses[0]!),
+          lastResponseToEnd: phase((m) => m.end! - m.responses.at(-1)!),
+          inServer: phase((m) => m.end! - m.arrive),
+        };
 
         // One source hangs: the request must come back at its deadline with the stored value, marked stale.
         const hangMs: number[] = [];
@@ -156,6 +187,8 @@ async function main(): Promise<void> {
               screenPop_without_live: { p50: plainP50, p99: pct(plainMs, 99) },
               screenPop_with_live_5: { p50: pct(liveMs, 50), p99: pct(liveMs, 99) },
               live_p50_over_slowest_source: pct(liveMs, 50) - delayMs,
+              /** p50 of each part of a live request, in the hub (ms). */
+              livePhases,
               hang: {
                 deadlineMs,
                 samples: hangMs,
