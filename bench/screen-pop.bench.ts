@@ -76,6 +76,8 @@ function timeRequests(server: http.Server): void {
  * delay, so a tail can be told apart: the generator's own lateness, the server's loop, or the rest.
  */
 let pgCpuMs: () => number | null = () => null;
+/** PerformanceEntry detail.kind of a GC (perf_hooks constants NODE_PERFORMANCE_GC_*). */
+const GC_KINDS: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
 async function load(child: ChildProcess, job: LoadJob) {
   const cpu = process.cpuUsage();
   const pg0 = pgCpuMs();
@@ -84,8 +86,15 @@ async function load(child: ChildProcess, job: LoadJob) {
   loopDelay.enable();
   const inServer: number[] = (serverTimes = []);
   const gcPauses: number[] = [];
+  const gcKinds: Record<string, { n: number; max: number }> = {};
   const gcObserver = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) gcPauses.push(e.duration);
+    for (const e of list.getEntries()) {
+      gcPauses.push(e.duration);
+      const kind = GC_KINDS[(e as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other';
+      const k = (gcKinds[kind] ??= { n: 0, max: 0 });
+      k.n++;
+      k.max = Math.max(k.max, e.duration);
+    }
   });
   gcObserver.observe({ entryTypes: ['gc'] });
   const result = await new Promise<LoadResult>((resolve) => {
@@ -111,7 +120,7 @@ async function load(child: ChildProcess, job: LoadJob) {
       inServer: { p50: pct(inServer, 50), p99: pct(inServer, 99), max: Math.max(0, ...inServer) },
       serverLoopDelay: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
       /** The server's garbage collections during the job: how many, the longest pause, all pauses together (ms). */
-      serverGc: { n: gcPauses.length, max: Math.max(0, ...gcPauses), totalMs: gcPauses.reduce((a, b) => a + b, 0) },
+      serverGc: { n: gcPauses.length, max: Math.max(0, ...gcPauses), totalMs: gcPauses.reduce((a, b) => a + b, 0), byKind: gcKinds },
       ...(result.sendLag ? { generatorLate: { p99: pct(result.sendLag, 99), max: Math.max(0, ...result.sendLag) } } : {}),
     },
   };
