@@ -173,6 +173,10 @@ interface PendingScreenPop {
 
 /** Reads of the canonical tables for the API. Writes belong to the identity and ingest services. */
 export class CustomerReadService {
+  /** screenPops asked for during this turn of the event loop, by the live systems they prime. */
+  private pendingPops = new Map<string, { systems: readonly string[]; items: PendingScreenPop[] }>();
+  private popFlushScheduled = false;
+
   constructor(private readonly ds: DataSource) {}
 
   /**
@@ -220,10 +224,6 @@ export class CustomerReadService {
     );
     return rows[0]?.customerId ?? null;
   }
-
-  /** screenPops asked for during this turn of the event loop, by the live systems they prime. */
-  private pendingPops = new Map<string, { systems: readonly string[]; items: PendingScreenPop[] }>();
-  private popFlushScheduled = false;
 
   /**
    * screenPop in ONE round trip: the customer holding a normalised phone (a retired id follows its
