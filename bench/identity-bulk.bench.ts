@@ -28,6 +28,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import type { DataSource } from 'typeorm';
 import { bulkResolve } from '../src/identity/bulk/bulk-resolve.js';
 import { generateRecords } from '../src/identity/bulk/generate-records.js';
@@ -39,6 +40,9 @@ import { profiled } from './profile.js';
 
 const PG_SETTINGS: Record<string, string> =
   process.env.PG_DEFAULTS === '1' ? {} : { shared_buffers: '1GB', max_wal_size: '8GB' };
+
+/** PerformanceEntry detail.kind of a GC (perf_hooks constants NODE_PERFORMANCE_GC_*). */
+const GC_KINDS: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
 
 const NODE_FLAGS = process.env.NODE_DEFAULTS === '1' ? [] : ['--max-semi-space-size=128'];
 
@@ -77,6 +81,19 @@ async function main(): Promise<void> {
       const sampler = setInterval(() => {
         peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
       }, 500);
+      // The main thread's GC pauses during the import, by kind (V8 marks concurrently on helper
+      // threads as well: that shows in nodeCpuSeconds, not here).
+      const gc: Record<string, { n: number; ms: number; maxMs: number }> = {};
+      const gcObserver = new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) {
+          const kind = GC_KINDS[(e as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other';
+          const k = (gc[kind] ??= { n: 0, ms: 0, maxMs: 0 });
+          k.n++;
+          k.ms += e.duration;
+          k.maxMs = Math.max(k.maxMs, e.duration);
+        }
+      });
+      gcObserver.observe({ entryTypes: ['gc'] });
       const cpu0 = process.cpuUsage();
       const pg0 = server.cpuMs();
       const t0 = process.hrtime.bigint();
@@ -85,6 +102,7 @@ async function main(): Promise<void> {
       const cpu = process.cpuUsage(cpu0);
       const pg1 = server.cpuMs();
       clearInterval(sampler);
+      gcObserver.disconnect();
       const [{ customers }] = (await ds.query(
         `SELECT count(*)::int AS customers FROM customer WHERE status = 'active'`,
       )) as [{ customers: number }];
@@ -102,6 +120,9 @@ async function main(): Promise<void> {
         // machine they move less with the other load than the elapsed time does.
         nodeCpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10,
         pgCpuSeconds: pg0 === null || pg1 === null ? null : Math.round((pg1 - pg0) / 100) / 10,
+        gcPauses: Object.fromEntries(
+          Object.entries(gc).map(([kind, k]) => [kind, { n: k.n, seconds: Math.round(k.ms / 100) / 10, maxMs: Math.round(k.maxMs) }]),
+        ),
         // Sampled every 0.5 s during the import; peak RSS of the whole process.
         peakHeapMB: Math.round(peakHeap / 2 ** 20),
         peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
