@@ -13,7 +13,9 @@
  *   npm run build && node_modules/.bin/node dist/bench/live-fields.bench.js [requests=60] [delayMs=50] [hangSamples=3]
  *
  * Prints screenPop p50/p99 without and with the live field (sequential requests: latency, not
- * throughput), and, with one source hanging, the time past that source's deadline. PROFILE=dir
+ * throughput), where a live request's time goes inside the hub (livePhases: to the first call, the
+ * calls' spread, the wait, the responses' spread, last response to the answer's end; p50 each),
+ * and, with one source hanging, the time past that source's deadline. PROFILE=dir
  * writes a CPU profile of the hub's process during the live requests.
  */
 import { connectors } from '../connectors/index.js';
