@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import { poolQuery } from '../db/sql.js';
 
@@ -164,18 +165,10 @@ function toScreenPop(row: ScreenPopDbRow | undefined): ScreenPopRows | null {
 /** At most this many callers go into one screenPop statement. */
 const MAX_SCREEN_POPS_PER_STATEMENT = 64;
 
-interface PendingScreenPop {
-  phone: string;
-  last: number;
-  resolve: (rows: ScreenPopRows | null) => void;
-  reject: (err: unknown) => void;
-}
-
 /** Reads of the canonical tables for the API. Writes belong to the identity and ingest services. */
 export class CustomerReadService {
-  /** screenPops asked for during this turn of the event loop, by the live systems they prime. */
-  private pendingPops = new Map<string, { systems: readonly string[]; items: PendingScreenPop[] }>();
-  private popFlushScheduled = false;
+  /** Process-wide screenPop batches, one loader per set of live systems asked for (see screenPop). */
+  private readonly screenPops = new Map<string, DataLoader<{ phone: string; last: number }, ScreenPopRows | null>>();
 
   constructor(private readonly ds: DataSource) {}
 
@@ -236,50 +229,27 @@ export class CustomerReadService {
    * of the current turn.
    */
   screenPop(phone: string, last: number, liveSystems: readonly string[] = []): Promise<ScreenPopRows | null> {
-    return new Promise((resolve, reject) => {
-      const key = liveSystems.join('\n');
-      let batch = this.pendingPops.get(key);
-      if (!batch) this.pendingPops.set(key, (batch = { systems: liveSystems, items: [] }));
-      batch.items.push({ phone, last, resolve, reject });
-      if (!this.popFlushScheduled) {
-        this.popFlushScheduled = true;
-        setImmediate(() => this.flushScreenPops());
-      }
-    });
-  }
-
-  private flushScreenPops(): void {
-    this.popFlushScheduled = false;
-    const batches = [...this.pendingPops.values()];
-    this.pendingPops = new Map();
-    for (const { systems, items } of batches) {
-      for (let i = 0; i < items.length; i += MAX_SCREEN_POPS_PER_STATEMENT) {
-        void this.runScreenPops(systems, items.slice(i, i + MAX_SCREEN_POPS_PER_STATEMENT));
-      }
+    const key = liveSystems.join('\n');
+    let loader = this.screenPops.get(key);
+    if (!loader) {
+      const systems = [...liveSystems];
+      loader = new DataLoader(
+        async (asks) => {
+          const rows = await this.prepared<ScreenPopDbRow>(SCREEN_POP_SQL, [
+            asks.map((a) => a.phone),
+            asks.map((a) => a.last),
+            OPEN_CONVERSATION_STATUSES,
+            systems,
+          ]);
+          const byN = new Map(rows.map((r) => [r.n, r]));
+          return asks.map((_, k) => toScreenPop(byN.get(k + 1)));
+        },
+        // Across requests, so nothing is cached; a batch closes at the end of the event loop's turn.
+        { cache: false, maxBatchSize: MAX_SCREEN_POPS_PER_STATEMENT, batchScheduleFn: (run) => setImmediate(run) },
+      );
+      this.screenPops.set(key, loader);
     }
-  }
-
-  private async runScreenPops(systems: readonly string[], items: PendingScreenPop[]): Promise<void> {
-    let rows: ScreenPopDbRow[];
-    try {
-      rows = await this.prepared<ScreenPopDbRow>(SCREEN_POP_SQL, [
-        items.map((p) => p.phone),
-        items.map((p) => p.last),
-        OPEN_CONVERSATION_STATUSES,
-        systems,
-      ]);
-    } catch (err) {
-      for (const p of items) p.reject(err);
-      return;
-    }
-    const byN = new Map(rows.map((r) => [r.n, r]));
-    items.forEach((p, k) => {
-      try {
-        p.resolve(toScreenPop(byN.get(k + 1)));
-      } catch (err) {
-        p.reject(err);
-      }
-    });
+    return loader.load({ phone, last });
   }
 
   /** Identities of many customers at once (one query), grouped by customer. */

@@ -14,13 +14,16 @@ export type PhoneResult = { ok: true; value: string } | { ok: false; error: stri
 const CACHE_LIMIT = 20_000;
 const cache = new Map<string, PhoneResult>();
 
+/** The key of a result in the cache and in normalisePhones' map. */
+const resultKey = (raw: string, defaultRegion: CountryCode) => `${defaultRegion}|${raw}`;
+
 /**
  * Parse a phone number to E.164 (`+442079460958`). National formats use `defaultRegion`;
  * international prefixes (`+44`, `0044` from GB, `011 44` from US) and `tel:` URIs work.
  * Extensions are dropped: E.164 has none, and the line identifies the person.
  */
 export function normalisePhone(raw: string, defaultRegion: CountryCode): PhoneResult {
-  const key = `${defaultRegion}|${raw}`;
+  const key = resultKey(raw, defaultRegion);
   const hit = known?.get(key) ?? cache.get(key);
   if (hit !== undefined) return hit;
   const result = parse(raw, defaultRegion);
@@ -86,8 +89,8 @@ export async function normalisePhones(
       })
     : Promise.resolve([]);
   parsed.catch(() => {}); // observed below, after this thread's half
-  for (let k = 0; k < half; k++) out.set(`${defaultRegion}|${raws[k]!}`, parse(raws[k]!, defaultRegion));
+  for (let k = 0; k < half; k++) out.set(resultKey(raws[k]!, defaultRegion), parse(raws[k]!, defaultRegion));
   const results = await parsed;
-  for (let k = 0; k < theirs.length; k++) out.set(`${defaultRegion}|${theirs[k]!}`, results[k]!);
+  for (let k = 0; k < theirs.length; k++) out.set(resultKey(theirs[k]!, defaultRegion), results[k]!);
   return out;
 }
