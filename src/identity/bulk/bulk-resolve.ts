@@ -18,20 +18,26 @@ import {
 } from '../identity-resolver.service.js';
 import { DEFAULT_IDENTITY_CONFIG, type IdentityConfig } from '../identity.config.js';
 import {
-  blockingKeysOf,
+  BLOCKING_KEY_KINDS,
   COMPARED_FIELDS,
   decodeLevels,
+  forEachBlockingKey,
+  Interner,
   LEVEL_CODES,
   LevelCache,
   levelWeights,
   MAX_BLOCK_SIZE,
   prepareFeatures,
   scoreLevels,
+  type BlockingKeyKind,
   type PreparedPerson,
 } from '../matching/index.js';
 import { isRoleAddress, type NormalisedIdentifier } from '../normalise/identifier.normaliser.js';
 import { normalisePhones, withKnownPhones } from '../normalise/phone.normaliser.js';
+import { BlockLists, Int32List, TripleIds } from './block-index.js';
 import { OldestFirstUnionFind } from './union-find.js';
+
+const KEY_KIND_INDEX = Object.fromEntries(BLOCKING_KEY_KINDS.map((k, i) => [k, i])) as Record<BlockingKeyKind, number>;
 
 /**
  * Set-based bulk resolution of many person records at once (an initial load, a big CSV).
@@ -106,6 +112,8 @@ interface DeferredIndexes {
   start(table: LoadedTable): void;
   /** Builds the other indexes, once the ones started are built (a failed build throws here). */
   rebuild(): Promise<void>;
+  /** How many indexes were dropped (and are built again). */
+  count: number;
 }
 
 type LoadedTable = (typeof LOADED_TABLES)[number];
@@ -157,6 +165,7 @@ async function deferIndexes(sql: Sql, callerSql: Sql): Promise<DeferredIndexes |
   let early: Promise<unknown> = Promise.resolve();
   const built = new Set<string>();
   return {
+    count: indexes.length,
     start(table) {
       const mine = indexes.filter((i) => i.tbl === table);
       if (!client || !mine.length) return;
@@ -192,6 +201,11 @@ export interface BulkReport {
   links: number;
   suggestions: number;
   quarantined: number;
+  /**
+   * Indexes of the identity tables dropped before the rows went in and built after them (an
+   * initial load of at least deferIndexesFrom records), else 0.
+   */
+  indexesRebuilt: number;
   /** Seconds per phase. */
   timings: Record<string, number>;
 }
@@ -202,15 +216,12 @@ interface Ident {
   kind: string;
   namespace: string;
   value: string;
-  key: string;
   dbId: string | null;
   /** Order of creation for new identifiers (their ids are reserved in this order). */
   ordinal: number;
   status: Status;
   reason: string | null;
   statusChanged: boolean;
-  /** Records holding it (live, non-deleted), oldest first. */
-  holders: number[];
   /** In one of the configured unique namespaces (kind:namespace). */
   unique: boolean;
 }
@@ -225,12 +236,6 @@ interface Rec {
   /** New records: live identifiers in the person's order (ident indexes). */
   idents: number[];
   raw: NormalisedIdentifier[];
-  /** Email and phone identifiers usable as matching evidence while active (ident indexes, in order). */
-  evidence: number[];
-  /** New records: matching features worked out with the blocking keys (the level cache takes them once records are numbered). */
-  features: PreparedPerson | undefined;
-  /** Blocking keys as ids (see keyId in bulkResolveIn; the text is keyNames[id]), each once. */
-  keyIds: number[];
   input: number;
   system: string;
 }
@@ -317,6 +322,7 @@ export async function bulkResolveIn(
     links: 0,
     suggestions: 0,
     quarantined: 0,
+    indexesRebuilt: 0,
     timings,
   };
 
@@ -465,16 +471,31 @@ export async function bulkResolveIn(
 
   // ---- 4. Identifier nodes: existing ones with their status and holders, new ones with their guard status. ----
   const idents: Ident[] = [];
-  const identByKey = new Map<string, number>();
+  // Identifier indexes by kind, namespace and value (no key string per identifier), with whether
+  // the namespace is one of the unique ones.
+  const identIndex = new Map<string, Map<string, { unique: boolean; values: Map<string, number> }>>();
+  const namespaceOf = (kind: string, namespace: string) => {
+    let byNs = identIndex.get(kind);
+    if (!byNs) identIndex.set(kind, (byNs = new Map()));
+    let ns = byNs.get(namespace);
+    if (!ns) byNs.set(namespace, (ns = { unique: uniqueNs.has(`${kind}:${namespace}`), values: new Map() }));
+    return ns;
+  };
+  // Records holding each identifier (live, non-deleted), oldest first, by identifier index.
+  const holderLists = new BlockLists();
+  const holdersOf = (i: number): number[] => {
+    const out: number[] = [];
+    for (let e = holderLists.first(i); e >= 0; e = holderLists.nextOf(e)) out.push(holderLists.memberOf(e));
+    return out;
+  };
   const recs: Rec[] = [];
   const newRecs: Rec[] = [];
   const uniqueNs = new Set(config.uniqueNamespaces);
-  const guardStatus = (i: {
-    kind: string;
-    value: string;
-    key: string;
-  }): { status: Status; reason: string | null } => {
-    if (config.blockedValues.includes(i.key) || config.blockedValues.includes(i.value))
+  const guardStatus = (i: NormalisedIdentifier): { status: Status; reason: string | null } => {
+    if (
+      config.blockedValues.length &&
+      (config.blockedValues.includes(keyOf(i)) || config.blockedValues.includes(i.value))
+    )
       return { status: 'blocked', reason: 'configured blocked value' };
     if (i.kind === 'email' && isRoleAddress(i.value)) return { status: 'blocked', reason: 'role address' };
     return { status: 'active', reason: null };
@@ -491,33 +512,28 @@ export async function bulkResolveIn(
       traits: (p.person.traits ?? {}) as Record<string, unknown>,
       idents: [],
       raw: [],
-      evidence: [],
-      features: undefined,
-      keyIds: [],
       input: p.index,
       system: p.system,
     };
     if (!p.person.deleted) {
       for (const i of p.identifiers) {
-        const key = keyOf(i);
-        let at = identByKey.get(key);
+        const ns = namespaceOf(i.kind, i.namespace);
+        let at = ns.values.get(i.value);
         if (at === undefined) {
           at = idents.length;
-          const g = guardStatus({ kind: i.kind, value: i.value, key });
+          const g = guardStatus(i);
           idents.push({
             kind: i.kind,
             namespace: i.namespace,
             value: i.value,
-            key,
             dbId: null,
             ordinal: newIdentCount++,
             status: g.status,
             reason: g.reason,
             statusChanged: false,
-            holders: [],
-            unique: uniqueNs.has(`${i.kind}:${i.namespace}`),
+            unique: ns.unique,
           });
-          identByKey.set(key, at);
+          ns.values.set(i.value, at);
         }
         rec.idents.push(at);
         rec.raw.push(i);
@@ -525,6 +541,7 @@ export async function bulkResolveIn(
     }
     newRecs.push(rec);
   }
+  holderLists.ensure(idents.length);
   const [{ any: anyIdentifiers } = { any: false }] = await sql<{ any: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM identifier) AS any`,
   );
@@ -543,9 +560,6 @@ export async function bulkResolveIn(
         traits: row.traits ?? {},
         idents: [],
         raw: [],
-        evidence: [],
-        features: undefined,
-        keyIds: [],
         input: -1,
         system: '',
       });
@@ -572,7 +586,7 @@ export async function bulkResolveIn(
         [part.map((i) => i.kind), part.map((i) => i.namespace), part.map((i) => i.value)],
       );
       for (const r of rows) {
-        const at = identByKey.get(keyOf(r))!;
+        const at = namespaceOf(r.kind, r.namespace).values.get(r.value)!;
         const ident = idents[at]!;
         ident.dbId = r.id;
         ident.status = r.status;
@@ -584,7 +598,8 @@ export async function bulkResolveIn(
     let ord = 0;
     for (const i of idents) i.ordinal = i.dbId === null ? ord++ : -1;
     newIdentCount = ord;
-    const identByDbId = new Map(idents.filter((i) => i.dbId !== null).map((i) => [i.dbId!, i]));
+    const identByDbId = new Map<string, number>();
+    idents.forEach((i, at) => i.dbId !== null && identByDbId.set(i.dbId, at));
     for (const part of chunks(dbIds, 20_000)) {
       const holders = await sql<ExistingRow & { identifierId: string }>(
         `SELECT ri.identifier_id::text AS "identifierId", sr.id, sr.customer_id AS "customerId",
@@ -597,52 +612,84 @@ export async function bulkResolveIn(
       for (const h of holders) {
         const at = registerExisting(h);
         existingCustomerOf.set(at, h.customerId);
-        identByDbId.get(h.identifierId)!.holders.push(at);
+        holderLists.add(identByDbId.get(h.identifierId)!, at);
       }
     }
   }
   phase('load identifiers');
 
   // ---- 5. Matching features and blocking keys; existing members of the blocks. ----
-  // Prepared once, kept by the level cache's slots (not in preparePerson's per-object cache).
+  // A record's matching features: its traits and its active emails and phones, in order.
   const evidenceFeatures = (r: Rec): PreparedPerson => {
-    const active = r.evidence.filter((i) => idents[i]!.status === 'active').map((i) => idents[i]!);
+    const active: Ident[] = [];
+    for (const i of r.idents) {
+      const ident = idents[i]!;
+      if ((ident.kind === 'email' || ident.kind === 'phone') && ident.status === 'active') active.push(ident);
+    }
     return prepareFeatures(featuresOf(r.traits, active));
   };
-  // Names, dates and places repeat: each distinct pair of values is compared once.
+  const evidenceInactive = (r: Rec): boolean =>
+    r.idents.some((i) => {
+      const ident = idents[i]!;
+      return (ident.kind === 'email' || ident.kind === 'phone') && ident.status !== 'active';
+    });
+  // Names, dates and places repeat: each distinct pair of values is compared once. The cache holds
+  // each person's features as interned ids in a slot: new record n in slot n, the existing record
+  // numbered `at` in slot nNew + at (see slotOf, once the records are numbered).
+  const nNew = newRecs.length;
   const levelCache = new LevelCache(records.length);
-  // Blocking keys as small integer ids: the resolve loop reads blocks by id, not by string.
-  const keyIdOf = new Map<string, number>();
-  const keyNames: string[] = [];
-  const blockCount: number[] = [];
-  const keyId = (k: string): number => {
-    let id = keyIdOf.get(k);
-    if (id === undefined) {
-      id = keyNames.length;
-      keyIdOf.set(k, id);
-      keyNames.push(k);
-      blockCount.push(0);
-    }
-    return id;
+  // Blocking keys numbered by their parts (forEachBlockingKey): no string per key. The text of key
+  // id is keyName(id); a new record's keys, each once and in blockingKeysOf's order, are
+  // recKeys[recKeyStart[n] .. recKeyStart[n + 1]).
+  const keyParts = new Interner();
+  const keyIds = new TripleIds();
+  const keyName = (id: number): string => {
+    const kind = BLOCKING_KEY_KINDS[keyIds.kind(id)]!;
+    const a = keyParts.values[keyIds.a(id)]!;
+    const b = keyIds.b(id);
+    return b < 0 ? `${kind}:${a}` : `${kind}:${a}:${keyParts.values[b]!}`;
   };
+  let keysTo = new Int32List(0);
+  let keysFrom = 0;
+  const emitKey = (kind: BlockingKeyKind, a: string, b?: string): void => {
+    const id = keyIds.id(KEY_KIND_INDEX[kind], keyParts.id(a), b === undefined ? -1 : keyParts.id(b));
+    for (let j = keysFrom; j < keysTo.length; j++) if (keysTo.data[j] === id) return;
+    keysTo.push(id);
+  };
+  const addKeys = (f: PreparedPerson, to: Int32List): void => {
+    keysTo = to;
+    keysFrom = to.length;
+    forEachBlockingKey(f, emitKey);
+  };
+  const recKeys = new Int32List(nNew * 8);
+  const recKeyStart = new Int32Array(nNew + 1);
+  // Keys worked out again in the resolve loop (the record's evidence changed status), by record.
+  const keyOverride = new Map<number, Int32Array>();
+  const keysOf = (n: number): Int32Array =>
+    keyOverride.get(n) ?? recKeys.data.subarray(recKeyStart[n]!, recKeyStart[n + 1]!);
+  const blockCount = new Int32List(1 << 16);
   if (config.probabilistic) {
-    for (let n = 0; n < newRecs.length; n++) {
-      const r = newRecs[n]!;
+    for (let n = 0; n < nNew; n++) {
+      recKeyStart[n] = recKeys.length;
       if (work[n]!.person.deleted) continue;
-      r.evidence = r.idents.filter((i) => idents[i]!.kind === 'email' || idents[i]!.kind === 'phone');
-      const f = evidenceFeatures(r);
-      r.features = f;
-      r.keyIds = [...new Set(blockingKeysOf(f))].map(keyId);
-      for (const id of r.keyIds) blockCount[id]!++;
+      const f = evidenceFeatures(newRecs[n]!);
+      levelCache.set(n, f);
+      addKeys(f, recKeys);
     }
+    recKeyStart[nNew] = recKeys.length;
+    blockCount.grow(keyIds.size);
+    blockCount.length = keyIds.size;
+    for (let j = 0; j < recKeys.length; j++) blockCount.data[recKeys.data[j]!]!++;
   }
-  // Members of each block (record indexes); null for a block over MAX_BLOCK_SIZE, never read.
-  const blocks: (number[] | null | undefined)[] = new Array<number[] | null | undefined>(keyNames.length);
+  // Members of each block (record indexes); a block over MAX_BLOCK_SIZE is closed, never read.
+  const blocks = new BlockLists();
+  blocks.ensure(keyIds.size);
   const [{ any: anyKeys } = { any: false }] = await sql<{ any: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM record_block_key) AS any`,
   );
-  if (config.probabilistic && anyKeys && keyNames.length) {
-    const keys = keyNames;
+  if (config.probabilistic && anyKeys && keyIds.size) {
+    const keys = Array.from({ length: keyIds.size }, (_, id) => keyName(id));
+    const keyIdOf = new Map(keys.map((k, id) => [k, id]));
     const wanted: string[] = [];
     for (const part of chunks(keys, 50_000)) {
       const counts = await sql<{ key: string; n: number }>(
@@ -651,8 +698,8 @@ export async function bulkResolveIn(
       );
       for (const c of counts) {
         const id = keyIdOf.get(c.key)!;
-        const total = c.n + blockCount[id]!;
-        blockCount[id] = total;
+        const total = c.n + blockCount.data[id]!;
+        blockCount.data[id] = total;
         if (total <= MAX_BLOCK_SIZE) wanted.push(c.key);
       }
     }
@@ -677,9 +724,9 @@ export async function bulkResolveIn(
         recs[at]!.firstName = m.traits?.firstName;
         recs[at]!.lastName = m.traits?.lastName;
         // Existing records are numbered already: their features go into their slot.
-        if (!levelCache.has(at)) {
+        if (!levelCache.has(nNew + at)) {
           levelCache.set(
-            at,
+            nNew + at,
             prepareFeatures(
               featuresOf(m.traits ?? {}, [
                 ...(m.emails ?? []).map((v) => ({ kind: 'email', value: v })),
@@ -688,14 +735,11 @@ export async function bulkResolveIn(
             ),
           );
         }
-        const id = keyIdOf.get(m.key)!;
-        const list = blocks[id];
-        if (list) list.push(at);
-        else blocks[id] = [at];
+        blocks.add(keyIdOf.get(m.key)!, at);
       }
     }
   }
-  for (let id = 0; id < blockCount.length; id++) if (blockCount[id]! > MAX_BLOCK_SIZE) blocks[id] = null;
+  for (let id = 0; id < blockCount.length; id++) if (blockCount.data[id]! > MAX_BLOCK_SIZE) blocks.close(id);
   phase('features and blocks');
 
   // ---- 6. Existing customers: age order, unique-namespace values, separations. ----
@@ -745,6 +789,7 @@ export async function bulkResolveIn(
   }
   const existingNodeCount = customerOfNode.length;
   const firstNew = recs.length;
+  const slotOf = (at: number): number => (at >= firstNew ? at - firstNew : nNew + at);
   for (const r of newRecs) {
     r.node = uf.add();
     recs.push(r);
@@ -764,6 +809,14 @@ export async function bulkResolveIn(
     evidence: number;
     actor: string;
   }[] = [];
+  // Rule and actor of an exact link by identifier kind, made once.
+  const exactRules = new Map<string, { rule: string; actor: string }>();
+  const exactRule = (kind: string) => {
+    let rule = exactRules.get(kind);
+    if (rule === undefined) exactRules.set(kind, (rule = { rule: `exact_${kind}`, actor: `${actor}:exact_${kind}` }));
+    return rule;
+  };
+  const probabilisticActor = `${actor}:probabilistic`;
   // Evidence JSON interned by a short key (probabilistic evidence depends only on the levels).
   const evidenceIds = new Map<string, number>();
   const evidenceJson: string[] = [];
@@ -815,34 +868,50 @@ export async function bulkResolveIn(
     if (id === undefined) rawIds.set(v, (id = rawIds.size));
     return id;
   };
-  let conflictMemo = new Map<number, boolean>();
+  // Pairs numbered in a typed hash table (a Map of number keys this big boxes every key), the
+  // answers by pair id; started again when it holds 4M pairs.
+  let conflictPairs = new TripleIds();
+  let conflictAnswers = new Uint8Array(1 << 16);
   const conflict = (a: unknown, b: unknown): boolean => {
     if (typeof a !== 'string' || typeof b !== 'string') return namesConflict(a, b);
-    const k = rawId(a) * 0x4000000 + rawId(b);
-    let c = conflictMemo.get(k);
-    if (c === undefined) {
-      c = namesConflict(a, b);
-      if (conflictMemo.size >= 2_000_000) conflictMemo = new Map();
-      conflictMemo.set(k, c);
+    const seen = conflictPairs.size;
+    const id = conflictPairs.id(0, rawId(a), rawId(b));
+    if (id < seen) return conflictAnswers[id] === 1;
+    const c = namesConflict(a, b);
+    if (id >= conflictAnswers.length) {
+      const bigger = new Uint8Array(conflictAnswers.length * 2);
+      bigger.set(conflictAnswers);
+      conflictAnswers = bigger;
+    }
+    conflictAnswers[id] = c ? 1 : 0;
+    if (conflictPairs.size >= 4_000_000) {
+      conflictPairs = new TripleIds();
+      conflictAnswers = new Uint8Array(1 << 16);
     }
     return c;
   };
   // Suggestions by record index pair (lower index first); written with the lower record id first.
-  const pairBase = recs.length;
-  const suggestionSeen = new Set<number>();
+  // Pairs seen, numbered in a typed hash table: suggestion k is the pair numbered k.
+  const suggestionSeen = new TripleIds();
   const sugA: number[] = [];
   const sugB: number[] = [];
   const sugReason: string[] = [];
-  const sugScore: (number | null)[] = [];
+  // Scores as doubles (NaN: none), not boxed numbers in an array.
+  let sugScores = new Float64Array(1 << 16);
+  const sugScore = (k: number): number | null => (Number.isNaN(sugScores[k]!) ? null : sugScores[k]!);
   const sugEvidence: number[] = [];
   const suggest = (a: number, b: number, reason: string, score: number | null, evidence: () => number) => {
-    const k = a < b ? a * pairBase + b : b * pairBase + a;
-    if (suggestionSeen.has(k)) return;
-    suggestionSeen.add(k);
+    const k = sugA.length;
+    if (suggestionSeen.id(0, a < b ? a : b, a < b ? b : a) < k) return;
     sugA.push(a);
     sugB.push(b);
     sugReason.push(reason);
-    sugScore.push(score);
+    if (k >= sugScores.length) {
+      const bigger = new Float64Array(sugScores.length * 2);
+      bigger.set(sugScores);
+      sugScores = bigger;
+    }
+    sugScores[k] = score ?? NaN;
     sugEvidence.push(evidence());
   };
   const mergeVeto = (a: number, b: number): string | null => {
@@ -870,18 +939,12 @@ export async function bulkResolveIn(
       uniqueValues.delete(gone);
     }
   };
-  // Each record's matching features by record index, read in the hot loop without touching the
-  // record object; a new record's are worked out again when its identifiers' statuses changed
-  // (undefined here).
-  for (let n = 0; n < newRecs.length; n++) {
-    const f = newRecs[n]!.features;
-    if (f) levelCache.set(firstNew + n, f);
-    newRecs[n]!.features = undefined;
-  }
+  // A record's features in the level cache; a new record's are worked out again when its
+  // identifiers' statuses changed (its slot emptied then).
   const featuresFor = (at: number): boolean => {
-    if (levelCache.has(at)) return true;
+    if (levelCache.has(slotOf(at))) return true;
     if (at < firstNew) return false;
-    levelCache.set(at, evidenceFeatures(recs[at]!));
+    levelCache.set(slotOf(at), evidenceFeatures(recs[at]!));
     return true;
   };
   const seenStamp = new Int32Array(recs.length).fill(-1);
@@ -915,7 +978,7 @@ export async function bulkResolveIn(
         for (let k = from; k < to; k++) {
           if (withExistingOf(k)) continue;
           const [a, b] = orderedPair(k);
-          yield `${a}\t${b}\t${f(sugReason[k])}\t${sugScore[k] ?? '\\N'}\t${evidenceText(sugEvidence[k]!)}\n`;
+          yield `${a}\t${b}\t${f(sugReason[k])}\t${sugScore(k) ?? '\\N'}\t${evidenceText(sugEvidence[k]!)}\n`;
         }
       })(),
     );
@@ -936,12 +999,15 @@ export async function bulkResolveIn(
       if (deleted) continue;
       // The statuses this record sees on arrival (before its own trip-wire).
       const arrival = r.idents.map((i) => idents[i]!.status);
-      if (config.probabilistic && r.evidence.some((i) => idents[i]!.status !== 'active')) {
+      if (config.probabilistic && evidenceInactive(r)) {
         const f = evidenceFeatures(r);
-        levelCache.set(at, f);
-        r.keyIds = [...new Set(blockingKeysOf(f))].map(keyId);
+        levelCache.set(slotOf(at), f);
+        const again = new Int32List(8);
+        addKeys(f, again);
+        keyOverride.set(n, again.data.slice(0, again.length));
+        blocks.ensure(keyIds.size);
       }
-      const ownFeatures = levelCache.has(at);
+      const ownFeatures = levelCache.has(slotOf(at));
       const linkable = r.idents
         .filter((_, j) => arrival[j] === 'active')
         .sort((x, y) => identOrder(idents[x]!) - identOrder(idents[y]!));
@@ -949,13 +1015,13 @@ export async function bulkResolveIn(
 
       if (linkable.length) {
         // Snapshot of the holders' customers, as the incremental path's one query sees them.
-        const snapshot = new Map<number, number[]>();
+        const snapshot = new Map<number, { holders: number[]; roots: number[] }>();
         const quarantine = new Set<number>();
         for (const li of linkable) {
-          const holders = idents[li]!.holders;
-          if (!holders.length) continue;
+          if (holderLists.first(li) < 0) continue;
+          const holders = holdersOf(li);
           const roots = holders.map((h) => uf.find(nodeOf[h]!));
-          snapshot.set(li, roots);
+          snapshot.set(li, { holders, roots });
           if (new Set([uf.find(r.node), ...roots]).size > config.tripWire) quarantine.add(li);
         }
         for (const q of quarantine) {
@@ -964,13 +1030,13 @@ export async function bulkResolveIn(
           ident.reason = tripWireReason;
           ident.statusChanged = true;
           report.quarantined++;
-          for (const h of ident.holders) if (h >= firstNew) levelCache.delete(h);
+          for (const h of snapshot.get(q)!.holders) if (h >= firstNew) levelCache.delete(slotOf(h));
         }
         for (const li of linkable) {
-          const roots = snapshot.get(li);
-          if (!roots || quarantine.has(li)) continue;
+          const held = snapshot.get(li);
+          if (!held || quarantine.has(li)) continue;
           const ident = idents[li]!;
-          const holders = ident.holders;
+          const { holders, roots } = held;
           const seenCustomers = new Set<number>();
           for (let h = 0; h < holders.length; h++) {
             if (seenCustomers.has(roots[h]!)) continue;
@@ -985,21 +1051,21 @@ export async function bulkResolveIn(
                 : mergeVeto(current, other);
             if (veto) {
               suggest(at, holders[h]!, veto, null, () =>
-                intern(`m|${ident.key}`, () => ({ matched: [ident.key] })),
+                intern(`m|${li}`, () => ({ matched: [keyOf(ident)] })),
               );
               continue;
             }
             links.push({
               from: r.id,
               to: holder.id,
-              rule: `exact_${ident.kind}`,
+              rule: exactRule(ident.kind).rule,
               ident: li,
               score: null,
-              evidence: intern(`x|${r.system}|${ident.key}`, () => ({
-                matched: [ident.key],
+              evidence: intern(`x|${r.system}|${li}`, () => ({
+                matched: [keyOf(ident)],
                 source: r.system,
               })),
-              actor: `${actor}:exact_${ident.kind}`,
+              actor: exactRule(ident.kind).actor,
             });
             merge(current, other);
           }
@@ -1010,32 +1076,33 @@ export async function bulkResolveIn(
         if (arrival[r.idents.indexOf(gi)] === 'quarantined') continue; // too common to be evidence of anything
         const current = uf.find(r.node);
         let made = 0;
-        for (const h of g.holders) {
+        for (let e = holderLists.first(gi); e >= 0; e = holderLists.nextOf(e)) {
+          const h = holderLists.memberOf(e);
           if (made >= 5) break;
           if (uf.find(nodeOf[h]!) === current) continue;
           suggest(at, h, g.kind === 'email' ? 'guard:role_address' : 'guard:blocked_value', null, () =>
-            intern(`m|${g.key}`, () => ({ matched: [g.key] })),
+            intern(`m|${gi}`, () => ({ matched: [keyOf(g)] })),
           );
           made++;
         }
       }
       // This record now holds its identifiers (every status: record_identifier rows exist for all).
-      for (const i of r.idents) idents[i]!.holders.push(at);
+      for (const i of r.idents) holderLists.add(i, at);
 
       if (config.probabilistic && ownFeatures) {
         const current0 = uf.find(r.node);
         const candidates: { at: number; score: number; code: number }[] = [];
-        const lists: (number[] | null | undefined)[] = [];
-        for (const k of r.keyIds) {
-          const members = blocks[k];
-          lists.push(members);
-          if (!members) continue;
-          for (const m of members) {
+        const keys = keysOf(n);
+        const slot = slotOf(at);
+        for (const k of keys) {
+          if (blocks.closed(k)) continue;
+          for (let e = blocks.first(k); e >= 0; e = blocks.nextOf(e)) {
+            const m = blocks.memberOf(e);
             if (seenStamp[m] === n) continue;
             seenStamp[m] = n;
             if (uf.find(nodeOf[m]!) === current0) continue;
             if (!featuresFor(m)) continue;
-            const code = levelCache.code(at, m);
+            const code = levelCache.code(slot, slotOf(m));
             const score = scoreOf(code);
             if (score >= config.suggestWeight) candidates.push({ at: m, score, code });
           }
@@ -1082,18 +1149,14 @@ export async function bulkResolveIn(
             ident: -1,
             score: c.score,
             evidence: s.evidence,
-            actor: `${actor}:probabilistic`,
+            actor: probabilisticActor,
           });
           merge(current, other);
         }
-        for (let j = 0; j < r.keyIds.length; j++) {
-          const list = lists[j];
-          if (list) list.push(at);
-          else if (list === undefined) blocks[r.keyIds[j]!] = [at];
-        }
+        for (const k of keys) if (!blocks.closed(k)) blocks.add(k, at);
       }
       // Candidates seen later read this record's identifiers with their statuses then.
-      if (r.idents.some((i, j) => idents[i]!.status !== arrival[j])) levelCache.delete(at);
+      if (r.idents.some((i, j) => idents[i]!.status !== arrival[j])) levelCache.delete(slotOf(at));
     }
     await streamSuggestions();
     await suggestionWriter.end();
@@ -1321,7 +1384,7 @@ export async function bulkResolveIn(
         pairs.map((p) => p[0]),
         pairs.map((p) => p[1]),
         part.map((k) => sugReason[k]),
-        part.map((k) => sugScore[k]),
+        part.map((k) => sugScore(k)),
         part.map((k) => evidenceJson[sugEvidence[k]!]),
       ],
     );
@@ -1338,9 +1401,10 @@ export async function bulkResolveIn(
       // else in key order, so the two indexes led by the key grow at their right edge instead of
       // at random pages.
       if (rebuildIndexes) {
-        for (const r of newRecs) {
+        for (let n = 0; n < newRecs.length; n++) {
+          const r = newRecs[n]!;
           if (deletedOf(r)) continue;
-          for (const k of r.keyIds) yield `${r.id}\t${f(keyNames[k])}\n`;
+          for (const k of keysOf(n)) yield `${r.id}\t${f(keyName(k))}\n`;
         }
         return;
       }
@@ -1348,17 +1412,18 @@ export async function bulkResolveIn(
       for (let n = 0; n < newRecs.length; n++) {
         const r = newRecs[n]!;
         if (deletedOf(r)) continue;
-        for (const k of r.keyIds) {
+        for (const k of keysOf(n)) {
           const list = byKey.get(k);
           if (list) list.push(n);
           else byKey.set(k, [n]);
         }
       }
+      const names = new Map([...byKey.keys()].map((k) => [k, keyName(k)]));
       const keys = [...byKey.keys()].sort((a, b) =>
-        keyNames[a]! < keyNames[b]! ? -1 : keyNames[a]! > keyNames[b]! ? 1 : 0,
+        names.get(a)! < names.get(b)! ? -1 : names.get(a)! > names.get(b)! ? 1 : 0,
       );
       for (const k of keys) {
-        const key = f(keyNames[k]);
+        const key = f(names.get(k));
         for (const n of byKey.get(k)!) yield `${newRecs[n]!.id}\t${key}\n`;
       }
     })(),
@@ -1414,6 +1479,7 @@ export async function bulkResolveIn(
   phase('audit and events');
 
   await rebuildIndexes?.rebuild();
+  report.indexesRebuilt = rebuildIndexes?.count ?? 0;
   phase('build indexes');
 
   // Fresh statistics for the tables just filled: without them the planner takes a big table for an

@@ -38,24 +38,42 @@ export function blockingKeys(p: PersonFeatures): string[] {
 /** blockingKeys of a person's prepared form (see prepareFeatures). */
 export function blockingKeysOf(r: PreparedPerson): string[] {
   const keys: string[] = [];
+  forEachBlockingKey(r, (kind, a, b) => keys.push(b === undefined ? `${kind}:${a}` : `${kind}:${a}:${b}`));
+  return keys;
+}
+
+/** The kinds of blocking key (the text before a key's first colon). */
+export const BLOCKING_KEY_KINDS = ['d', 'di', 'ns', 'e', 'p', 'sc', 'fy'] as const;
+export type BlockingKeyKind = (typeof BLOCKING_KEY_KINDS)[number];
+
+/**
+ * blockingKeysOf in parts, without building the keys' text: `emit` gets each key's kind and its
+ * one or two parts in order; the key is `kind:a`, or `kind:a:b` for di, ns, sc and fy. Two keys
+ * have the same text exactly when they have the same kind and parts (in each two-part kind one
+ * part is a single character or a name sound, which is letters and digits only), so the bulk
+ * import numbers keys by their parts instead of keeping millions of strings.
+ */
+export function forEachBlockingKey(
+  r: PreparedPerson,
+  emit: (kind: BlockingKeyKind, a: string, b?: string) => void,
+): void {
   const first = r.firstName;
   const last = r.lastName;
   if (r.dob !== undefined) {
-    keys.push(`d:${r.dob}`);
-    if (first !== undefined) keys.push(`di:${r.dob}:${first[0]}`);
-    if (last !== undefined && last[0] !== first?.[0]) keys.push(`di:${r.dob}:${last[0]}`);
+    emit('d', r.dob);
+    if (first !== undefined) emit('di', r.dob, first[0]!);
+    if (last !== undefined && last[0] !== first?.[0]) emit('di', r.dob, last[0]!);
   }
   if (first !== undefined && last !== undefined) {
     const sf = sound(first);
     const sl = sound(last);
-    if (sl !== '') keys.push(`ns:${first[0]}:${sl}`);
-    if (sf !== '') keys.push(`ns:${last[0]}:${sf}`);
+    if (sl !== '') emit('ns', first[0]!, sl);
+    if (sf !== '') emit('ns', last[0]!, sf);
   }
-  if (r.emailLocal !== undefined) keys.push(`e:${r.emailLocal}`);
-  if (r.phone !== undefined) keys.push(`p:${r.phone}`);
-  if (last !== undefined && r.city !== undefined) keys.push(`sc:${sound(last)}:${r.city}`);
-  if (first !== undefined && r.dob !== undefined) keys.push(`fy:${sound(first)}:${r.dob.slice(0, 4)}`);
-  return keys;
+  if (r.emailLocal !== undefined) emit('e', r.emailLocal);
+  if (r.phone !== undefined) emit('p', r.phone);
+  if (last !== undefined && r.city !== undefined) emit('sc', sound(last), r.city);
+  if (first !== undefined && r.dob !== undefined) emit('fy', sound(first), r.dob.slice(0, 4));
 }
 
 /**

@@ -237,7 +237,7 @@ export function compareLevels(a: PreparedPerson, b: PreparedPerson, out: Int8Arr
 }
 
 /** Values of one field as small integer ids, in order of first appearance. */
-class Interner {
+export class Interner {
   private readonly ids = new Map<string, number>();
   readonly values: string[] = [];
 

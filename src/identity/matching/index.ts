@@ -2,6 +2,7 @@ export {
   COMPARED_FIELDS,
   decodeLevels,
   FIELD_LEVELS,
+  Interner,
   LEVEL_CODES,
   LevelCache,
   prepareFeatures,
@@ -9,7 +10,15 @@ export {
   type PersonFeatures,
   type PreparedPerson,
 } from './comparisons.js';
-export { blockingKeys, blockingKeysOf, candidatePairs, MAX_BLOCK_SIZE } from './blocking.js';
+export {
+  BLOCKING_KEY_KINDS,
+  blockingKeys,
+  blockingKeysOf,
+  candidatePairs,
+  forEachBlockingKey,
+  MAX_BLOCK_SIZE,
+  type BlockingKeyKind,
+} from './blocking.js';
 export { connectedComponents } from './cluster.js';
 export {
   DEFAULT_AUTO_ACCEPT_WEIGHT,

@@ -1,0 +1,162 @@
+/**
+ * The bulk import's blocks without an object per key or per member: keys are numbered by their
+ * parts (see forEachBlockingKey), members are linked lists in typed arrays. A million records
+ * have about eight million (record, key) pairs and a few million distinct keys; as strings,
+ * arrays and Map entries they were a third of the import's garbage-collected heap.
+ */
+
+/** Int32Array that doubles when full. */
+class Int32List {
+  data: Int32Array;
+  length = 0;
+
+  constructor(capacity: number) {
+    this.data = new Int32Array(Math.max(16, capacity));
+  }
+
+  push(v: number): number {
+    if (this.length === this.data.length) this.grow(this.length + 1);
+    this.data[this.length] = v;
+    return this.length++;
+  }
+
+  /** Makes room for index `n - 1`. */
+  grow(n: number): void {
+    if (n <= this.data.length) return;
+    let size = this.data.length;
+    while (size < n) size *= 2;
+    const bigger = new Int32Array(size);
+    bigger.set(this.data);
+    this.data = bigger;
+  }
+}
+
+/**
+ * Dense ids (0, 1, 2 ... in order of first sight) for triples (kind, a, b) of non-negative
+ * integers below 2^31 (b may be -1): an open-addressing hash table holding ids, the triples kept
+ * by id.
+ */
+export class TripleIds {
+  private bits = 16;
+  private slots = new Int32Array(1 << 16).fill(-1);
+  private readonly kinds = new Int32List(1 << 15);
+  private readonly as = new Int32List(1 << 15);
+  private readonly bs = new Int32List(1 << 15);
+
+  get size(): number {
+    return this.kinds.length;
+  }
+
+  kind(id: number): number {
+    return this.kinds.data[id]!;
+  }
+
+  a(id: number): number {
+    return this.as.data[id]!;
+  }
+
+  b(id: number): number {
+    return this.bs.data[id]!;
+  }
+
+  /** The triple's id, a new one when it was never seen. */
+  id(kind: number, a: number, b: number): number {
+    const mask = (1 << this.bits) - 1;
+    let h = this.hash(kind, a, b);
+    const slots = this.slots;
+    const kinds = this.kinds.data;
+    const as = this.as.data;
+    const bs = this.bs.data;
+    for (;;) {
+      const id = slots[h]!;
+      if (id === -1) break;
+      if (as[id] === a && bs[id] === b && kinds[id] === kind) return id;
+      h = (h + 1) & mask;
+    }
+    const id = this.kinds.push(kind);
+    this.as.push(a);
+    this.bs.push(b);
+    slots[h] = id;
+    if (id * 2 >= mask) this.rehash();
+    return id;
+  }
+
+  private hash(kind: number, a: number, b: number): number {
+    let h = Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca77) ^ Math.imul(kind + 1, 0xc2b2ae35);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x2c1b3c6d);
+    return (h ^ (h >>> 13)) >>> (32 - this.bits);
+  }
+
+  private rehash(): void {
+    this.bits++;
+    const mask = (1 << this.bits) - 1;
+    const slots = new Int32Array(1 << this.bits).fill(-1);
+    for (let id = 0; id < this.kinds.length; id++) {
+      let h = this.hash(this.kinds.data[id]!, this.as.data[id]!, this.bs.data[id]!);
+      while (slots[h] !== -1) h = (h + 1) & mask;
+      slots[h] = id;
+    }
+    this.slots = slots;
+  }
+}
+
+/**
+ * Members of numbered blocks, each block a list in the order members were added. A block is
+ * closed (never read, never added to) once it is known to be too big to compare.
+ */
+export class BlockLists {
+  private head = new Int32List(1 << 16);
+  private tail = new Int32List(1 << 16);
+  private closedFlags = new Uint8Array(1 << 16);
+  private readonly member = new Int32List(1 << 16);
+  private readonly next = new Int32List(1 << 16);
+
+  /** Makes room for blocks 0 .. n - 1 (new blocks are empty and open). */
+  ensure(n: number): void {
+    if (n <= this.head.length) return;
+    const from = this.head.length;
+    this.head.grow(n);
+    this.tail.grow(n);
+    this.head.data.fill(-1, from);
+    this.head.length = this.tail.length = n;
+    if (n > this.closedFlags.length) {
+      const bigger = new Uint8Array(this.head.data.length);
+      bigger.set(this.closedFlags);
+      this.closedFlags = bigger;
+    }
+  }
+
+  close(block: number): void {
+    this.closedFlags[block] = 1;
+  }
+
+  closed(block: number): boolean {
+    return this.closedFlags[block] === 1;
+  }
+
+  /** Appends `member` to an open block (ensure()d). */
+  add(block: number, member: number): void {
+    const at = this.member.push(member);
+    this.next.push(-1);
+    const tail = this.tail.data[block]!;
+    if (this.head.data[block] === -1) this.head.data[block] = at;
+    else this.next.data[tail] = at;
+    this.tail.data[block] = at;
+  }
+
+  /** First entry of a block (-1: empty); walk with nextOf, read with memberOf. */
+  first(block: number): number {
+    return this.head.data[block]!;
+  }
+
+  nextOf(entry: number): number {
+    return this.next.data[entry]!;
+  }
+
+  memberOf(entry: number): number {
+    return this.member.data[entry]!;
+  }
+}
+
+export { Int32List };
