@@ -8,7 +8,8 @@ describe('TripleIds', () => {
   it('numbers triples densely in order of first sight and gives the same id again, across rehashes', () => {
     const ids = new TripleIds();
     const triples: [number, number, number][] = [];
-    for (let i = 0; i < 200_000; i++) triples.push([i % 7, (i * 7919) % 100_003, i % 3 === 0 ? -1 : i % 1000]);
+    for (let i = 0; i < 200_000; i++)
+      triples.push([i % 7, (i * 7919) % 100_003, i % 3 === 0 ? -1 : i % 1000]);
     const first = triples.map(([k, a, b]) => ids.id(k, a, b));
     // Distinct triples get 0, 1, 2 ... in order; repeats get the id of their first sight.
     const seen = new Map<string, number>();
@@ -47,6 +48,37 @@ describe('BlockLists', () => {
     expect(members(99_999)).toEqual([13]);
     expect(members(50_000)).toEqual([]);
     expect([blocks.closed(1), blocks.closed(2), blocks.closed(50_000)]).toEqual([true, false, false]);
+  });
+});
+
+describe('BlockLists with reserved room', () => {
+  it('keeps the order members were added across the reserved run and what did not fit', () => {
+    const blocks = new BlockLists();
+    blocks.ensure(4);
+    blocks.reserve(0, 2);
+    blocks.reserve(2, 1);
+    blocks.seal();
+    blocks.ensure(6); // a block made after the layout: all its members are linked
+    for (const [b, m] of [
+      [0, 1],
+      [2, 2],
+      [0, 3],
+      [0, 4],
+      [1, 5],
+      [2, 6],
+      [5, 7],
+      [0, 8],
+    ] as const)
+      blocks.add(b, m);
+    const members = (b: number) => {
+      const out: number[] = [];
+      for (let e = blocks.runStart(b); e < blocks.runEnd(b); e++) out.push(blocks.runs[e]!);
+      for (let e = blocks.first(b); e >= 0; e = blocks.nextOf(e)) out.push(blocks.memberOf(e));
+      return out;
+    };
+    expect([0, 1, 2, 3, 4, 5].map(members)).toEqual([[1, 3, 4, 8], [5], [2, 6], [], [], [7]]);
+    // The reserved members sit next to each other.
+    expect(blocks.runEnd(0) - blocks.runStart(0)).toBe(2);
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * The bulk import's blocks without an object per key or per member: keys are numbered by their
- * parts (see forEachBlockingKey), members are linked lists in typed arrays. A million records
+ * parts (see forEachBlockingKey), members are kept in typed arrays. A million records
  * have about eight million (record, key) pairs and a few million distinct keys; as strings,
  * arrays and Map entries they were a third of the import's garbage-collected heap.
  */
@@ -82,7 +82,8 @@ export class TripleIds {
   }
 
   private hash(kind: number, a: number, b: number): number {
-    let h = Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca77) ^ Math.imul(kind + 1, 0xc2b2ae35);
+    let h =
+      Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca77) ^ Math.imul(kind + 1, 0xc2b2ae35);
     h ^= h >>> 15;
     h = Math.imul(h, 0x2c1b3c6d);
     return (h ^ (h >>> 13)) >>> (32 - this.bits);
@@ -102,15 +103,23 @@ export class TripleIds {
 }
 
 /**
- * Members of numbered blocks, each block a list in the order members were added. A block is
- * closed (never read, never added to) once it is known to be too big to compare.
+ * Members of numbered blocks, each block a list in the order members were added. A block can be
+ * given room for the members it is expected to get (reserve, then seal once): those are kept in
+ * one run of a shared array, next to each other, and the rest in a linked list after them (no
+ * room reserved, or more members than reserved). A block is closed (never read, never added to)
+ * once it is known to be too big to compare.
  */
 export class BlockLists {
-  private head = new Int32List(1 << 16);
-  private tail = new Int32List(1 << 16);
+  private readonly head = new Int32List(1 << 16);
+  private readonly tail = new Int32List(1 << 16);
   private closedFlags = new Uint8Array(1 << 16);
   private readonly member = new Int32List(1 << 16);
   private readonly next = new Int32List(1 << 16);
+  private readonly room = new Int32List(1 << 16);
+  private start = new Int32Array(0);
+  private fill = new Int32Array(0);
+  /** The reserved runs of all blocks (read from runStart(b) to runEnd(b)). */
+  runs = new Int32Array(0);
 
   /** Makes room for blocks 0 .. n - 1 (new blocks are empty and open). */
   ensure(n: number): void {
@@ -118,13 +127,29 @@ export class BlockLists {
     const from = this.head.length;
     this.head.grow(n);
     this.tail.grow(n);
+    this.room.grow(n);
     this.head.data.fill(-1, from);
-    this.head.length = this.tail.length = n;
+    this.room.data.fill(0, from);
+    this.head.length = this.tail.length = this.room.length = n;
     if (n > this.closedFlags.length) {
       const bigger = new Uint8Array(this.head.data.length);
       bigger.set(this.closedFlags);
       this.closedFlags = bigger;
     }
+  }
+
+  /** Expects `count` members in `block` (before seal). */
+  reserve(block: number, count: number): void {
+    this.room.data[block] = count;
+  }
+
+  /** Lays out the reserved runs; members added from now on fill them. */
+  seal(): void {
+    const n = this.room.length;
+    this.start = new Int32Array(n + 1);
+    for (let b = 0; b < n; b++) this.start[b + 1] = this.start[b]! + this.room.data[b]!;
+    this.fill = new Int32Array(n);
+    this.runs = new Int32Array(this.start[n]!);
   }
 
   close(block: number): void {
@@ -137,6 +162,14 @@ export class BlockLists {
 
   /** Appends `member` to an open block (ensure()d). */
   add(block: number, member: number): void {
+    if (block < this.fill.length) {
+      const f = this.fill[block]!;
+      if (f < this.start[block + 1]! - this.start[block]!) {
+        this.runs[this.start[block]! + f] = member;
+        this.fill[block] = f + 1;
+        return;
+      }
+    }
     const at = this.member.push(member);
     this.next.push(-1);
     const tail = this.tail.data[block]!;
@@ -145,7 +178,16 @@ export class BlockLists {
     this.tail.data[block] = at;
   }
 
-  /** First entry of a block (-1: empty); walk with nextOf, read with memberOf. */
+  /** The block's first members are runs[runStart(b) .. runEnd(b)), the rest its linked list. */
+  runStart(block: number): number {
+    return block < this.fill.length ? this.start[block]! : 0;
+  }
+
+  runEnd(block: number): number {
+    return block < this.fill.length ? this.start[block]! + this.fill[block]! : 0;
+  }
+
+  /** First entry of a block's linked list (-1: none); walk with nextOf, read with memberOf. */
   first(block: number): number {
     return this.head.data[block]!;
   }

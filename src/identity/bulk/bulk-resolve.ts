@@ -37,7 +37,10 @@ import { normalisePhones, withKnownPhones } from '../normalise/phone.normaliser.
 import { BlockLists, Int32List, TripleIds } from './block-index.js';
 import { OldestFirstUnionFind } from './union-find.js';
 
-const KEY_KIND_INDEX = Object.fromEntries(BLOCKING_KEY_KINDS.map((k, i) => [k, i])) as Record<BlockingKeyKind, number>;
+const KEY_KIND_INDEX = Object.fromEntries(BLOCKING_KEY_KINDS.map((k, i) => [k, i])) as Record<
+  BlockingKeyKind,
+  number
+>;
 
 /**
  * Set-based bulk resolution of many person records at once (an initial load, a big CSV).
@@ -684,8 +687,19 @@ export async function bulkResolveIn(
     for (let j = 0; j < recKeys.length; j++) blockCount.data[recKeys.data[j]!]!++;
   }
   // Members of each block (record indexes); a block over MAX_BLOCK_SIZE is closed, never read.
+  // Each open block gets room for its members (new records and existing ones) in one run, so
+  // reading a block reads consecutive memory.
   const blocks = new BlockLists();
   blocks.ensure(keyIds.size);
+  let reserved = false;
+  const reserveBlocks = () => {
+    for (let id = 0; id < blockCount.length; id++) {
+      const count = blockCount.data[id]!;
+      if (count <= MAX_BLOCK_SIZE) blocks.reserve(id, count);
+    }
+    blocks.seal();
+    reserved = true;
+  };
   const [{ any: anyKeys } = { any: false }] = await sql<{ any: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM record_block_key) AS any`,
   );
@@ -705,6 +719,7 @@ export async function bulkResolveIn(
         if (total <= MAX_BLOCK_SIZE) wanted.push(c.key);
       }
     }
+    reserveBlocks();
     for (const part of chunks(wanted, 20_000)) {
       const members = await sql<
         ExistingRow & { key: string; emails: string[] | null; phones: string[] | null }
@@ -741,6 +756,7 @@ export async function bulkResolveIn(
       }
     }
   }
+  if (!reserved) reserveBlocks();
   for (let id = 0; id < blockCount.length; id++) if (blockCount.data[id]! > MAX_BLOCK_SIZE) blocks.close(id);
   phase('features and blocks');
 
@@ -815,7 +831,8 @@ export async function bulkResolveIn(
   const exactRules = new Map<string, { rule: string; actor: string }>();
   const exactRule = (kind: string) => {
     let rule = exactRules.get(kind);
-    if (rule === undefined) exactRules.set(kind, (rule = { rule: `exact_${kind}`, actor: `${actor}:exact_${kind}` }));
+    if (rule === undefined)
+      exactRules.set(kind, (rule = { rule: `exact_${kind}`, actor: `${actor}:exact_${kind}` }));
     return rule;
   };
   const probabilisticActor = `${actor}:probabilistic`;
@@ -1024,7 +1041,13 @@ export async function bulkResolveIn(
           const holders = holdersOf(li);
           const roots = holders.map((h) => uf.find(nodeOf[h]!));
           snapshot.set(li, { holders, roots });
-          if (new Set([uf.find(r.node), ...roots]).size > config.tripWire) quarantine.add(li);
+          // This record and the holders are at most holders + 1 customers: counted only when that
+          // could pass the trip-wire.
+          if (
+            holders.length + 1 > config.tripWire &&
+            new Set([uf.find(r.node), ...roots]).size > config.tripWire
+          )
+            quarantine.add(li);
         }
         for (const q of quarantine) {
           const ident = idents[q]!;
@@ -1039,10 +1062,12 @@ export async function bulkResolveIn(
           if (!held || quarantine.has(li)) continue;
           const ident = idents[li]!;
           const { holders, roots } = held;
-          const seenCustomers = new Set<number>();
+          const seenCustomers = holders.length > 1 ? new Set<number>() : null;
           for (let h = 0; h < holders.length; h++) {
-            if (seenCustomers.has(roots[h]!)) continue;
-            seenCustomers.add(roots[h]!);
+            if (seenCustomers) {
+              if (seenCustomers.has(roots[h]!)) continue;
+              seenCustomers.add(roots[h]!);
+            }
             const holder = recs[holders[h]!]!;
             const current = uf.find(r.node);
             const other = uf.find(holder.node);
@@ -1096,18 +1121,20 @@ export async function bulkResolveIn(
         const candidates: { at: number; score: number; code: number }[] = [];
         const keys = keysOf(n);
         const slot = slotOf(at);
+        const consider = (m: number) => {
+          if (seenStamp[m] === n) return;
+          seenStamp[m] = n;
+          if (uf.find(nodeOf[m]!) === current0) return;
+          if (!featuresFor(m)) return;
+          const code = levelCache.code(slot, slotOf(m));
+          const score = scoreOf(code);
+          if (score >= config.suggestWeight) candidates.push({ at: m, score, code });
+        };
         for (const k of keys) {
           if (blocks.closed(k)) continue;
-          for (let e = blocks.first(k); e >= 0; e = blocks.nextOf(e)) {
-            const m = blocks.memberOf(e);
-            if (seenStamp[m] === n) continue;
-            seenStamp[m] = n;
-            if (uf.find(nodeOf[m]!) === current0) continue;
-            if (!featuresFor(m)) continue;
-            const code = levelCache.code(slot, slotOf(m));
-            const score = scoreOf(code);
-            if (score >= config.suggestWeight) candidates.push({ at: m, score, code });
-          }
+          const runs = blocks.runs;
+          for (let e = blocks.runStart(k), end = blocks.runEnd(k); e < end; e++) consider(runs[e]!);
+          for (let e = blocks.first(k); e >= 0; e = blocks.nextOf(e)) consider(blocks.memberOf(e));
         }
         candidates.sort((a, b) => b.score - a.score);
         // At most maxSuggestionsPerRecord probabilistic suggestions per record, best-scored first,
