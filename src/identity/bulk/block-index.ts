@@ -6,7 +6,7 @@
  */
 
 /** Int32Array that doubles when full. */
-class Int32List {
+export class Int32List {
   data: Int32Array;
   length = 0;
 
@@ -200,5 +200,3 @@ export class BlockLists {
     return this.member.data[entry]!;
   }
 }
-
-export { Int32List };

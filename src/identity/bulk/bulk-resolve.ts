@@ -520,29 +520,27 @@ export async function bulkResolveIn(
       input: p.index,
       system: p.system,
     };
-    {
-      for (let j = 0; j < live.length; j++) {
-        const i = live[j]!;
-        const ns = namespaceOf(i.kind, i.namespace);
-        let at = ns.values.get(i.value);
-        if (at === undefined) {
-          at = idents.length;
-          const g = guardStatus(i);
-          idents.push({
-            kind: i.kind,
-            namespace: i.namespace,
-            value: i.value,
-            dbId: null,
-            ordinal: newIdentCount++,
-            status: g.status,
-            reason: g.reason,
-            statusChanged: false,
-            unique: ns.unique,
-          });
-          ns.values.set(i.value, at);
-        }
-        rec.idents[j] = at;
+    for (let j = 0; j < live.length; j++) {
+      const i = live[j]!;
+      const ns = namespaceOf(i.kind, i.namespace);
+      let at = ns.values.get(i.value);
+      if (at === undefined) {
+        at = idents.length;
+        const g = guardStatus(i);
+        idents.push({
+          kind: i.kind,
+          namespace: i.namespace,
+          value: i.value,
+          dbId: null,
+          ordinal: newIdentCount++,
+          status: g.status,
+          reason: g.reason,
+          statusChanged: false,
+          unique: ns.unique,
+        });
+        ns.values.set(i.value, at);
       }
+      rec.idents[j] = at;
     }
     newRecs.push(rec);
   }
