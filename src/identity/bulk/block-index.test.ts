@@ -4,6 +4,14 @@ import { blockingKeysOf, forEachBlockingKey, Interner, prepareFeatures } from '.
 import { BlockLists, TripleIds } from './block-index.js';
 import { generateRecords } from './generate-records.js';
 
+/** A block's members in order: its reserved run, then its linked list. */
+function membersOf(blocks: BlockLists, b: number): number[] {
+  const out: number[] = [];
+  for (let e = blocks.runStart(b); e < blocks.runEnd(b); e++) out.push(blocks.runs[e]!);
+  for (let e = blocks.first(b); e >= 0; e = blocks.nextOf(e)) out.push(blocks.memberOf(e));
+  return out;
+}
+
 describe('TripleIds', () => {
   it('numbers triples densely in order of first sight and gives the same id again, across rehashes', () => {
     const ids = new TripleIds();
@@ -37,11 +45,7 @@ describe('BlockLists', () => {
     blocks.add(99_999, 13);
     blocks.add(2, 14);
     blocks.close(1);
-    const members = (b: number) => {
-      const out: number[] = [];
-      for (let e = blocks.first(b); e >= 0; e = blocks.nextOf(e)) out.push(blocks.memberOf(e));
-      return out;
-    };
+    const members = (b: number) => membersOf(blocks, b);
     expect(members(2)).toEqual([10, 12, 14]);
     expect(members(0)).toEqual([11]);
     expect(members(1)).toEqual([]);
@@ -70,12 +74,7 @@ describe('BlockLists with reserved room', () => {
       [0, 8],
     ] as const)
       blocks.add(b, m);
-    const members = (b: number) => {
-      const out: number[] = [];
-      for (let e = blocks.runStart(b); e < blocks.runEnd(b); e++) out.push(blocks.runs[e]!);
-      for (let e = blocks.first(b); e >= 0; e = blocks.nextOf(e)) out.push(blocks.memberOf(e));
-      return out;
-    };
+    const members = (b: number) => membersOf(blocks, b);
     expect([0, 1, 2, 3, 4, 5].map(members)).toEqual([[1, 3, 4, 8], [5], [2, 6], [], [], [7]]);
     // The reserved members sit next to each other.
     expect(blocks.runEnd(0) - blocks.runStart(0)).toBe(2);

@@ -5,6 +5,18 @@
  * arrays and Map entries they were a third of the import's garbage-collected heap.
  */
 
+type TypedArray = Int32Array | Uint8Array | Float64Array;
+
+/** `array`, or a copy of it doubled until index `n - 1` fits (the new part zeroed). */
+export function withRoom<T extends TypedArray>(array: T, n: number): T {
+  if (n <= array.length) return array;
+  let size = Math.max(16, array.length);
+  while (size < n) size *= 2;
+  const bigger = new (array.constructor as new (size: number) => T)(size);
+  bigger.set(array);
+  return bigger;
+}
+
 /** Int32Array that doubles when full. */
 export class Int32List {
   data: Int32Array;
@@ -22,12 +34,7 @@ export class Int32List {
 
   /** Makes room for index `n - 1`. */
   grow(n: number): void {
-    if (n <= this.data.length) return;
-    let size = this.data.length;
-    while (size < n) size *= 2;
-    const bigger = new Int32Array(size);
-    bigger.set(this.data);
-    this.data = bigger;
+    this.data = withRoom(this.data, n);
   }
 }
 
@@ -129,13 +136,8 @@ export class BlockLists {
     this.tail.grow(n);
     this.room.grow(n);
     this.head.data.fill(-1, from);
-    this.room.data.fill(0, from);
     this.head.length = this.tail.length = this.room.length = n;
-    if (n > this.closedFlags.length) {
-      const bigger = new Uint8Array(this.head.data.length);
-      bigger.set(this.closedFlags);
-      this.closedFlags = bigger;
-    }
+    this.closedFlags = withRoom(this.closedFlags, n);
   }
 
   /** Expects `count` members in `block` (before seal). */

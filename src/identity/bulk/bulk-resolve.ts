@@ -34,7 +34,7 @@ import {
 } from '../matching/index.js';
 import { isRoleAddress, type NormalisedIdentifier } from '../normalise/identifier.normaliser.js';
 import { normalisePhones, withKnownPhones } from '../normalise/phone.normaliser.js';
-import { BlockLists, Int32List, TripleIds } from './block-index.js';
+import { BlockLists, Int32List, TripleIds, withRoom } from './block-index.js';
 import { OldestFirstUnionFind } from './union-find.js';
 
 const KEY_KIND_INDEX = Object.fromEntries(BLOCKING_KEY_KINDS.map((k, i) => [k, i])) as Record<
@@ -689,22 +689,15 @@ export async function bulkResolveIn(
   // reading a block reads consecutive memory.
   const blocks = new BlockLists();
   blocks.ensure(keyIds.size);
-  let reserved = false;
-  const reserveBlocks = () => {
-    for (let id = 0; id < blockCount.length; id++) {
-      const count = blockCount.data[id]!;
-      if (count <= MAX_BLOCK_SIZE) blocks.reserve(id, count);
-    }
-    blocks.seal();
-    reserved = true;
-  };
   const [{ any: anyKeys } = { any: false }] = await sql<{ any: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM record_block_key) AS any`,
   );
+  // Keys the graph already has members for (their counts are added to the blocks' counts first).
+  const wanted: string[] = [];
+  const keyIdOf = new Map<string, number>();
   if (config.probabilistic && anyKeys && keyIds.size) {
     const keys = Array.from({ length: keyIds.size }, (_, id) => keyName(id));
-    const keyIdOf = new Map(keys.map((k, id) => [k, id]));
-    const wanted: string[] = [];
+    keys.forEach((k, id) => keyIdOf.set(k, id));
     for (const part of chunks(keys, 50_000)) {
       const counts = await sql<{ key: string; n: number }>(
         `SELECT key, count(*)::int AS n FROM record_block_key WHERE key = ANY($1::text[]) GROUP BY key`,
@@ -717,45 +710,48 @@ export async function bulkResolveIn(
         if (total <= MAX_BLOCK_SIZE) wanted.push(c.key);
       }
     }
-    reserveBlocks();
-    for (const part of chunks(wanted, 20_000)) {
-      const members = await sql<
-        ExistingRow & { key: string; emails: string[] | null; phones: string[] | null }
-      >(
-        `SELECT bk.key, sr.id, sr.customer_id AS "customerId", NULL AS "firstName", NULL AS "lastName", sr.traits,
-                (SELECT array_agg(i.value) FROM record_identifier ri JOIN identifier i ON i.id = ri.identifier_id
-                  WHERE ri.source_record_id = sr.id AND i.kind = 'email' AND i.status = 'active') AS emails,
-                (SELECT array_agg(i.value) FROM record_identifier ri JOIN identifier i ON i.id = ri.identifier_id
-                  WHERE ri.source_record_id = sr.id AND i.kind = 'phone' AND i.status = 'active') AS phones
-           FROM record_block_key bk JOIN source_record sr ON sr.id = bk.source_record_id
-          WHERE bk.key = ANY($1::text[]) AND NOT sr.deleted AND sr.customer_id IS NOT NULL
-          ORDER BY sr.created_at, sr.id`,
-        [part],
-      );
-      for (const m of members) {
-        const at = registerExisting(m);
-        existingCustomerOf.set(at, m.customerId);
-        if (m.traits) recs[at]!.traits = m.traits;
-        recs[at]!.firstName = m.traits?.firstName;
-        recs[at]!.lastName = m.traits?.lastName;
-        // Existing records are numbered already: their features go into their slot.
-        if (!levelCache.has(nNew + at)) {
-          levelCache.set(
-            nNew + at,
-            prepareFeatures(
-              featuresOf(m.traits ?? {}, [
-                ...(m.emails ?? []).map((v) => ({ kind: 'email', value: v })),
-                ...(m.phones ?? []).map((v) => ({ kind: 'phone', value: v })),
-              ]),
-            ),
-          );
-        }
-        blocks.add(keyIdOf.get(m.key)!, at);
+  }
+  for (let id = 0; id < blockCount.length; id++) {
+    const count = blockCount.data[id]!;
+    if (count <= MAX_BLOCK_SIZE) blocks.reserve(id, count);
+    else blocks.close(id);
+  }
+  blocks.seal();
+  for (const part of chunks(wanted, 20_000)) {
+    const members = await sql<
+      ExistingRow & { key: string; emails: string[] | null; phones: string[] | null }
+    >(
+      `SELECT bk.key, sr.id, sr.customer_id AS "customerId", NULL AS "firstName", NULL AS "lastName", sr.traits,
+              (SELECT array_agg(i.value) FROM record_identifier ri JOIN identifier i ON i.id = ri.identifier_id
+                WHERE ri.source_record_id = sr.id AND i.kind = 'email' AND i.status = 'active') AS emails,
+              (SELECT array_agg(i.value) FROM record_identifier ri JOIN identifier i ON i.id = ri.identifier_id
+                WHERE ri.source_record_id = sr.id AND i.kind = 'phone' AND i.status = 'active') AS phones
+         FROM record_block_key bk JOIN source_record sr ON sr.id = bk.source_record_id
+        WHERE bk.key = ANY($1::text[]) AND NOT sr.deleted AND sr.customer_id IS NOT NULL
+        ORDER BY sr.created_at, sr.id`,
+      [part],
+    );
+    for (const m of members) {
+      const at = registerExisting(m);
+      existingCustomerOf.set(at, m.customerId);
+      if (m.traits) recs[at]!.traits = m.traits;
+      recs[at]!.firstName = m.traits?.firstName;
+      recs[at]!.lastName = m.traits?.lastName;
+      // Existing records are numbered already: their features go into their slot.
+      if (!levelCache.has(nNew + at)) {
+        levelCache.set(
+          nNew + at,
+          prepareFeatures(
+            featuresOf(m.traits ?? {}, [
+              ...(m.emails ?? []).map((v) => ({ kind: 'email', value: v })),
+              ...(m.phones ?? []).map((v) => ({ kind: 'phone', value: v })),
+            ]),
+          ),
+        );
       }
+      blocks.add(keyIdOf.get(m.key)!, at);
     }
   }
-  if (!reserved) reserveBlocks();
-  for (let id = 0; id < blockCount.length; id++) if (blockCount.data[id]! > MAX_BLOCK_SIZE) blocks.close(id);
   phase('features and blocks');
 
   // ---- 6. Existing customers: age order, unique-namespace values, separations. ----
@@ -895,11 +891,7 @@ export async function bulkResolveIn(
     const id = conflictPairs.id(0, rawId(a), rawId(b));
     if (id < seen) return conflictAnswers[id] === 1;
     const c = namesConflict(a, b);
-    if (id >= conflictAnswers.length) {
-      const bigger = new Uint8Array(conflictAnswers.length * 2);
-      bigger.set(conflictAnswers);
-      conflictAnswers = bigger;
-    }
+    conflictAnswers = withRoom(conflictAnswers, id + 1);
     conflictAnswers[id] = c ? 1 : 0;
     if (conflictPairs.size >= 4_000_000) {
       conflictPairs = new TripleIds();
@@ -923,11 +915,7 @@ export async function bulkResolveIn(
     sugA.push(a);
     sugB.push(b);
     sugReason.push(reason);
-    if (k >= sugScores.length) {
-      const bigger = new Float64Array(sugScores.length * 2);
-      bigger.set(sugScores);
-      sugScores = bigger;
-    }
+    sugScores = withRoom(sugScores, k + 1);
     sugScores[k] = score ?? NaN;
     sugEvidence.push(evidence());
   };
