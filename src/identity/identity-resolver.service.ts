@@ -182,7 +182,10 @@ const goldenSourceOf = (g: RawGoldenSource): GoldenSource => ({ ...g, sourceUpda
 /**
  * CTEs `c` and `candidates`: the records sharing a blocking key in `keys` with the record `self`,
  * outside the customer `own`, with what the scorer needs. A block of MAX_BLOCK_SIZE records or
- * more is skipped (the batch matcher's rule), which also bounds the work per apply.
+ * more is skipped (the batch matcher's rule), which also bounds the work per apply. The statements
+ * aggregate them oldest first ("createdAt", then id): candidates with equal scores keep that order
+ * through the scorer's stable sort, so which of them a full suggestion budget leaves out does not
+ * depend on random ids or on the plan's row order.
  */
 const CANDIDATES_CTE = (keys: string, self: string, own: string) => `c AS (
          SELECT DISTINCT m.source_record_id
@@ -194,7 +197,7 @@ const CANDIDATES_CTE = (keys: string, self: string, own: string) => `c AS (
            CROSS JOIN LATERAL unnest(blk.ids) AS m(source_record_id)
           WHERE cardinality(blk.ids) < ${MAX_BLOCK_SIZE}),
        candidates AS (
-         SELECT sr.id AS "recordId", sr.customer_id AS "customerId", sr.traits,
+         SELECT sr.id AS "recordId", sr.customer_id AS "customerId", sr.traits, sr.created_at AS "createdAt",
                 array_agg(i.value) FILTER (WHERE i.kind = 'email' AND i.status = 'active') AS emails,
                 array_agg(i.value) FILTER (WHERE i.kind = 'phone' AND i.status = 'active') AS phones
            FROM c JOIN source_record sr ON sr.id = c.source_record_id
@@ -612,7 +615,7 @@ export class IdentityResolver {
               (SELECT coalesce(json_agg(json_build_object('identifierId', identifier_id::text, 'recordId', id, 'customerId', customer_id, 'firstName', first_name)
                                  ORDER BY identifier_id, created_at, id), '[]')
                  FROM holders) AS holders,
-              (SELECT coalesce(json_agg(candidates), '[]') FROM candidates WHERE $16::boolean AND rec.id IS NOT NULL) AS candidates,
+              (SELECT coalesce(json_agg(candidates ORDER BY "createdAt", "recordId"), '[]') FROM candidates WHERE $16::boolean AND rec.id IS NOT NULL) AS candidates,
               (SELECT json_agg(g) FROM (${GOLDEN_SOURCES_SQL('sr.customer_id = prev.customer_id AND sr.id <> prev.id')}) g
                 WHERE $16::boolean AND rec.id IS NOT NULL) AS others,
               (SELECT array_agg(value ORDER BY value) FROM ids WHERE kind = 'email' AND status = 'active') AS emails,
@@ -1010,7 +1013,7 @@ export class IdentityResolver {
       `WITH del AS (DELETE FROM record_block_key WHERE source_record_id = $2 AND NOT (key = ANY($1::text[]))),
        ins AS (INSERT INTO record_block_key (source_record_id, key) SELECT $2, unnest($1::text[]) ON CONFLICT DO NOTHING),
        ${CANDIDATES_CTE('$1::text[]', '$2::uuid', '$3::uuid')}
-       SELECT (SELECT coalesce(json_agg(candidates), '[]') FROM candidates) AS candidates,
+       SELECT (SELECT coalesce(json_agg(candidates ORDER BY "createdAt", "recordId"), '[]') FROM candidates) AS candidates,
               (SELECT json_agg(g) FROM (${GOLDEN_SOURCES_SQL(join.current === null ? 'sr.id = $2' : 'sr.customer_id = $3::uuid')}) g) AS sources`,
       [keys, join.recordId, join.current],
     );

@@ -450,6 +450,24 @@ describe('suggestions per record', () => {
     expect(await newcomerSuggestions(none.sourceRecordId!)).toEqual([]);
   });
 
+  it('gives a full budget to the oldest of candidates with equal scores, whatever their random ids', async () => {
+    // Six namesakes whose features differ only in equally unlike email addresses: they score the
+    // same against the newcomer, and a cap of 2 leaves out four of them.
+    const twins = ['k1', 'k2', 'k3', 'k4', 'k5', 'k6'];
+    const setup = new IdentityResolver(db.dataSource, { maxSuggestionsPerRecord: 100 });
+    for (const k of twins)
+      await setup.applyPerson('crm', { objectType: 'contact', externalId: k, identifiers: [email(`${k}@example.com`)], traits: newcomer });
+    const me = featuresOf(newcomer, [{ kind: 'email', value: 'newcomer@example.com' }]);
+    const scores = twins.map((k) => scorePair(me, featuresOf(newcomer, [{ kind: 'email', value: `${k}@example.com` }])).score);
+    expect(new Set(scores).size).toBe(1);
+    expect(scores[0]).toBeGreaterThanOrEqual(resolver.config.suggestWeight);
+
+    const capped = new IdentityResolver(db.dataSource, { maxSuggestionsPerRecord: 2 });
+    const r = await capped.applyPerson('crm', { objectType: 'contact', externalId: 'new', identifiers: [email('newcomer@example.com')], traits: newcomer });
+    expect(r.suggestions).toBe(2);
+    expect(await newcomerSuggestions(r.sourceRecordId!)).toEqual(['k1', 'k2']);
+  });
+
   it('refuses a cap that is not a non-negative integer', () => {
     expect(() => new IdentityResolver(db.dataSource, { maxSuggestionsPerRecord: -1 })).toThrow(/maxSuggestionsPerRecord must be a non-negative integer, got -1/);
     expect(() => new IdentityResolver(db.dataSource, { maxSuggestionsPerRecord: 2.5 })).toThrow(/non-negative integer/);
