@@ -11,8 +11,8 @@
  * `base` > 0 first loads that many records of another seed through the bulk path (src/identity/bulk),
  * so the record-by-record figures are measured on a graph of realistic size (the issue's streamed
  * target is on top of 1,000,000 records), then vacuums, checkpoints and prewarms it (a settled
- * graph). Postgres runs with SIZED_SERVER's settings (bench/bench-postgres.ts; PG_DEFAULTS=1 for
- * the defaults).
+ * graph). Postgres runs with SIZED_SERVER's settings and SERVER_MALLOC's environment
+ * (bench/bench-postgres.ts; PG_DEFAULTS=1 for the defaults).
  * The streamed records follow `records` applied at `concurrency` (also a warm-up: optimised code,
  * pools filled).
  *
@@ -21,15 +21,27 @@
  * personal email; names with small variations), so most applies link to an existing customer.
  */
 import os from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { bulkResolve } from '../src/identity/bulk/bulk-resolve.js';
 import { generateRecords } from '../src/identity/bulk/generate-records.js';
 import { withScratchDatabase } from '../src/identity/evaluate/linkage-evaluation.js';
 import { IdentityResolver } from '../src/identity/identity-resolver.service.js';
 import { createLogger } from '../src/log/logger.js';
-import { SIZED_SERVER, benchPostgres, prewarm, runBench } from './bench-postgres.js';
+import { SERVER_MALLOC, SIZED_SERVER, benchPostgres, prewarm, runBench } from './bench-postgres.js';
+
+/** PerformanceEntry detail.kind of a GC (perf_hooks constants NODE_PERFORMANCE_GC_*). */
+const GC_KINDS: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
 
 const quantile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+
+/** A full garbage collection, now (gc() without starting Node with --expose-gc). */
+function collectGarbage(): void {
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
+}
 
 async function main(): Promise<void> {
   const [records = 5000, streamed = 300, concurrency = 8, base = 0] = process.argv
@@ -41,7 +53,7 @@ async function main(): Promise<void> {
   if (compareCap !== null && !(Number.isInteger(compareCap) && compareCap >= 0))
     throw new Error(`--compare-cap must be a non-negative integer, got ${capArg}`);
   const log = createLogger('warn');
-  const server = await benchPostgres(log, SIZED_SERVER);
+  const server = await benchPostgres(log, SIZED_SERVER, SERVER_MALLOC);
   const all = generateRecords(records + streamed);
   const bulk = all.slice(0, records);
   const stream = all.slice(records);
@@ -67,6 +79,10 @@ async function main(): Promise<void> {
           await ds.query('CHECKPOINT');
           const prewarmedMB = await prewarm((q) => ds.query(q));
           process.stdout.write(`prewarmed ${prewarmedMB ?? 0} MB into shared buffers\n`);
+          // This process settles too: the base load's gigabytes of garbage are collected now, not
+          // by a full collection in the middle of the streamed records (a hub streaming all day
+          // does not carry an import's heap).
+          collectGarbage();
           const settled = Number(process.hrtime.bigint() - b0) / 1e9 - s;
           process.stdout.write(
             `base graph: ${base} records bulk-loaded in ${Math.round(s)}s, vacuumed and checkpointed in ${Math.round(settled)}s\n`,
@@ -88,13 +104,31 @@ async function main(): Promise<void> {
           compareCap === null ? null : new IdentityResolver(ds, { maxSuggestionsPerRecord: compareCap });
         const otherLatencies: number[] = [];
         const suggested = [0, 0];
+        // Node's collections while the streamed records apply (their pauses are in the latencies).
+        const gcs: { start: number; ms: number; kind: string }[] = [];
+        const gcObserver = new PerformanceObserver((list) => {
+          for (const e of list.getEntries())
+            gcs.push({
+              start: e.startTime,
+              ms: e.duration,
+              kind: GC_KINDS[(e as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other',
+            });
+        });
+        // Each default-config apply's start (performance.now()) and milliseconds, to name the
+        // collections that fell into the slowest ones.
+        const timed: { start: number; ms: number }[] = [];
+        gcObserver.observe({ entryTypes: ['gc'] });
         for (const [k, r] of stream.entries()) {
           const alt = other !== null && k % 2 === 1;
           const s = process.hrtime.bigint();
+          const started = performance.now();
           const res = await (alt ? other : resolver).applyPerson(r.system, r.person);
-          (alt ? otherLatencies : latencies).push(Number(process.hrtime.bigint() - s) / 1e6);
+          const ms = Number(process.hrtime.bigint() - s) / 1e6;
+          (alt ? otherLatencies : latencies).push(ms);
+          if (!alt) timed.push({ start: started, ms });
           suggested[alt ? 1 : 0]! += res.suggestions;
         }
+        gcObserver.disconnect();
         latencies.sort((a, b) => a - b);
         otherLatencies.sort((a, b) => a - b);
         if (other)
@@ -113,9 +147,11 @@ async function main(): Promise<void> {
           streamed,
           streamedP50Ms: Math.round(quantile(latencies, 0.5) * 10) / 10,
           streamedP99Ms: Math.round(quantile(latencies, 0.99) * 10) / 10,
+          streamedGc: { n: gcs.length, maxMs: Math.round(Math.max(0, ...gcs.map((g) => g.ms)) * 10) / 10 },
           customers,
           cpus: os.cpus().length,
           pgSettings: SIZED_SERVER,
+          pgEnvironment: SERVER_MALLOC,
           node: process.version,
           date: new Date().toISOString(),
         };
@@ -123,8 +159,17 @@ async function main(): Promise<void> {
           `bulk import: ${records} records in ${result.bulkSeconds}s = ${result.bulkRecordsPerSecond} records/s (concurrency ${concurrency})\n`,
         );
         process.stdout.write(
-          `streamed apply (one at a time, on top): p50 ${result.streamedP50Ms} ms, p99 ${result.streamedP99Ms} ms over ${streamed}\n`,
+          `streamed apply (one at a time, on top): p50 ${result.streamedP50Ms} ms, p99 ${result.streamedP99Ms} ms over ${streamed} (Node collected garbage ${gcs.length} times meanwhile, longest pause ${result.streamedGc.maxMs} ms)\n`,
         );
+        const slowest = [...timed]
+          .sort((a, b) => b.ms - a.ms)
+          .slice(0, 5)
+          .map((t) => {
+            const inside = gcs.filter((g) => g.start < t.start + t.ms && g.start + g.ms > t.start);
+            const gc = inside.map((g) => `${g.kind} GC ${g.ms.toFixed(1)} ms`).join(', ');
+            return `${t.ms.toFixed(1)} ms${gc ? ` (${gc})` : ''}`;
+          });
+        process.stdout.write(`slowest streamed applies: ${slowest.join('; ')}\n`);
         process.stdout.write(`${JSON.stringify(result)}\n`);
       },
       { poolMax: concurrency },
