@@ -104,6 +104,10 @@ async function main(): Promise<void> {
           compareCap === null ? null : new IdentityResolver(ds, { maxSuggestionsPerRecord: compareCap });
         const otherLatencies: number[] = [];
         const suggested = [0, 0];
+        // Each default-config apply's start (performance.now()), milliseconds and what it did, to
+        // tell what the slowest ones were.
+        const timed: { start: number; ms: number; merged: number; suggestions: number; created: boolean }[] =
+          [];
         // Node's collections while the streamed records apply (their pauses are in the latencies).
         const gcs: { start: number; ms: number; kind: string }[] = [];
         const gcObserver = new PerformanceObserver((list) => {
@@ -114,9 +118,6 @@ async function main(): Promise<void> {
               kind: GC_KINDS[(e as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other',
             });
         });
-        // Each default-config apply's start (performance.now()) and milliseconds, to name the
-        // collections that fell into the slowest ones.
-        const timed: { start: number; ms: number }[] = [];
         gcObserver.observe({ entryTypes: ['gc'] });
         for (const [k, r] of stream.entries()) {
           const alt = other !== null && k % 2 === 1;
@@ -125,7 +126,14 @@ async function main(): Promise<void> {
           const res = await (alt ? other : resolver).applyPerson(r.system, r.person);
           const ms = Number(process.hrtime.bigint() - s) / 1e6;
           (alt ? otherLatencies : latencies).push(ms);
-          if (!alt) timed.push({ start: started, ms });
+          if (!alt)
+            timed.push({
+              start: started,
+              ms,
+              merged: res.retiredIds.length,
+              suggestions: res.suggestions,
+              created: res.createdCustomer,
+            });
           suggested[alt ? 1 : 0]! += res.suggestions;
         }
         gcObserver.disconnect();
@@ -166,8 +174,13 @@ async function main(): Promise<void> {
           .slice(0, 5)
           .map((t) => {
             const inside = gcs.filter((g) => g.start < t.start + t.ms && g.start + g.ms > t.start);
-            const gc = inside.map((g) => `${g.kind} GC ${g.ms.toFixed(1)} ms`).join(', ');
-            return `${t.ms.toFixed(1)} ms${gc ? ` (${gc})` : ''}`;
+            const did = t.created
+              ? 'new customer'
+              : t.merged
+                ? `merged ${t.merged + 1} customers`
+                : 'joined one';
+            const gc = inside.map((g) => `, ${g.kind} GC ${g.ms.toFixed(1)} ms`).join('');
+            return `${t.ms.toFixed(1)} ms (${did}, ${t.suggestions} suggestions${gc})`;
           });
         process.stdout.write(`slowest streamed applies: ${slowest.join('; ')}\n`);
         process.stdout.write(`${JSON.stringify(result)}\n`);
