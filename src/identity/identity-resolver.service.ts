@@ -182,10 +182,8 @@ const goldenSourceOf = (g: RawGoldenSource): GoldenSource => ({ ...g, sourceUpda
 /**
  * CTEs `c` and `candidates`: the records sharing a blocking key in `keys` with the record `self`,
  * outside the customer `own`, with what the scorer needs. A block of MAX_BLOCK_SIZE records or
- * more is skipped (the batch matcher's rule), which also bounds the work per apply. The statements
- * aggregate them oldest first ("createdAt", then id): candidates with equal scores keep that order
- * through the scorer's stable sort, so which of them a full suggestion budget leaves out does not
- * depend on random ids or on the plan's row order.
+ * more is skipped (the batch matcher's rule), which also bounds the work per apply. Statements
+ * read them with CANDIDATES_JSON.
  */
 const CANDIDATES_CTE = (keys: string, self: string, own: string) => `c AS (
          SELECT DISTINCT m.source_record_id
@@ -205,6 +203,13 @@ const CANDIDATES_CTE = (keys: string, self: string, own: string) => `c AS (
            LEFT JOIN identifier i ON i.id = ri.identifier_id
           WHERE sr.customer_id IS NOT NULL AND sr.customer_id IS DISTINCT FROM ${own} AND NOT sr.deleted
           GROUP BY sr.id)`;
+
+/**
+ * The `candidates` CTE as one JSON array, oldest first ("createdAt", then id): candidates with equal
+ * scores keep that order through the scorer's stable sort, so which of them a full suggestion
+ * budget leaves out does not depend on random ids or on the plan's row order.
+ */
+const CANDIDATES_JSON = `coalesce(json_agg(candidates ORDER BY "createdAt", "recordId"), '[]')`;
 
 /** The golden record's inputs: each live record of `where` with its active emails and its phones. */
 const GOLDEN_SOURCES_SQL = (where: string) =>
@@ -615,7 +620,7 @@ export class IdentityResolver {
               (SELECT coalesce(json_agg(json_build_object('identifierId', identifier_id::text, 'recordId', id, 'customerId', customer_id, 'firstName', first_name)
                                  ORDER BY identifier_id, created_at, id), '[]')
                  FROM holders) AS holders,
-              (SELECT coalesce(json_agg(candidates ORDER BY "createdAt", "recordId"), '[]') FROM candidates WHERE $16::boolean AND rec.id IS NOT NULL) AS candidates,
+              (SELECT ${CANDIDATES_JSON} FROM candidates WHERE $16::boolean AND rec.id IS NOT NULL) AS candidates,
               (SELECT json_agg(g) FROM (${GOLDEN_SOURCES_SQL('sr.customer_id = prev.customer_id AND sr.id <> prev.id')}) g
                 WHERE $16::boolean AND rec.id IS NOT NULL) AS others,
               (SELECT array_agg(value ORDER BY value) FROM ids WHERE kind = 'email' AND status = 'active') AS emails,
@@ -1013,7 +1018,7 @@ export class IdentityResolver {
       `WITH del AS (DELETE FROM record_block_key WHERE source_record_id = $2 AND NOT (key = ANY($1::text[]))),
        ins AS (INSERT INTO record_block_key (source_record_id, key) SELECT $2, unnest($1::text[]) ON CONFLICT DO NOTHING),
        ${CANDIDATES_CTE('$1::text[]', '$2::uuid', '$3::uuid')}
-       SELECT (SELECT coalesce(json_agg(candidates ORDER BY "createdAt", "recordId"), '[]') FROM candidates) AS candidates,
+       SELECT (SELECT ${CANDIDATES_JSON} FROM candidates) AS candidates,
               (SELECT json_agg(g) FROM (${GOLDEN_SOURCES_SQL(join.current === null ? 'sr.id = $2' : 'sr.customer_id = $3::uuid')}) g) AS sources`,
       [keys, join.recordId, join.current],
     );
