@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,6 +56,29 @@ export async function benchPostgres(
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The Node flags this process runs with: its command line's and NODE_OPTIONS'. */
+export const nodeFlags = (): string[] =>
+  [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].filter(Boolean);
+
+/**
+ * Runs this bench again, in a child process, with the Node `flags` this process was started
+ * without (given on the command line or in NODE_OPTIONS; some flags are refused in NODE_OPTIONS).
+ * Returns true when it did (the caller returns; the exit code is the child's), false when no flag
+ * was missing.
+ */
+export function withNodeFlags(flags: readonly string[]): boolean {
+  const given = nodeFlags();
+  const missing = flags.filter((f) => !given.some((g) => g.split('=')[0] === f.split('=')[0]));
+  if (!missing.length) return false;
+  const child = spawnSync(
+    process.execPath,
+    [...missing, ...process.execArgv, process.argv[1]!, ...process.argv.slice(2)],
+    { stdio: 'inherit' },
+  );
+  process.exitCode = child.status ?? 1;
+  return true;
 }
 
 /** Runs a bench's main: a failure prints its stack and exits 1. */

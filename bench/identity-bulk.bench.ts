@@ -33,7 +33,6 @@
  * by one through IdentityResolver.applyPerson in another scratch database and prints both rates
  * and their ratio (same machine, same moment: the fair comparison on a shared machine).
  */
-import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 import type { DataSource } from 'typeorm';
@@ -42,7 +41,7 @@ import { generateRecords } from '../src/identity/bulk/generate-records.js';
 import { IdentityResolver } from '../src/identity/identity-resolver.service.js';
 import { withScratchDatabase } from '../src/identity/evaluate/linkage-evaluation.js';
 import { createLogger } from '../src/log/logger.js';
-import { benchPostgres, runBench } from './bench-postgres.js';
+import { benchPostgres, nodeFlags, runBench, withNodeFlags } from './bench-postgres.js';
 import { profiled } from './profile.js';
 
 const PG_SETTINGS: Record<string, string> =
@@ -60,22 +59,8 @@ const NODE_FLAGS =
         '--external-memory-accounted-in-global-limit',
       ];
 
-/** Runs this bench again with NODE_FLAGS when this process was started without them. */
-function withNodeFlags(): boolean {
-  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-  const missing = NODE_FLAGS.filter((f) => !given.some((g) => g.split('=')[0] === f.split('=')[0]));
-  if (!missing.length) return false;
-  const child = spawnSync(
-    process.execPath,
-    [...missing, ...process.execArgv, process.argv[1]!, ...process.argv.slice(2)],
-    { stdio: 'inherit' },
-  );
-  process.exitCode = child.status ?? 1;
-  return true;
-}
-
 async function main(): Promise<void> {
-  if (withNodeFlags()) return;
+  if (withNodeFlags(NODE_FLAGS)) return;
   const [records = 50_000, onTop = 0, compare = 0] = process.argv.slice(2).map(Number);
   const log = createLogger('warn');
   const server = await benchPostgres(log, PG_SETTINGS);
@@ -141,7 +126,7 @@ async function main(): Promise<void> {
         peakHeapMB: Math.round(peakHeap / 2 ** 20),
         peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
         pgSettings: process.env.DATABASE_URL ? 'DATABASE_URL server' : PG_SETTINGS,
-        nodeFlags: [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].filter(Boolean),
+        nodeFlags: nodeFlags(),
         load: os.loadavg().map((l) => Math.round(l * 100) / 100),
         cpus: os.cpus().length,
         node: process.version,
