@@ -18,12 +18,12 @@
  * alone 4.6 s of a 200k run, 1.5 s with these flags). The old generation starts at 4 GB: below
  * that V8 starts no full collection to keep the heap small, and the 1M import (2.7 GB at its
  * peak; 3.5 GB with the third flag below) otherwise had it mark the whole growing heap again and
- * again (1M: 180–184 s against 203–210 s without, the two alternated). Buffers and typed arrays count against the heap's own limit
- * (--external-memory-accounted-in-global-limit): by default every 64 MB of them allocated since the
- * last full collection starts another one, and the import allocates gigabytes of COPY buffers, so
- * a mostly live 2.2 GB heap was marked again every 10 to 20 s (8 times at 1M, ~4.5 s of the main
- * thread each). NODE_DEFAULTS=1 runs it with Node's defaults. The flags are printed with the
- * figures.
+ * again (1M: 180–184 s against 203–210 s without, the two alternated). Buffers and typed arrays
+ * count against the heap's own limit (--external-memory-accounted-in-global-limit): by default
+ * every 64 MB of them allocated since the last full collection starts another one, and the import
+ * allocates gigabytes of COPY buffers, so a mostly live 2.2 GB heap was marked again every 10 to
+ * 20 s (8 times at 1M, ~4.5 s of the main thread each). NODE_DEFAULTS=1 runs it with Node's
+ * defaults. The flags are printed with the figures.
  * The import's phase timings (report.timings) follow one another: on an initial load the
  * suggestions' indexes are built while the import works out the customers (in "customers", and
  * "reserve ids" waits for what is left of them), the other indexes in "build indexes".
