@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { PerformanceEntry } from 'node:perf_hooks';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
 import pg from 'pg';
 import type { Logger } from '../src/log/logger.js';
@@ -57,6 +58,13 @@ export async function benchPostgres(
     },
   };
 }
+
+/** PerformanceEntry detail.kind of a GC (perf_hooks constants NODE_PERFORMANCE_GC_*). */
+const GC_KINDS: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
+
+/** The kind of a `gc` performance entry: minor, major, incremental, weakcb or other. */
+export const gcKind = (entry: PerformanceEntry): string =>
+  GC_KINDS[(entry as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other';
 
 /** The Node flags this process runs with: its command line's and NODE_OPTIONS'. */
 export const nodeFlags = (): string[] =>

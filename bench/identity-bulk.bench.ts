@@ -41,14 +41,12 @@ import { generateRecords } from '../src/identity/bulk/generate-records.js';
 import { IdentityResolver } from '../src/identity/identity-resolver.service.js';
 import { withScratchDatabase } from '../src/identity/evaluate/linkage-evaluation.js';
 import { createLogger } from '../src/log/logger.js';
-import { benchPostgres, nodeFlags, runBench, withNodeFlags } from './bench-postgres.js';
+import { benchPostgres, gcKind, nodeFlags, runBench, withNodeFlags } from './bench-postgres.js';
 import { profiled } from './profile.js';
 
 const PG_SETTINGS: Record<string, string> =
   process.env.PG_DEFAULTS === '1' ? {} : { shared_buffers: '1GB', max_wal_size: '8GB' };
 
-/** PerformanceEntry detail.kind of a GC (perf_hooks constants NODE_PERFORMANCE_GC_*). */
-const GC_KINDS: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
 
 const NODE_FLAGS =
   process.env.NODE_DEFAULTS === '1'
@@ -85,7 +83,7 @@ async function main(): Promise<void> {
       const gc: Record<string, { n: number; ms: number; maxMs: number }> = {};
       const gcObserver = new PerformanceObserver((list) => {
         for (const e of list.getEntries()) {
-          const kind = GC_KINDS[(e as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other';
+          const kind = gcKind(e);
           const k = (gc[kind] ??= { n: 0, ms: 0, maxMs: 0 });
           k.n++;
           k.ms += e.duration;

@@ -41,7 +41,7 @@ import { startHttpServer } from '../src/http/server.js';
 import { withScratchDatabase } from '../src/identity/evaluate/linkage-evaluation.js';
 import { createLogger } from '../src/log/logger.js';
 import type { BodySpec, LoadJob, LoadResult } from './load-client.js';
-import { SIZED_SERVER, benchPostgres, prewarm, processTreeCpuMs, runBench } from './bench-postgres.js';
+import { SIZED_SERVER, benchPostgres, gcKind, prewarm, processTreeCpuMs, runBench } from './bench-postgres.js';
 import { forkGenerator } from './external-process.js';
 import { profiled } from './profile.js';
 
@@ -76,8 +76,6 @@ function timeRequests(server: http.Server): void {
  * delay, so a tail can be told apart: the generator's own lateness, the server's loop, or the rest.
  */
 let pgCpuMs: () => number | null = () => null;
-/** PerformanceEntry detail.kind of a GC (perf_hooks constants NODE_PERFORMANCE_GC_*). */
-const GC_KINDS: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
 async function load(child: ChildProcess, job: LoadJob) {
   const cpu = process.cpuUsage();
   const pg0 = pgCpuMs();
@@ -90,7 +88,7 @@ async function load(child: ChildProcess, job: LoadJob) {
   const gcObserver = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       gcPauses.push(e.duration);
-      const kind = GC_KINDS[(e as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other';
+      const kind = gcKind(e);
       const k = (gcKinds[kind] ??= { n: 0, max: 0 });
       k.n++;
       k.max = Math.max(k.max, e.duration);
