@@ -1,9 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import type { CanonicalIdentifier, PersonTraits } from '../../src/connector-kit/canonical.js';
 import { featuresOf, IdentityResolver, lockKey, sqlLockKey } from '../../src/identity/identity-resolver.service.js';
 import { scorePair } from '../../src/identity/matching/index.js';
 import { createInteraction } from '../support/factories.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { EVENTS_CHANNEL } from '../../src/events/hub-events.js';
+import { verifyAuditChain } from '../../src/security/audit-verify.js';
 
 let db: TestDatabase;
 let resolver: IdentityResolver;
@@ -208,6 +211,42 @@ describe('merge, unmerge and retired ids', () => {
     expect(await customerOf('stripe', 'b')).toBe(a.customerId);
     const split = await resolver.unmerge(a.customerId!, [b.sourceRecordId!], 'person:ops');
     expect(split.customerIds).toEqual([a.customerId, own]);
+  });
+
+  it('a record that links three customers merges them into the oldest: audited with the record, told to subscribers, links and moves written', async () => {
+    const a = await apply('hubspot', 'a', [email('ana@example.org')], { firstName: 'Ana' });
+    const b = await apply('stripe', 'b', [phone('+447911123456')], { firstName: 'Ana' });
+    const c = await apply('zendesk', 'c', [email('ana.r@example.net')], { firstName: 'Ana' });
+    await createInteraction(db.dataSource, { customerId: c.customerId!, system: 'zendesk', externalId: 'ticket-1', occurredAt: new Date() });
+    const listener = new pg.Client({ connectionString: db.url });
+    await listener.connect();
+    const events: { type: string; customerId: string; retiredIds: string[] }[] = [];
+    listener.on('notification', (m) => events.push(JSON.parse(m.payload!)));
+    await listener.query(`LISTEN ${EVENTS_CHANNEL}`);
+    try {
+      const d = await apply('twilio', 'd', [email('ana@example.org'), phone('+447911123456'), email('ana.r@example.net')], { firstName: 'Ana' });
+      const retired = [b.customerId, c.customerId].sort();
+      expect(d.customerId).toBe(a.customerId);
+      expect([...d.retiredIds].sort()).toEqual(retired);
+      for (const [system, id] of [['hubspot', 'a'], ['stripe', 'b'], ['zendesk', 'c'], ['twilio', 'd']] as const)
+        expect(await customerOf(system, id)).toBe(a.customerId);
+      expect(await count('interaction', 'customer_id = $1', [a.customerId])).toBe(1);
+      expect(await count('customer', "status = 'merged' AND id = ANY($1::uuid[])", [retired])).toBe(2);
+      expect(await count('customer_redirect', 'customer_id = $1', [a.customerId])).toBe(2);
+      expect(await count('identity_link', 'from_record_id = $1 AND retracted_at IS NULL', [d.sourceRecordId])).toBe(3);
+      const audits: { customerId: string; details: { retiredIds: string[]; recordId: string } }[] = await db.dataSource.query(
+        `SELECT customer_id AS "customerId", details FROM audit_event WHERE action = 'customer.merged' ORDER BY seq`,
+      );
+      expect(audits.map((x) => x.customerId)).toEqual([a.customerId, a.customerId]);
+      expect(audits.flatMap((x) => x.details.retiredIds).sort()).toEqual(retired);
+      expect(audits.every((x) => x.details.recordId === d.sourceRecordId)).toBe(true);
+      expect(await verifyAuditChain(db.dataSource)).toMatchObject({ ok: true });
+      for (let i = 0; i < 50 && events.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(events.map((e) => [e.type, e.customerId])).toEqual([['customer.merged', a.customerId], ['customer.merged', a.customerId]]);
+      expect(events.flatMap((e) => e.retiredIds).sort()).toEqual(retired);
+    } finally {
+      await listener.end();
+    }
   });
 
   it('a retired id still resolves to the survivor through customer_redirect', async () => {
