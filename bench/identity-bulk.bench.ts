@@ -94,7 +94,21 @@ async function main(): Promise<void> {
       const cpu0 = process.cpuUsage();
       const pg0 = server.cpuMs();
       const t0 = process.hrtime.bigint();
-      const report = await profiled('identity-bulk', () => bulkResolve(ds, input));
+      // CPU seconds of this process and of Postgres in each phase: who works while the other waits.
+      const phaseCpu: Record<string, { node: number; pg: number | null }> = {};
+      let lastCpu = process.cpuUsage();
+      let lastPg = pg0;
+      const onPhase = (name: string) => {
+        const c = process.cpuUsage(lastCpu);
+        const p = server.cpuMs();
+        phaseCpu[name] = {
+          node: Math.round((c.user + c.system) / 1e5) / 10,
+          pg: p === null || lastPg === null ? null : Math.round((p - lastPg) / 100) / 10,
+        };
+        lastCpu = process.cpuUsage();
+        lastPg = p;
+      };
+      const report = await profiled('identity-bulk', () => bulkResolve(ds, input, { onPhase }));
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       const cpu = process.cpuUsage(cpu0);
       const pg1 = server.cpuMs();
@@ -113,6 +127,7 @@ async function main(): Promise<void> {
         links: report.links,
         suggestions: report.suggestions,
         timings: report.timings,
+        phaseCpu,
         // CPU seconds this process and the embedded Postgres used during the import: on a shared
         // machine they move less with the other load than the elapsed time does.
         nodeCpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10,

@@ -90,6 +90,8 @@ export interface BulkOptions {
    * first and build them after the load (default DEFER_INDEXES_FROM; Infinity: never).
    */
   deferIndexesFrom?: number;
+  /** Called as each phase of the import ends, with its name (the bulk bench reads CPU use per phase). */
+  onPhase?: (name: string) => void;
 }
 
 /** See BulkOptions.deferIndexesFrom: below this, index maintenance costs less than the DDL. */
@@ -311,6 +313,7 @@ export async function bulkResolveIn(
     const n = now();
     timings[name] = Math.round((n - t) * 1000) / 1000;
     t = n;
+    options.onPhase?.(name);
   };
   const report: BulkReport = {
     records: records.length,
