@@ -85,17 +85,9 @@ export async function appendAuditBatch(
   events: AuditInput[],
   options: { async?: boolean } = {},
 ): Promise<void> {
-  const payload = auditBatchJson(events);
-  if (payload === null) return;
-  await sql(`SELECT audit_append($1::jsonb, $2::boolean)`, [payload, options.async ?? false]);
-}
-
-/**
- * The first argument of `audit_append` for these events (see appendAuditBatch), or null when there
- * are none: for a statement that appends them along with its own writes, saving a round trip.
- */
-export function auditBatchJson(events: AuditInput[]): string | null {
-  return events.length ? JSON.stringify(events.map((e) => ({ ...hashParts(e), ...auditFields(e) }))) : null;
+  if (!events.length) return;
+  const payload = events.map((e) => ({ ...hashParts(e), ...auditFields(e) }));
+  await sql(`SELECT audit_append($1::jsonb, $2::boolean)`, [JSON.stringify(payload), options.async ?? false]);
 }
 
 /** Appends one event to the hash-chained audit log, inside the caller's transaction. */

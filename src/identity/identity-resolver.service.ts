@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { appendAudit, appendAuditBatch, auditBatchJson, type AuditInput } from '../audit/audit-log.js';
+import { appendAudit, appendAuditBatch, type AuditInput } from '../audit/audit-log.js';
 import type { CanonicalPerson } from '../connector-kit/canonical.js';
 import { inTransaction, preparedQuery, type Sql } from '../db/sql.js';
 import { EVENTS_CHANNEL, publishEvent, type HubEvent } from '../events/hub-events.js';
@@ -724,16 +724,13 @@ export class IdentityResolver {
     } else {
       result.customerId = join.current;
       const rows = fresh ?? (await sql<GoldenSource>(GOLDEN_SOURCES_SQL('sr.customer_id = $1'), [result.customerId]));
-      // The audit events of this apply (its merges) go with the last write: one round trip less.
       const [written] = await sql<{ suggested: number }>(
         `WITH ${VETOED_CTE(3)},
               g AS (UPDATE customer SET traits = $2, record_count = (SELECT count(*) FROM source_record WHERE customer_id = $1), updated_at = now() WHERE id = $1)
-         SELECT (SELECT count(*) FROM vetoed)::int AS suggested,
-                CASE WHEN $10::jsonb IS NOT NULL THEN audit_append($10::jsonb, false) END AS audited`,
-        [result.customerId, JSON.stringify(this.golden(rows)), ...vetoedParams(join, vetoed), auditBatchJson(join.audit)],
+         SELECT (SELECT count(*) FROM vetoed)::int AS suggested`,
+        [result.customerId, JSON.stringify(this.golden(rows)), ...vetoedParams(join, vetoed)],
       );
       result.suggestions += written!.suggested;
-      return result;
     }
     await appendAuditBatch(sql, join.audit);
     return result;
@@ -1113,10 +1110,6 @@ export class IdentityResolver {
   ): Promise<{ survivor: string; retired: string[]; sources?: RawGoldenSource[] }> {
     let distinct = [...new Set(ids)];
     const locked = new Set(opts.locked ?? []);
-    if (distinct.every((id) => locked.has(id))) {
-      const merged = await this.mergeLocked(sql, distinct, why, opts);
-      if (merged) return merged;
-    }
     // A concurrent merge may have retired one of these while we waited for its lock: follow the
     // redirects (and lock what they lead to), or the link just made would join two live customers.
     let rows: { id: string; active: boolean | null }[] = [];
@@ -1169,57 +1162,6 @@ export class IdentityResolver {
     if (opts.audit) opts.audit.push(audit);
     else await appendAudit(sql, audit);
     return { survivor, retired, ...(moved?.sources ? { sources: moved.sources } : {}) };
-  }
-
-  /**
-   * mergeCustomers of customers whose locks the caller holds (a join of the incremental path), in
-   * one statement instead of two: it checks that each is still live, as the locks were taken after
-   * their ids were read, and then merges them, writing the link. If one of them was retired
-   * meanwhile it writes nothing and returns null: the caller locks what the redirect leads to first.
-   */
-  private async mergeLocked(
-    sql: Sql,
-    ids: string[],
-    why: { actor: string; recordId?: string; role?: string | null },
-    opts: { link?: LinkInput & { from: string }; audit?: AuditInput[]; sources?: boolean },
-  ): Promise<{ survivor: string; retired: string[]; sources?: RawGoldenSource[] } | null> {
-    const link = opts.link;
-    const [row] = await sql<{ ok: boolean; first: string; survivor: string | null; retired: string[] | null; sources: RawGoldenSource[] | null }>(
-      `WITH live AS MATERIALIZED (
-         SELECT DISTINCT COALESCE(r.customer_id, x) AS id FROM unnest($1::uuid[]) AS x LEFT JOIN customer_redirect r ON r.retired_id = x),
-       ok AS MATERIALIZED (SELECT bool_and(id = ANY($1::uuid[])) AS yes FROM live),
-       act AS MATERIALIZED (
-         SELECT c.id, row_number() OVER (ORDER BY c.created_at, c.id) AS n
-           FROM live JOIN customer c ON c.id = live.id WHERE c.status = 'active' AND (SELECT yes FROM ok)),
-       m AS MATERIALIZED (
-         SELECT (SELECT id FROM act WHERE n = 1) AS survivor, ARRAY(SELECT id FROM act WHERE n > 1 ORDER BY n) AS retired
-          WHERE (SELECT count(*) FROM act) > 1),
-       s AS (UPDATE source_record x SET customer_id = m.survivor FROM m WHERE x.customer_id = ANY(m.retired)),
-       i AS (UPDATE interaction x SET customer_id = m.survivor FROM m WHERE x.customer_id = ANY(m.retired)),
-       v AS (UPDATE conversation x SET customer_id = m.survivor FROM m WHERE x.customer_id = ANY(m.retired)),
-       c AS (UPDATE customer x SET status = 'merged', updated_at = now() FROM m WHERE x.id = ANY(m.retired)),
-       r AS (UPDATE customer_redirect x SET customer_id = m.survivor FROM m WHERE x.customer_id = ANY(m.retired)),
-       n AS (INSERT INTO customer_redirect (retired_id, customer_id, reason) SELECT unnest(m.retired), m.survivor, 'merged' FROM m
-             ON CONFLICT (retired_id) DO UPDATE SET customer_id = EXCLUDED.customer_id, reason = 'merged')
-       ${link ? `, l AS (INSERT INTO identity_link (from_record_id, to_record_id, rule, identifier_id, score, evidence, actor)
-                         SELECT $3::uuid, $4::uuid, $5::text, $6::bigint, $7::float8, $8::jsonb, $9::text WHERE (SELECT yes FROM ok))` : ''}
-       SELECT (SELECT yes FROM ok) AS ok,
-              coalesce((SELECT id FROM act WHERE n = 1),
-                       (SELECT live.id FROM live LEFT JOIN customer c ON c.id = live.id ORDER BY c.created_at, c.id LIMIT 1)) AS first,
-              m.survivor, m.retired,
-              CASE WHEN m.survivor IS NOT NULL
-                   THEN pg_notify($2, json_build_object('type', 'customer.merged', 'customerId', m.survivor, 'retiredIds', m.retired)::text) END AS notified
-              ${opts.sources ? `, CASE WHEN m.survivor IS NOT NULL THEN (SELECT coalesce(json_agg(g), '[]') FROM (${GOLDEN_SOURCES_SQL(`sr.customer_id = ANY(ARRAY[m.survivor] || m.retired)`)}) g) END AS sources` : ''}
-         FROM (SELECT 1) AS one LEFT JOIN m ON true`,
-      [ids, EVENTS_CHANNEL, ...(link ? [link.from, link.to, link.rule, link.identifierId, link.score, JSON.stringify(link.evidence), link.actor] : [])],
-    );
-    if (!row?.ok) return null;
-    if (row.survivor === null || row.retired === null) return { survivor: row.first, retired: [] };
-    const { survivor, retired } = row;
-    const audit: AuditInput = { actor: why.actor, role: why.role ?? null, action: 'customer.merged', customerId: survivor, details: { retiredIds: retired, ...(why.recordId ? { recordId: why.recordId } : {}) } };
-    if (opts.audit) opts.audit.push(audit);
-    else await appendAudit(sql, audit);
-    return { survivor, retired, ...(row.sources ? { sources: row.sources } : {}) };
   }
 
   /** A person merges two customers: a manual link between their oldest records. */
