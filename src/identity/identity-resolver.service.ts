@@ -430,7 +430,8 @@ export class IdentityResolver {
                  AND ARRAY(SELECT ROW(i.kind, i.namespace, i.value, ri.raw_value, ri.normaliser_version)
                              FROM record_identifier ri JOIN identifier i ON i.id = ri.identifier_id
                             WHERE ri.source_record_id = sr.id ORDER BY i.kind, i.namespace, i.value)
-                   = ARRAY(SELECT ROW(x.kind, x.namespace, x.value, x.raw, x.version) FROM input x WHERE x.n = p.n ORDER BY x.kind, x.namespace, x.value)) AS same
+                   = ARRAY(SELECT ROW(x.kind COLLATE "C", x.namespace COLLATE "C", x.value COLLATE "C", x.raw, x.version)
+                             FROM input x WHERE x.n = p.n ORDER BY x.kind COLLATE "C", x.namespace COLLATE "C", x.value COLLATE "C")) AS same
            FROM p JOIN source_record sr ON sr.system = p.system AND sr.object_type = p.object_type AND sr.external_id = p.external_id),
        solo AS MATERIALIZED (
          SELECT p.* FROM p
@@ -564,7 +565,8 @@ export class IdentityResolver {
                  AND ARRAY(SELECT ROW(i.kind, i.namespace, i.value, ri.raw_value, ri.normaliser_version)
                              FROM record_identifier ri JOIN identifier i ON i.id = ri.identifier_id
                             WHERE ri.source_record_id = sr.id ORDER BY i.kind, i.namespace, i.value)
-                   = ARRAY(SELECT ROW(kind, namespace, value, raw, version) FROM input ORDER BY kind, namespace, value)) AS same
+                   = ARRAY(SELECT ROW(kind COLLATE "C", namespace COLLATE "C", value COLLATE "C", raw, version)
+                             FROM input ORDER BY kind COLLATE "C", namespace COLLATE "C", value COLLATE "C")) AS same
            FROM source_record sr WHERE sr.system = $1 AND sr.object_type = $2 AND sr.external_id = $3),
        ${CANDIDATES_CTE('$15::text[]', '(SELECT id FROM prev)', '(SELECT customer_id FROM prev)')},
        solo AS MATERIALIZED (

@@ -2,7 +2,10 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGenerate
 
 export type IdentifierStatus = 'active' | 'blocked' | 'quarantined';
 
-/** A normalised identifier value: (kind, namespace, value) is unique; records point to it. */
+/**
+ * A normalised identifier value: (kind, namespace, value) is unique; records point to it. The three
+ * compare byte by byte (COLLATE "C", see migration IdentityKeysCCollation).
+ */
 @Entity({ name: 'identifier' })
 @Unique('uq_identifier_key', ['kind', 'namespace', 'value'])
 export class IdentifierEntity {
@@ -10,14 +13,14 @@ export class IdentifierEntity {
   id!: string;
 
   /** email | phone | social | external */
-  @Column({ type: 'text' })
+  @Column({ type: 'text', collation: 'C' })
   kind!: string;
 
   /** '' for email and phone; platform[:scope] for social; system:object for external. */
-  @Column({ type: 'text', default: '' })
+  @Column({ type: 'text', default: '', collation: 'C' })
   namespace!: string;
 
-  @Column({ type: 'text' })
+  @Column({ type: 'text', collation: 'C' })
   value!: string;
 
   /** active links; blocked (configured or role address) and quarantined (trip-wire) never auto-link. */

@@ -1,6 +1,9 @@
 import { PrimaryGeneratedColumn, Column, CreateDateColumn, Entity, Index, Unique, UpdateDateColumn } from 'typeorm';
 
-/** One object in one system (a HubSpot contact, a Stripe customer, an X user...). Never overwritten by merges. */
+/**
+ * One object in one system (a HubSpot contact, a Stripe customer, an X user...). Never overwritten by
+ * merges. Its key (system, object type, external id) compares byte by byte (COLLATE "C").
+ */
 @Entity({ name: 'source_record' })
 @Unique('uq_source_record_key', ['system', 'objectType', 'externalId'])
 export class SourceRecordEntity {
@@ -8,13 +11,13 @@ export class SourceRecordEntity {
   id!: string;
 
   /** Connector instance id, e.g. `hubspot` or `zendesk-eu`. */
-  @Column({ type: 'text' })
+  @Column({ type: 'text', collation: 'C' })
   system!: string;
 
-  @Column({ name: 'object_type', type: 'text' })
+  @Column({ name: 'object_type', type: 'text', collation: 'C' })
   objectType!: string;
 
-  @Column({ name: 'external_id', type: 'text' })
+  @Column({ name: 'external_id', type: 'text', collation: 'C' })
   externalId!: string;
 
   @Index('idx_source_record_customer')
