@@ -161,30 +161,6 @@ async function main(): Promise<void> {
         const [{ customers }] = (await ds.query(
           `SELECT count(*)::int AS customers FROM customer WHERE status = 'active'`,
         )) as [{ customers: number }];
-        const result = {
-          records,
-          base,
-          concurrency,
-          bulkSeconds: Math.round(bulkSeconds * 10) / 10,
-          bulkRecordsPerSecond: Math.round(records / bulkSeconds),
-          streamed,
-          streamedP50Ms: Math.round(quantile(latencies, 0.5) * 10) / 10,
-          streamedP99Ms: Math.round(quantile(latencies, 0.99) * 10) / 10,
-          streamedGc: { n: gcs.length, maxMs: Math.round(Math.max(0, ...gcs.map((g) => g.ms)) * 10) / 10 },
-          customers,
-          cpus: os.cpus().length,
-          pgSettings: SIZED_SERVER,
-          pgEnvironment: SERVER_MALLOC,
-          nodeFlags: nodeFlags(),
-          node: process.version,
-          date: new Date().toISOString(),
-        };
-        process.stdout.write(
-          `bulk import: ${records} records in ${result.bulkSeconds}s = ${result.bulkRecordsPerSecond} records/s (concurrency ${concurrency})\n`,
-        );
-        process.stdout.write(
-          `streamed apply (one at a time, on top): p50 ${result.streamedP50Ms} ms, p99 ${result.streamedP99Ms} ms over ${streamed} (Node collected garbage ${gcs.length} times meanwhile, longest pause ${result.streamedGc.maxMs} ms)\n`,
-        );
         // By what the apply did: a change to one kind (merges, say) shows there first, where the
         // p99 of all is moved by a few outliers.
         const kindOf = (t: (typeof timed)[number]) =>
@@ -199,22 +175,42 @@ async function main(): Promise<void> {
             return [kind, { n: ms.length, p50: q(0.5), p90: q(0.9) }];
           }),
         );
+        const result = {
+          records,
+          base,
+          concurrency,
+          bulkSeconds: Math.round(bulkSeconds * 10) / 10,
+          bulkRecordsPerSecond: Math.round(records / bulkSeconds),
+          streamed,
+          streamedP50Ms: Math.round(quantile(latencies, 0.5) * 10) / 10,
+          streamedP99Ms: Math.round(quantile(latencies, 0.99) * 10) / 10,
+          streamedGc: { n: gcs.length, maxMs: Math.round(Math.max(0, ...gcs.map((g) => g.ms)) * 10) / 10 },
+          streamedByKind: byKind,
+          customers,
+          cpus: os.cpus().length,
+          pgSettings: SIZED_SERVER,
+          pgEnvironment: SERVER_MALLOC,
+          nodeFlags: nodeFlags(),
+          node: process.version,
+          date: new Date().toISOString(),
+        };
+        process.stdout.write(
+          `bulk import: ${records} records in ${result.bulkSeconds}s = ${result.bulkRecordsPerSecond} records/s (concurrency ${concurrency})\n`,
+        );
+        process.stdout.write(
+          `streamed apply (one at a time, on top): p50 ${result.streamedP50Ms} ms, p99 ${result.streamedP99Ms} ms over ${streamed} (Node collected garbage ${gcs.length} times meanwhile, longest pause ${result.streamedGc.maxMs} ms)\n`,
+        );
         process.stdout.write(
           `streamed by kind: ${Object.entries(byKind)
             .map(([kind, k]) => `${kind} n=${k.n} p50 ${k.p50} ms p90 ${k.p90} ms`)
             .join('; ')}\n`,
         );
-        Object.assign(result, { streamedByKind: byKind });
         const slowest = [...timed]
           .sort((a, b) => b.ms - a.ms)
           .slice(0, 5)
           .map((t) => {
             const inside = gcs.filter((g) => g.start < t.start + t.ms && g.start + g.ms > t.start);
-            const did = t.created
-              ? 'new customer'
-              : t.merged
-                ? `merged ${t.merged + 1} customers`
-                : 'joined one';
+            const did = kindOf(t) === 'merged' ? `merged ${t.merged + 1} customers` : kindOf(t);
             const gc = inside.map((g) => `, ${g.kind} GC ${g.ms.toFixed(1)} ms`).join('');
             return `${t.ms.toFixed(1)} ms (${did}, ${t.suggestions} suggestions${gc})`;
           });
