@@ -92,9 +92,7 @@ describe('an initial load builds the indexes after the rows', () => {
     ];
     expect(n).toBe(1200);
   }, 300_000);
-});
 
-describe('an initial load writes what index maintenance row by row writes', () => {
   /** What the identity tables hold, by natural keys (no generated ids). */
   async function contents(db: TestDatabase) {
     const q = async (text: string) => ((await db.dataSource.query(text)) as { r: string }[]).map((x) => x.r);
@@ -123,7 +121,7 @@ describe('an initial load writes what index maintenance row by row writes', () =
     };
   }
 
-  it('row for row, values the trip-wire quarantined part way through included', async () => {
+  it('writes row for row what index maintenance writes, values the trip-wire quarantined part way through included', async () => {
     // 40 people on one household phone: the trip-wire quarantines it part way through, and the
     // records after that get their features and blocking keys worked out again without it.
     const records = [

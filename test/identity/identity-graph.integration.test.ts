@@ -1,11 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
 import type { CanonicalIdentifier, PersonTraits } from '../../src/connector-kit/canonical.js';
 import { featuresOf, IdentityResolver, lockKey, sqlLockKey } from '../../src/identity/identity-resolver.service.js';
 import { scorePair } from '../../src/identity/matching/index.js';
 import { createInteraction } from '../support/factories.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { EVENTS_CHANNEL } from '../../src/events/hub-events.js';
+import { listenToHubEvents } from '../support/events.js';
 import { verifyAuditChain } from '../../src/security/audit-verify.js';
 
 let db: TestDatabase;
@@ -218,11 +217,8 @@ describe('merge, unmerge and retired ids', () => {
     const b = await apply('stripe', 'b', [phone('+447911123456')], { firstName: 'Ana' });
     const c = await apply('zendesk', 'c', [email('ana.r@example.net')], { firstName: 'Ana' });
     await createInteraction(db.dataSource, { customerId: c.customerId!, system: 'zendesk', externalId: 'ticket-1', occurredAt: new Date() });
-    const listener = new pg.Client({ connectionString: db.url });
-    await listener.connect();
-    const events: { type: string; customerId: string; retiredIds: string[] }[] = [];
-    listener.on('notification', (m) => events.push(JSON.parse(m.payload!)));
-    await listener.query(`LISTEN ${EVENTS_CHANNEL}`);
+    const listener = await listenToHubEvents<{ type: string; customerId: string; retiredIds: string[] }>(db.url);
+    const { events } = listener;
     try {
       const d = await apply('twilio', 'd', [email('ana@example.org'), phone('+447911123456'), email('ana.r@example.net')], { firstName: 'Ana' });
       const retired = [b.customerId, c.customerId].sort();

@@ -1,9 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import pg from 'pg';
 import type { CanonicalBatch, CanonicalIdentifier, PersonTraits } from '../../src/connector-kit/canonical.js';
 import { inTransaction } from '../../src/db/sql.js';
-import { EVENTS_CHANNEL } from '../../src/events/hub-events.js';
+import { listenToHubEvents } from '../support/events.js';
 import { IdentityResolver } from '../../src/identity/identity-resolver.service.js';
 import { ApplyService, type ApplyOutcome } from '../../src/ingest/apply.service.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -191,12 +190,11 @@ async function state(
 /** Applies the items in one transaction on a new database, serially or at once; returns what it left. */
 async function run(items: { system: string; batch: CanonicalBatch }[], atOnce: boolean, rounds = 2) {
   const db = await createTestDatabase();
-  const listener = new pg.Client({ connectionString: db.url });
+  const listener = await listenToHubEvents<{ type: string; customerId?: string; interactionId?: string }>(
+    db.url,
+  );
   try {
-    await listener.connect();
-    const notices: { type: string; customerId?: string; interactionId?: string }[] = [];
-    listener.on('notification', (n) => notices.push(JSON.parse(n.payload ?? '{}')));
-    await listener.query(`LISTEN ${EVENTS_CHANNEL}`);
+    const notices = listener.events;
     const resolver = new IdentityResolver(db.dataSource);
     const setBased: number[] = [];
     const inner = resolver.applyIndependentIn.bind(resolver);

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
 import { IdentityResolver } from '../../src/identity/identity-resolver.service.js';
 import { ApplyService } from '../../src/ingest/apply.service.js';
 import { inTransaction } from '../../src/db/sql.js';
 import { listDeadLetters } from '../../src/ingest/dead-letter.js';
-import { EVENTS_CHANNEL } from '../../src/events/hub-events.js';
+import { listenToHubEvents } from '../support/events.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
@@ -27,11 +26,8 @@ const q = <T>(text: string, params: unknown[] = []) => db.dataSource.query(text,
 
 describe('ApplyService', () => {
   it('applies the same interaction twice without changing anything, and publishes interaction.applied once', async () => {
-    const listener = new pg.Client({ connectionString: db.url });
-    await listener.connect();
-    const events: { type: string; interactionId: string }[] = [];
-    listener.on('notification', (n) => events.push(JSON.parse(n.payload ?? '{}')));
-    await listener.query(`LISTEN ${EVENTS_CHANNEL}`);
+    const listener = await listenToHubEvents<{ type: string; interactionId: string }>(db.url);
+    const { events } = listener;
     const batch = {
       people: [
         {
