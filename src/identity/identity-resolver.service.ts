@@ -227,7 +227,7 @@ const GOLDEN_SOURCES_SQL = (where: string) =>
  */
 const VETOED_CTE = (p: number) => `vetoed AS (
          INSERT INTO match_suggestion (record_a, record_b, reason, score, evidence)
-         SELECT LEAST($${p + 5}::uuid, c.record_id), GREATEST($${p + 5}::uuid, c.record_id), c.reason, c.score, c.evidence::jsonb
+         SELECT LEAST($${p + 5}::uuid, c.record_id), GREATEST($${p + 5}::uuid, c.record_id), c.reason, c.score, c.evidence::json
            FROM unnest($${p}::uuid[], $${p + 1}::uuid[], $${p + 2}::text[], $${p + 3}::float8[], $${p + 4}::text[])
                   WITH ORDINALITY AS c(record_id, customer_id, reason, score, evidence, ord)
           WHERE COALESCE((SELECT customer_id FROM source_record WHERE id = c.record_id), c.customer_id) IS DISTINCT FROM $${p + 6}::uuid
@@ -869,7 +869,7 @@ export class IdentityResolver {
            FROM o),
        s AS (
          INSERT INTO match_suggestion (record_a, record_b, reason, score, evidence)
-         SELECT $8::uuid, $9::uuid, CASE WHEN f.veto = 'probabilistic' THEN f.veto ELSE $10::text || f.veto END, $11::float8, $12::jsonb
+         SELECT $8::uuid, $9::uuid, CASE WHEN f.veto = 'probabilistic' THEN f.veto ELSE $10::text || f.veto END, $11::float8, $12::json
            FROM f WHERE f.veto IS NOT NULL
          ON CONFLICT (record_a, record_b) DO NOTHING RETURNING id)
        SELECT f.other, f.veto, (SELECT count(*) FROM s)::int AS suggested,

@@ -33,4 +33,35 @@ describe('drift checks', () => {
     await db.dataSource.runMigrations({ transaction: 'each' });
     expect(await schemaDrift(db.dataSource)).toEqual([]);
   });
+
+  it('evidence stored before it became json reads back the same after the migration', async () => {
+    const names = db.dataSource.migrations.map((m) => m.name);
+    const from = names.indexOf('EvidenceAsJson1795647000000');
+    expect(from).toBeGreaterThan(0);
+    for (let i = names.length; i > from; i--) await db.dataSource.undoLastMigration({ transaction: 'each' });
+    const evidence = { comparisons: [{ field: 'dob', level: 'exact', weight: 6.25 }], probability: 0.93 };
+    const [a, b] = await db.dataSource.query(
+      `INSERT INTO source_record (system, object_type, external_id) VALUES ('crm', 'contact', 'e1'), ('crm', 'contact', 'e2') RETURNING id`,
+    );
+    await db.dataSource.query(
+      `INSERT INTO match_suggestion (record_a, record_b, reason, score, evidence) VALUES ($1, $2, 'probabilistic', 7.5, $3::jsonb)`,
+      [a.id, b.id, JSON.stringify(evidence)],
+    );
+    await db.dataSource.query(
+      `INSERT INTO identity_link (from_record_id, to_record_id, rule, evidence, actor) VALUES ($1, $2, 'exact_email', $3::jsonb, 'rule:exact_email')`,
+      [a.id, b.id, JSON.stringify({ matched: ['email::ann@example.com'] })],
+    );
+    await db.dataSource.runMigrations({ transaction: 'each' });
+    const [s] = await db.dataSource.query(
+      `SELECT evidence, pg_typeof(evidence)::text AS type FROM match_suggestion`,
+    );
+    const [l] = await db.dataSource.query(
+      `SELECT evidence, pg_typeof(evidence)::text AS type FROM identity_link`,
+    );
+    expect(s).toEqual({ evidence, type: 'json' });
+    expect(l).toEqual({ evidence: { matched: ['email::ann@example.com'] }, type: 'json' });
+    await db.dataSource.query(
+      `DELETE FROM identity_link; DELETE FROM match_suggestion; DELETE FROM source_record`,
+    );
+  });
 });

@@ -1395,7 +1395,7 @@ export async function bulkResolveIn(
     const pairs = part.map(orderedPair);
     await sql(
       `INSERT INTO match_suggestion (record_a, record_b, reason, score, evidence)
-       SELECT x.a, x.b, x.reason, x.score, x.e::jsonb
+       SELECT x.a, x.b, x.reason, x.score, x.e::json
          FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::float8[], $5::text[]) AS x(a, b, reason, score, e)
        ON CONFLICT (record_a, record_b) DO NOTHING`,
       [
