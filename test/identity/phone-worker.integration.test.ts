@@ -5,16 +5,16 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 
-// normalisePhones hands half of a big import's phones to a worker thread, but only when the
-// compiled worker sits next to the module: a test run from the TypeScript sources parses them all
-// in-process. This runs the BUILT module (dist/, built by `npm test` first) in a plain Node
-// process, so the worker thread really starts. From 20,000 values (WORKER_FROM) the worker always
-// takes half: a worker that fails rejects the call, and one that answers out of order gives
-// answers that differ from normalisePhone's one by one.
+// PhoneBatch (and normalisePhones through it) shares a big import's phones with a worker thread,
+// but only when the compiled worker sits next to the module: a test run from the TypeScript
+// sources parses them all in-process. This runs the BUILT module (dist/, built by `npm test`
+// first) in a plain Node process, so the worker thread really starts. From 20,000 values
+// (WORKER_FROM) the two threads take chunks in turn: a worker that fails rejects close(), and one
+// that answers for the wrong chunk gives answers that differ from normalisePhone's one by one.
 const MODULE = path.resolve('dist/src/identity/normalise/phone.normaliser.js');
 
 const SCRIPT = `
-const { normalisePhones, normalisePhone } = await import(process.env.PHONE_NORMALISER_MODULE);
+const { normalisePhones, normalisePhone, PhoneBatch } = await import(process.env.PHONE_NORMALISER_MODULE);
 const raws = [];
 for (let k = 0; k < 30000; k++) {
   const n = String(k).padStart(6, '0');
@@ -28,7 +28,21 @@ for (const raw of raws) {
   if (JSON.stringify(got) === JSON.stringify(want)) same++;
   if (got && got.ok) valid++; else invalid++;
 }
-process.stdout.write(JSON.stringify({ distinct: new Set(raws).size, size: all.size, same, valid, invalid }));
+// Asked for a little more at a time, as the bulk import asks record by record, the worker
+// parsing ahead: every step has at least what it asked for, in order, with the same answers.
+const batch = new PhoneBatch(raws, 'GB');
+let steps = 0, short = 0, outOfOrder = 0, stepSame = 0;
+for (let k = 0; k <= raws.length; k += 1234) {
+  batch.upTo(k);
+  steps++;
+  if (batch.done < k || batch.results.size !== batch.done) short++;
+  let n = 0;
+  for (const key of batch.results.keys()) if (key !== 'GB|' + raws[n++]) outOfOrder++;
+}
+batch.upTo(raws.length);
+await batch.close();
+for (const raw of raws) if (JSON.stringify(batch.results.get('GB|' + raw)) === JSON.stringify(normalisePhone(raw, 'GB'))) stepSame++;
+process.stdout.write(JSON.stringify({ distinct: new Set(raws).size, size: all.size, same, valid, invalid, steps, short, outOfOrder, stepSame, workerChunks: batch.workerChunks }));
 `;
 
 function runBuilt(): Promise<{ stdout: string; stderr: string }> {
@@ -60,6 +74,11 @@ describe('normalisePhones with its worker thread (built module)', () => {
       same: number;
       valid: number;
       invalid: number;
+      steps: number;
+      short: number;
+      outOfOrder: number;
+      stepSame: number;
+      workerChunks: number;
     };
     expect(r.distinct).toBe(30000);
     expect(r.size).toBe(30000);
@@ -67,5 +86,11 @@ describe('normalisePhones with its worker thread (built module)', () => {
     // Both valid and invalid numbers crossed the thread boundary (12xxxxxx is no number).
     expect(r.valid).toBeGreaterThan(5000);
     expect(r.invalid).toBeGreaterThan(5000);
+    expect(r.steps).toBe(25);
+    expect(r.short).toBe(0);
+    expect(r.outOfOrder).toBe(0);
+    expect(r.stepSame).toBe(30000);
+    // 15 chunks of 2,000: the worker, started while this thread parses the first, sends some back.
+    expect(r.workerChunks).toBeGreaterThan(0);
   });
 });

@@ -33,7 +33,7 @@ import {
   type PreparedPerson,
 } from '../matching/index.js';
 import { isRoleAddress, type NormalisedIdentifier } from '../normalise/identifier.normaliser.js';
-import { normalisePhones, withKnownPhones } from '../normalise/phone.normaliser.js';
+import { PhoneBatch, withKnownPhones } from '../normalise/phone.normaliser.js';
 import { BlockLists, Int32List, TripleIds, withRoom } from './block-index.js';
 import { OldestFirstUnionFind } from './union-find.js';
 
@@ -353,46 +353,57 @@ export async function bulkResolveIn(
     updatedAt: Date | null;
   }
   const byKey = new Map<string, Prepared>();
-  // Phone numbers are parsed first, half of them on another core (normalisePhones).
-  const rawPhones = new Set<string>();
-  for (const { person } of records) {
-    if (!Array.isArray(person?.identifiers)) continue;
-    for (const i of person.identifiers)
-      if (i?.kind === 'phone' && typeof i.value === 'string') rawPhones.add(i.value);
+  // Phone numbers are parsed by this thread and a worker together (PhoneBatch), in the order
+  // records first hold them: a record is normalised once its phones are parsed, while the worker
+  // parses ahead.
+  const rawPhones = new Map<string, number>();
+  const phonesUpTo = new Int32Array(records.length);
+  for (let index = 0; index < records.length; index++) {
+    const { person } = records[index]!;
+    if (Array.isArray(person?.identifiers))
+      for (const i of person.identifiers)
+        if (i?.kind === 'phone' && typeof i.value === 'string' && !rawPhones.has(i.value))
+          rawPhones.set(i.value, rawPhones.size);
+    phonesUpTo[index] = rawPhones.size;
   }
-  const phones = await normalisePhones([...rawPhones], resolver.config.defaultRegion);
+  const phones = new PhoneBatch([...rawPhones.keys()], resolver.config.defaultRegion);
   rawPhones.clear();
-  withKnownPhones(phones, () => {
-    for (let index = 0; index < records.length; index++) {
-      const { system, person } = records[index]!;
-      const bad = validate(system, person);
-      if (bad) {
-        report.rejected.push({ index, message: bad });
-        continue;
+  try {
+    withKnownPhones(phones.results, () => {
+      for (let index = 0; index < records.length; index++) {
+        phones.upTo(phonesUpTo[index]!);
+        const { system, person } = records[index]!;
+        const bad = validate(system, person);
+        if (bad) {
+          report.rejected.push({ index, message: bad });
+          continue;
+        }
+        const { identifiers, problems } = resolver.normalise(person);
+        for (const p of problems)
+          report.problems.push({ index, message: `${person.objectType} ${person.externalId}: ${p}` });
+        const key = `${system}:${person.objectType}:${person.externalId}`;
+        const prepared: Prepared = {
+          index,
+          system,
+          person,
+          key,
+          identifiers,
+          updatedAt: toDate(person.updatedAt),
+        };
+        const before = byKey.get(key);
+        if (before) {
+          const stale = before.updatedAt && prepared.updatedAt && prepared.updatedAt < before.updatedAt;
+          report.skipped++;
+          if (stale) continue;
+          byKey.delete(key); // re-inserted below: the record takes the later position
+        }
+        byKey.set(key, prepared);
       }
-      const { identifiers, problems } = resolver.normalise(person);
-      for (const p of problems)
-        report.problems.push({ index, message: `${person.objectType} ${person.externalId}: ${p}` });
-      const key = `${system}:${person.objectType}:${person.externalId}`;
-      const prepared: Prepared = {
-        index,
-        system,
-        person,
-        key,
-        identifiers,
-        updatedAt: toDate(person.updatedAt),
-      };
-      const before = byKey.get(key);
-      if (before) {
-        const stale = before.updatedAt && prepared.updatedAt && prepared.updatedAt < before.updatedAt;
-        report.skipped++;
-        if (stale) continue;
-        byKey.delete(key); // re-inserted below: the record takes the later position
-      }
-      byKey.set(key, prepared);
-    }
-  });
-  phones.clear();
+    });
+  } finally {
+    await phones.close();
+  }
+  phones.results.clear();
   let work = [...byKey.values()].sort((a, b) => a.index - b.index);
   phase('normalise');
 
