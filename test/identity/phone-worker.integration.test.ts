@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 
-// PhoneBatch (and normalisePhones through it) shares a big import's phones with a worker thread,
+// PhoneBatch shares a big import's phones with a worker thread,
 // but only when the compiled worker sits next to the module: a test run from the TypeScript
 // sources parses them all in-process. This runs the BUILT module (dist/, built by `npm test`
 // first) in a plain Node process, so the worker thread really starts. From 20,000 values
@@ -14,13 +14,17 @@ import { describe, expect, it } from '@jest/globals';
 const MODULE = path.resolve('dist/src/identity/normalise/phone.normaliser.js');
 
 const SCRIPT = `
-const { normalisePhones, normalisePhone, PhoneBatch } = await import(process.env.PHONE_NORMALISER_MODULE);
+const { normalisePhone, PhoneBatch } = await import(process.env.PHONE_NORMALISER_MODULE);
 const raws = [];
 for (let k = 0; k < 30000; k++) {
   const n = String(k).padStart(6, '0');
   raws.push(k % 5 === 0 ? '07700 9' + n.slice(1) : k % 5 === 1 ? '+44 20 79' + n : k % 5 === 2 ? '0044 161 49' + n.slice(1) : k % 5 === 3 ? '12' + n : '+1 415 55' + n.slice(1));
 }
-const all = await normalisePhones(raws, 'GB');
+// All at once first.
+const whole = new PhoneBatch(raws, 'GB');
+whole.upTo(raws.length);
+await whole.close();
+const all = whole.results;
 let same = 0, valid = 0, invalid = 0;
 for (const raw of raws) {
   const got = all.get('GB|' + raw);
@@ -64,7 +68,7 @@ function runBuilt(): Promise<{ stdout: string; stderr: string }> {
   });
 }
 
-describe('normalisePhones with its worker thread (built module)', () => {
+describe('PhoneBatch with its worker thread (built module)', () => {
   it('parses a big batch across two threads with the same answers as one by one', async () => {
     expect(fs.existsSync(MODULE.replace('phone.normaliser.js', 'phone-worker.js'))).toBe(true);
     const { stdout } = await runBuilt();

@@ -1,13 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import {
-  normalisePhone,
-  normalisePhones,
-  PhoneBatch,
-  withKnownPhones,
-  type PhoneResult,
-} from './phone.normaliser.js';
+import { normalisePhone, PhoneBatch, withKnownPhones, type PhoneResult } from './phone.normaliser.js';
 
-describe('normalisePhones', () => {
+describe('PhoneBatch and withKnownPhones', () => {
   const raws = [
     '+447911123456',
     '07911 123456',
@@ -19,7 +13,10 @@ describe('normalisePhones', () => {
   ];
 
   it('gives what normalisePhone gives for each value, valid or not', async () => {
-    const all = await normalisePhones(raws, 'GB');
+    const batch = new PhoneBatch(raws, 'GB');
+    batch.upTo(raws.length);
+    await batch.close();
+    const all = batch.results;
     expect([...all.keys()]).toEqual(raws.map((r) => `GB|${r}`));
     for (const raw of raws) expect(all.get(`GB|${raw}`)).toEqual(normalisePhone(raw, 'GB'));
     expect(all.get('GB|07911 123456')).toEqual({ ok: true, value: '+447911123456' });

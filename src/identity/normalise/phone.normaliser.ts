@@ -14,7 +14,7 @@ export type PhoneResult = { ok: true; value: string } | { ok: false; error: stri
 const CACHE_LIMIT = 20_000;
 const cache = new Map<string, PhoneResult>();
 
-/** The key of a result in the cache and in normalisePhones' map. */
+/** The key of a result in the cache and in PhoneBatch's results. */
 const resultKey = (raw: string, defaultRegion: CountryCode) => `${defaultRegion}|${raw}`;
 
 /**
@@ -43,11 +43,11 @@ function parse(raw: string, defaultRegion: CountryCode): PhoneResult {
   return { ok: true, value: parsed.number };
 }
 
-/** Results of normalisePhones being used (see withKnownPhones); keys as in the cache. */
+/** Results of a PhoneBatch being used (see withKnownPhones); keys as in the cache. */
 let known: Map<string, PhoneResult> | null = null;
 
 /**
- * Runs `work` (synchronous) with the results of normalisePhones answering normalisePhone for
+ * Runs `work` (synchronous) with a PhoneBatch's results answering normalisePhone for
  * those values, whatever the cache holds.
  */
 export function withKnownPhones<T>(phones: Map<string, PhoneResult>, work: () => T): T {
@@ -155,15 +155,4 @@ export class PhoneBatch {
     }
     return true;
   }
-}
-
-/** normalisePhone of many values at once, for withKnownPhones (see PhoneBatch). */
-export async function normalisePhones(
-  raws: readonly string[],
-  defaultRegion: CountryCode,
-): Promise<Map<string, PhoneResult>> {
-  const batch = new PhoneBatch(raws, defaultRegion);
-  batch.upTo(raws.length);
-  await batch.close();
-  return batch.results;
 }
