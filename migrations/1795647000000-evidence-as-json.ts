@@ -12,22 +12,25 @@ export class EvidenceAsJson1795647000000 implements MigrationInterface {
   name = 'EvidenceAsJson1795647000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    for (const table of ['identity_link', 'match_suggestion']) {
-      await queryRunner.query(`ALTER TABLE "${table}" ALTER COLUMN "evidence" DROP DEFAULT`);
-      await queryRunner.query(
-        `ALTER TABLE "${table}" ALTER COLUMN "evidence" TYPE json USING "evidence"::json`,
-      );
-      await queryRunner.query(`ALTER TABLE "${table}" ALTER COLUMN "evidence" SET DEFAULT '{}'`);
-    }
+    await evidenceType(queryRunner, ['identity_link', 'match_suggestion'], 'json');
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    for (const table of ['match_suggestion', 'identity_link']) {
-      await queryRunner.query(`ALTER TABLE "${table}" ALTER COLUMN "evidence" DROP DEFAULT`);
-      await queryRunner.query(
-        `ALTER TABLE "${table}" ALTER COLUMN "evidence" TYPE jsonb USING "evidence"::jsonb`,
-      );
-      await queryRunner.query(`ALTER TABLE "${table}" ALTER COLUMN "evidence" SET DEFAULT '{}'`);
-    }
+    await evidenceType(queryRunner, ['match_suggestion', 'identity_link'], 'jsonb');
+  }
+}
+
+/** Sets the evidence column of `tables` to `type`, converting the values and keeping the default. */
+async function evidenceType(
+  queryRunner: QueryRunner,
+  tables: string[],
+  type: 'json' | 'jsonb',
+): Promise<void> {
+  for (const table of tables) {
+    await queryRunner.query(`ALTER TABLE "${table}" ALTER COLUMN "evidence" DROP DEFAULT`);
+    await queryRunner.query(
+      `ALTER TABLE "${table}" ALTER COLUMN "evidence" TYPE ${type} USING "evidence"::${type}`,
+    );
+    await queryRunner.query(`ALTER TABLE "${table}" ALTER COLUMN "evidence" SET DEFAULT '{}'`);
   }
 }
