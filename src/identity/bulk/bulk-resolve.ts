@@ -356,17 +356,17 @@ export async function bulkResolveIn(
   // Phone numbers are parsed by this thread and a worker together (PhoneBatch), in the order
   // records first hold them: a record is normalised once its phones are parsed, while the worker
   // parses ahead.
-  const rawPhones = new Map<string, number>();
+  const rawPhones = new Set<string>();
+  // How many of the distinct phones, in that order, records up to this one hold.
   const phonesUpTo = new Int32Array(records.length);
   for (let index = 0; index < records.length; index++) {
     const { person } = records[index]!;
     if (Array.isArray(person?.identifiers))
       for (const i of person.identifiers)
-        if (i?.kind === 'phone' && typeof i.value === 'string' && !rawPhones.has(i.value))
-          rawPhones.set(i.value, rawPhones.size);
+        if (i?.kind === 'phone' && typeof i.value === 'string') rawPhones.add(i.value);
     phonesUpTo[index] = rawPhones.size;
   }
-  const phones = new PhoneBatch([...rawPhones.keys()], resolver.config.defaultRegion);
+  const phones = new PhoneBatch([...rawPhones], resolver.config.defaultRegion);
   rawPhones.clear();
   try {
     withKnownPhones(phones.results, () => {
