@@ -1,6 +1,6 @@
 import { workerData, type MessagePort } from 'node:worker_threads';
 import type { CountryCode } from 'libphonenumber-js';
-import { normalisePhone } from './phone.normaliser.js';
+import { parsePhone } from './phone.normaliser.js';
 
 /**
  * Worker of PhoneBatch: takes chunks of the raw values from the shared counter, in turn with the
@@ -16,7 +16,7 @@ const { raws, region, claims, chunk, port } = workerData as {
 for (let start = Atomics.add(claims, 0, chunk); start < raws.length; start = Atomics.add(claims, 0, chunk)) {
   const results = [];
   for (let k = start; k < Math.min(start + chunk, raws.length); k++)
-    results.push(normalisePhone(raws[k]!, region));
+    results.push(parsePhone(raws[k]!, region));
   port.postMessage({ start, results });
 }
 port.close();

@@ -26,13 +26,14 @@ export function normalisePhone(raw: string, defaultRegion: CountryCode): PhoneRe
   const key = resultKey(raw, defaultRegion);
   const hit = known?.get(key) ?? cache.get(key);
   if (hit !== undefined) return hit;
-  const result = parse(raw, defaultRegion);
+  const result = parsePhone(raw, defaultRegion);
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(key, result);
   return result;
 }
 
-function parse(raw: string, defaultRegion: CountryCode): PhoneResult {
+/** normalisePhone without the cache: for values parsed once each (PhoneBatch's chunks). */
+export function parsePhone(raw: string, defaultRegion: CountryCode): PhoneResult {
   const parsed = raw.trim() === '' ? undefined : parsePhoneNumberFromString(raw, defaultRegion);
   if (parsed === undefined || !parsed.isValid()) {
     return {
@@ -130,7 +131,7 @@ export class PhoneBatch {
   private parse(start: number): void {
     const end = Math.min(start + CHUNK, this.raws.length);
     const out: PhoneResult[] = [];
-    for (let k = start; k < end; k++) out.push(parse(this.raws[k]!, this.region));
+    for (let k = start; k < end; k++) out.push(parsePhone(this.raws[k]!, this.region));
     this.settle(start / CHUNK, out);
   }
 
