@@ -22,12 +22,9 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import type { CanonicalPerson } from '../src/connector-kit/canonical.js';
-import { bulkResolve } from '../src/identity/bulk/bulk-resolve.js';
 import { generateRecords } from '../src/identity/bulk/generate-records.js';
 import { withScratchDatabase } from '../src/identity/evaluate/linkage-evaluation.js';
 import { IdentityResolver, type ApplyPersonResult } from '../src/identity/identity-resolver.service.js';
@@ -41,9 +38,13 @@ import {
   runBench,
   withNodeFlags,
 } from './bench-postgres.js';
-
-/** As identity-resolve.bench.js (the API process's young generation). */
-const SERVE_NODE_FLAGS = process.env.NODE_DEFAULTS === '1' ? [] : ['--max-semi-space-size=8'];
+import {
+  baseGraphRecords,
+  collectGarbage,
+  loadBaseGraph,
+  quantile,
+  SERVE_NODE_FLAGS,
+} from './identity-stream.support.js';
 
 interface Applier {
   applyPerson(system: string, person: CanonicalPerson): Promise<ApplyPersonResult>;
@@ -55,8 +56,6 @@ interface Timed {
   kind: 'new customer' | 'joined one' | 'merged';
 }
 
-const quantile = (sorted: number[], q: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 function summary(values: number[]) {
@@ -90,10 +89,7 @@ async function main(): Promise<void> {
   const records = generateRecords(1000 + streamed);
   const warmUp = records.slice(0, 1000);
   const measured = records.slice(1000);
-  const baseRecords = generateRecords(base, 7).map((r) => ({
-    system: r.system,
-    person: { ...r.person, externalId: `base-${r.person.externalId}` },
-  }));
+  const baseRecords = baseGraphRecords(base);
   // Round trips of each apply: every statement is one Client.query call (pool and TypeORM alike).
   let queries = 0;
   const query = pg.Client.prototype.query;
@@ -108,14 +104,9 @@ async function main(): Promise<void> {
         withScratchDatabase(
           server.url,
           async (after) => {
-            for (const ds of [before, after]) {
-              await bulkResolve(ds, baseRecords);
-              await ds.query('VACUUM ANALYZE');
-              await ds.query('CHECKPOINT');
-            }
+            for (const ds of [before, after]) await loadBaseGraph(ds, base, baseRecords);
             for (const ds of [before, after]) await prewarm((q) => ds.query(q));
-            v8.setFlagsFromString('--expose-gc');
-            (vm.runInNewContext('gc') as () => void)();
+            collectGarbage();
             const sides: Applier[] = [new Before(before), new IdentityResolver(after)];
             for (const side of sides) {
               let next = 0;

@@ -12,7 +12,8 @@
  * so the record-by-record figures are measured on a graph of realistic size (the issue's streamed
  * target is on top of 1,000,000 records), then vacuums, checkpoints and prewarms it (a settled
  * graph). Postgres runs with SIZED_SERVER's settings and SERVER_MALLOC's environment
- * (bench/bench-postgres.ts; PG_DEFAULTS=1 for the defaults), Node with SERVE_NODE_FLAGS.
+ * (bench/bench-postgres.ts; PG_DEFAULTS=1 for the defaults), Node with SERVE_NODE_FLAGS
+ * (bench/identity-stream.support.ts).
  * The streamed records follow `records` applied at `concurrency` (also a warm-up: optimised code,
  * pools filled).
  *
@@ -22,9 +23,6 @@
  */
 import os from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
-import v8 from 'node:v8';
-import vm from 'node:vm';
-import { bulkResolve } from '../src/identity/bulk/bulk-resolve.js';
 import { generateRecords } from '../src/identity/bulk/generate-records.js';
 import { withScratchDatabase } from '../src/identity/evaluate/linkage-evaluation.js';
 import { IdentityResolver } from '../src/identity/identity-resolver.service.js';
@@ -39,24 +37,7 @@ import {
   runBench,
   withNodeFlags,
 } from './bench-postgres.js';
-
-/**
- * The Node flags the hub's API process runs with (package.json's start script, README
- * "Production"): a young generation of at most 8 MB per semi-space. With V8's default (up to 32 MB)
- * a scavenge during a streamed apply took 15 to 44 ms and was in most of the slowest applies; with
- * 8 MB they are more frequent but each under 10 ms. The bench starts itself again with them when
- * they are missing; NODE_DEFAULTS=1 runs it with Node's defaults.
- */
-const SERVE_NODE_FLAGS = process.env.NODE_DEFAULTS === '1' ? [] : ['--max-semi-space-size=8'];
-
-const quantile = (sorted: number[], q: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-
-/** A full garbage collection, now (gc() without starting Node with --expose-gc). */
-function collectGarbage(): void {
-  v8.setFlagsFromString('--expose-gc');
-  (vm.runInNewContext('gc') as () => void)();
-}
+import { collectGarbage, loadBaseGraph, quantile, SERVE_NODE_FLAGS } from './identity-stream.support.js';
 
 async function main(): Promise<void> {
   if (withNodeFlags(SERVE_NODE_FLAGS)) return;
@@ -80,19 +61,7 @@ async function main(): Promise<void> {
         const resolver = new IdentityResolver(ds);
         if (base > 0) {
           const b0 = process.hrtime.bigint();
-          await bulkResolve(
-            ds,
-            generateRecords(base, 7).map((r) => ({
-              system: r.system,
-              person: { ...r.person, externalId: `base-${r.person.externalId}` },
-            })),
-          );
-          const s = Number(process.hrtime.bigint() - b0) / 1e9;
-          // A settled graph, as a hub that streams records all day has: the bulk load's rows
-          // vacuumed (hint bits and visibility map set once, not by the first readers) and
-          // checkpointed, not a database still digesting a million-row import.
-          await ds.query('VACUUM ANALYZE');
-          await ds.query('CHECKPOINT');
+          const s = await loadBaseGraph(ds, base);
           const prewarmedMB = await prewarm((q) => ds.query(q));
           process.stdout.write(`prewarmed ${prewarmedMB ?? 0} MB into shared buffers\n`);
           // This process settles too: the base load's gigabytes of garbage are collected now, not
