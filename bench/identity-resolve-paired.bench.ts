@@ -15,10 +15,16 @@
  *
  * BASELINE is the root of the other build (its dist/src/identity/identity-resolver.service.js is
  * loaded beside this one; the scratch databases get this build's migrations, so the two must
- * share a schema). `base` records are bulk-loaded by this build into each database, which is then
+ * share a schema). BASELINE_SQL, if set, runs on the baseline's database after the base graph is
+ * loaded, to take back there a change of this build's migrations that the baseline's code works
+ * with (a column default, say: `ALTER TABLE ... SET DEFAULT ...`). `base` records are bulk-loaded by this build into each database, which is then
  * vacuumed, checkpointed and prewarmed; both sides get the same 1000 warm-up records at
  * concurrency 8 before the measured ones. Round trips are counted per apply (pg's
- * Client.prototype.query calls). Postgres and Node run as in identity-resolve.bench.js.
+ * Client.prototype.query calls). After the timed records, each side in turn applies 500 more from a
+ * checkpoint on, and the WAL they wrote per apply (pg_stat_wal: bytes, full-page images) is printed:
+ * the first change to a page after a checkpoint logs the whole page, which a short timed run, with
+ * its checkpoint before the warm-up, mostly does not show. Postgres and Node run as in
+ * identity-resolve.bench.js.
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -86,9 +92,10 @@ async function main(): Promise<void> {
     .filter((a) => !a.startsWith('--'))
     .map(Number);
   const server = await benchPostgres(createLogger('warn'), SIZED_SERVER, SERVER_MALLOC);
-  const records = generateRecords(1000 + streamed);
+  const records = generateRecords(1000 + streamed + WAL_PROBE);
   const warmUp = records.slice(0, 1000);
-  const measured = records.slice(1000);
+  const measured = records.slice(1000, 1000 + streamed);
+  const walProbe = records.slice(1000 + streamed);
   const baseRecords = baseGraphRecords(base);
   // Round trips of each apply: every statement is one Client.query call (pool and TypeORM alike).
   let queries = 0;
@@ -105,6 +112,8 @@ async function main(): Promise<void> {
           server.url,
           async (after) => {
             for (const ds of [before, after]) await loadBaseGraph(ds, base, baseRecords);
+            // Takes back, on the baseline's side, a schema change that the baseline predates.
+            if (process.env.BASELINE_SQL) await before.query(process.env.BASELINE_SQL);
             for (const ds of [before, after]) await prewarm((q) => ds.query(q));
             collectGarbage();
             const sides: Applier[] = [new Before(before), new IdentityResolver(after)];
@@ -136,7 +145,20 @@ async function main(): Promise<void> {
                 });
               }
             }
-            report(timed, base, streamed);
+            // WAL per apply from a checkpoint on: each side in turn applies the same records, so the
+            // server's counters are that side's alone.
+            const wal: WalUse[] = [];
+            for (const [side, ds] of [before, after].entries()) {
+              await ds.query('CHECKPOINT');
+              const w0 = await walCounters(ds);
+              for (const r of walProbe) await sides[side]!.applyPerson(r.system, r.person);
+              const w1 = await walCounters(ds);
+              wal.push({
+                kbPerApply: round((w1.bytes - w0.bytes) / 1024 / walProbe.length, 1),
+                fullPageImagesPerApply: round((w1.fpi - w0.fpi) / walProbe.length),
+              });
+            }
+            report(timed, wal as [WalUse, WalUse], base, streamed);
           },
           { poolMax: 8 },
         ),
@@ -148,7 +170,27 @@ async function main(): Promise<void> {
   }
 }
 
-function report([before, after]: [Timed[], Timed[]], base: number, streamed: number): void {
+/** Records applied by each side after the timed ones, each side from a checkpoint, for its WAL. */
+const WAL_PROBE = 500;
+
+interface WalUse {
+  kbPerApply: number;
+  fullPageImagesPerApply: number;
+}
+
+async function walCounters(ds: DataSource): Promise<{ bytes: number; fpi: number }> {
+  const [w] = (await ds.query(
+    `SELECT wal_bytes::float8 AS bytes, wal_fpi::float8 AS fpi FROM pg_stat_wal`,
+  )) as [{ bytes: number; fpi: number }];
+  return w;
+}
+
+function report(
+  [before, after]: [Timed[], Timed[]],
+  wal: [WalUse, WalUse],
+  base: number,
+  streamed: number,
+): void {
   const sideOf = (xs: Timed[]) => ({
     ...summary(xs.map((x) => x.ms)),
     roundTrips: round(xs.reduce((a, x) => a + x.roundTrips, 0) / Math.max(1, xs.length)),
@@ -177,6 +219,7 @@ function report([before, after]: [Timed[], Timed[]], base: number, streamed: num
     difference: differences(pairs),
     sameKind: pairs.filter((p) => p.a.kind === p.b.kind).length,
     byKind,
+    wal: { probe: WAL_PROBE, before: wal[0], after: wal[1] },
     pgSettings: SIZED_SERVER,
     pgEnvironment: SERVER_MALLOC,
     nodeFlags: nodeFlags(),
@@ -193,6 +236,9 @@ function report([before, after]: [Timed[], Timed[]], base: number, streamed: num
     process.stdout.write(
       `  ${kind} (n=${k.difference.n}): median difference ${k.difference.p50} ms; before p50 ${k.before.p50}, after p50 ${k.after.p50}; round trips ${k.before.roundTrips} -> ${k.after.roundTrips}\n`,
     );
+  process.stdout.write(
+    `WAL per apply over ${WAL_PROBE} more records from a checkpoint: before ${wal[0].kbPerApply} KB (${wal[0].fullPageImagesPerApply} full-page images), after ${wal[1].kbPerApply} KB (${wal[1].fullPageImagesPerApply})\n`,
+  );
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { appendAudit, appendAuditBatch, type AuditInput } from '../audit/audit-log.js';
 import type { CanonicalPerson } from '../connector-kit/canonical.js';
+import { orderedUuids } from '../db/ordered-uuids.js';
 import { inTransaction, preparedQuery, type Sql } from '../db/sql.js';
 import { EVENTS_CHANNEL, publishEvent, type HubEvent } from '../events/hub-events.js';
 import { goldenRecord } from './golden-record.js';
@@ -412,7 +413,8 @@ export class IdentityResolver {
     }
     const results: (ApplyPersonResult | null)[] = people.map(() => null);
     if (!rows.length) return results;
-    const cids = rows.map(() => crypto.randomUUID());
+    const newId = orderedUuids();
+    const cids = rows.map(() => newId());
     const idOf = rows.flatMap((r, n) => r.inputs.live.map(() => n + 1));
     const keyOfRow = rows.flatMap((r, n) => r.inputs.keys.map(() => n + 1));
     const answer = await rowsOnly(callerSql)<{ n: number; kind: 'solo' | 'unchanged' | null; id: string | null; customerId: string | null }>(

@@ -262,6 +262,24 @@ describe('merge, unmerge and retired ids', () => {
   });
 });
 
+describe('ids', () => {
+  it('gives new records and customers time-ordered ids: version 7 UUIDs, a later one sorting after an earlier one', async () => {
+    const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    const a = await apply('hubspot', 'c1', [email('ana@example.com')], { firstName: 'Ana' });
+    await new Promise((r) => setTimeout(r, 5));
+    const b = await apply('zendesk', 'u1', [email('bo@example.com')], { firstName: 'Bo' });
+    for (const r of [a, b]) {
+      expect(r.sourceRecordId).toMatch(V7);
+      expect(r.customerId).toMatch(V7);
+    }
+    expect(a.sourceRecordId! < b.sourceRecordId!).toBe(true);
+    expect(a.customerId! < b.customerId!).toBe(true);
+    // The 48-bit prefix is the time the row was made, in milliseconds.
+    const made = parseInt(b.sourceRecordId!.replace(/-/g, '').slice(0, 12), 16);
+    expect(Math.abs(made - Date.now())).toBeLessThan(60_000);
+  });
+});
+
 describe('explain', () => {
   it('returns the path A–B (email) and B–C (phone) with rule and matched values', async () => {
     const a = await apply('hubspot', 'a', [email('noor@example.org')]);

@@ -1,10 +1,10 @@
-import { PrimaryGeneratedColumn, Column, CreateDateColumn, Entity, Index, Unique, UpdateDateColumn } from 'typeorm';
+import { PrimaryColumn, Column, CreateDateColumn, Entity, Index, Unique, UpdateDateColumn } from 'typeorm';
 
 /** A thread on one channel (a ticket, a DM thread, a call with follow-ups). */
 @Entity({ name: 'conversation' })
 @Unique('uq_conversation_key', ['system', 'externalId'])
 export class ConversationEntity {
-  @PrimaryGeneratedColumn('uuid')
+  @PrimaryColumn({ type: 'uuid', default: () => 'touchpoint_uuid_v7()' })
   id!: string;
 
   @Column({ type: 'text' })

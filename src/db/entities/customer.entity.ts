@@ -1,11 +1,11 @@
-import { PrimaryGeneratedColumn, Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
 export type CustomerStatus = 'active' | 'erased';
 
 /** A connected component of linked source records. Its id never changes while it lives. */
 @Entity({ name: 'customer' })
 export class CustomerEntity {
-  @PrimaryGeneratedColumn('uuid')
+  @PrimaryColumn({ type: 'uuid', default: () => 'touchpoint_uuid_v7()' })
   id!: string;
 
   @Column({ type: 'text', default: 'active' })

@@ -1,10 +1,10 @@
-import { PrimaryGeneratedColumn, Column, CreateDateColumn, Entity, Index, Unique, UpdateDateColumn } from 'typeorm';
+import { PrimaryColumn, Column, CreateDateColumn, Entity, Index, Unique, UpdateDateColumn } from 'typeorm';
 
 /** A member of staff from HR: every employee is a touch point. */
 @Entity({ name: 'employee' })
 @Unique('uq_employee_key', ['system', 'externalId'])
 export class EmployeeEntity {
-  @PrimaryGeneratedColumn('uuid')
+  @PrimaryColumn({ type: 'uuid', default: () => 'touchpoint_uuid_v7()' })
   id!: string;
 
   @Column({ type: 'text' })

@@ -1,4 +1,4 @@
-import { PrimaryGeneratedColumn, Column, CreateDateColumn, Entity, Index, Unique } from 'typeorm';
+import { PrimaryColumn, Column, CreateDateColumn, Entity, Index, Unique } from 'typeorm';
 
 export type InteractionDirection = 'inbound' | 'outbound' | 'internal';
 
@@ -9,7 +9,7 @@ export type InteractionDirection = 'inbound' | 'outbound' | 'internal';
 /** screenPop's last employee: the newest handled interaction of a customer, without walking unhandled ones. */
 @Index('idx_interaction_customer_handled', ['customerId', 'occurredAt'], { where: '"handled_by_employee_id" IS NOT NULL' })
 export class InteractionEntity {
-  @PrimaryGeneratedColumn('uuid')
+  @PrimaryColumn({ type: 'uuid', default: () => 'touchpoint_uuid_v7()' })
   id!: string;
 
   @Column({ type: 'text' })

@@ -1,4 +1,4 @@
-import { PrimaryGeneratedColumn, Column, CreateDateColumn, Entity, Index, Unique, UpdateDateColumn } from 'typeorm';
+import { PrimaryColumn, Column, CreateDateColumn, Entity, Index, Unique, UpdateDateColumn } from 'typeorm';
 
 /**
  * One object in one system (a HubSpot contact, a Stripe customer, an X user...). Never overwritten by
@@ -7,7 +7,7 @@ import { PrimaryGeneratedColumn, Column, CreateDateColumn, Entity, Index, Unique
 @Entity({ name: 'source_record' })
 @Unique('uq_source_record_key', ['system', 'objectType', 'externalId'])
 export class SourceRecordEntity {
-  @PrimaryGeneratedColumn('uuid')
+  @PrimaryColumn({ type: 'uuid', default: () => 'touchpoint_uuid_v7()' })
   id!: string;
 
   /** Connector instance id, e.g. `hubspot` or `zendesk-eu`. */

@@ -1,8 +1,8 @@
-import crypto from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { appendAudit } from '../../audit/audit-log.js';
 import type { CanonicalPerson } from '../../connector-kit/canonical.js';
 import { copyField, copyIn, copyWriter } from '../../db/copy.js';
+import { orderedUuids } from '../../db/ordered-uuids.js';
 import { inTransaction, pgClientOf, type Sql } from '../../db/sql.js';
 import { publishEvent } from '../../events/hub-events.js';
 import { goldenRecord } from '../golden-record.js';
@@ -1529,34 +1529,6 @@ export async function bulkResolveIn(
   }
   phase('analyze');
   return report;
-}
-
-/**
- * Ids for the rows an import creates: UUIDs in the version 7 layout (RFC 9562), 48 bits of the
- * clock in milliseconds, then a counter (36 bits) and 36 random bits drawn once per run. They
- * ascend in the order they are made, so the indexes on record and customer ids (primary keys,
- * record identifiers, block keys, links) take an import's rows at their right edge instead of
- * one random page per row; with the random bits two runs cannot collide.
- */
-export function orderedUuids(now = Date.now()): () => string {
-  const clock = now.toString(16).padStart(12, '0');
-  const salt = crypto.randomBytes(5).toString('hex').slice(0, 9);
-  // Written into one buffer and read out as one flat string: an import keeps a million of them, and
-  // a string built by concatenation is a tree of pieces until something flattens it.
-  const text = Buffer.from(`${clock.slice(0, 8)}-${clock.slice(8, 12)}-7000-8000-000${salt}`, 'latin1');
-  const HEX = '0123456789abcdef';
-  // Offsets of the counter's 9 hex digits in the text (3 after "-7", 3 after "-8", 3 after the last "-").
-  const digits = [15, 16, 17, 20, 21, 22, 24, 25, 26];
-  let counter = 0;
-  return () => {
-    if (counter >= 2 ** 36) throw new Error('orderedUuids: more than 2^36 ids in one run');
-    let c = counter++;
-    for (let d = 8; d >= 0; d--) {
-      text[digits[d]!] = HEX.charCodeAt(c % 16);
-      c = Math.floor(c / 16);
-    }
-    return text.toString('latin1');
-  };
 }
 
 function identOrder(i: Ident): number {
