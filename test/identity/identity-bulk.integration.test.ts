@@ -71,7 +71,7 @@ describe('an initial load builds the indexes after the rows', () => {
     const [a, b] = [await freshDb(), await freshDb()];
     const before = await indexes(a);
     expect(before.length).toBeGreaterThan(10);
-    expect(before.join('\n')).toContain('uq_identifier_key UNIQUE (kind, namespace, value)');
+    expect(before.join('\n')).toContain('uq_identifier_key UNIQUE (value, kind, namespace)');
     const deferred = await bulkResolve(a.dataSource, records);
     expect(deferred.indexesRebuilt).toBe(before.length);
     const kept = await bulkResolve(b.dataSource, records, { deferIndexesFrom: Infinity });

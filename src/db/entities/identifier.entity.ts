@@ -7,7 +7,7 @@ export type IdentifierStatus = 'active' | 'blocked' | 'quarantined';
  * compare byte by byte (COLLATE "C", see migration IdentityKeysCCollation).
  */
 @Entity({ name: 'identifier' })
-@Unique('uq_identifier_key', ['kind', 'namespace', 'value'])
+@Unique('uq_identifier_key', ['value', 'kind', 'namespace'])
 export class IdentifierEntity {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id!: string;

@@ -5,7 +5,7 @@ import { PrimaryColumn, Column, CreateDateColumn, Entity, Index, Unique, UpdateD
  * merges. Its key (system, object type, external id) compares byte by byte (COLLATE "C").
  */
 @Entity({ name: 'source_record' })
-@Unique('uq_source_record_key', ['system', 'objectType', 'externalId'])
+@Unique('uq_source_record_key', ['externalId', 'system', 'objectType'])
 export class SourceRecordEntity {
   @PrimaryColumn({ type: 'uuid', default: () => 'touchpoint_uuid_v7()' })
   id!: string;
