@@ -113,8 +113,10 @@ interface DeferredIndexes {
   /**
    * Sends the statements that build the indexes of `table` (all its rows are in) without waiting:
    * Postgres builds them while the import computes. Statements sent later wait behind them.
+   * `oneProcess`: without parallel workers, for builds beside a phase that keeps this process busy
+   * (a build in three processes on two cores slowed the import's own thread by more than it saved).
    */
-  start(table: LoadedTable): void;
+  start(table: LoadedTable, options?: { oneProcess?: boolean }): void;
   /** Builds the other indexes, once the ones started are built (a failed build throws here). */
   rebuild(): Promise<void>;
   /** How many indexes were dropped (and are built again). */
@@ -171,13 +173,19 @@ async function deferIndexes(sql: Sql, callerSql: Sql): Promise<DeferredIndexes |
   const built = new Set<string>();
   return {
     count: indexes.length,
-    start(table) {
+    start(table, options = {}) {
       const mine = indexes.filter((i) => i.tbl === table);
       if (!client || !mine.length) return;
       for (const i of mine) built.add(i.idx);
+      const statements = mine.map(statement);
+      // Without parallel workers the builds take one core, and leave the other to this process.
+      if (options.oneProcess) {
+        statements.unshift('SET LOCAL max_parallel_maintenance_workers = 0');
+        statements.push('SET LOCAL max_parallel_maintenance_workers = DEFAULT');
+      }
       // One simple-protocol query, written to the socket now (the connection is idle between the
       // import's statements); the next statement waits behind it.
-      early = Promise.all([early, client.query(mine.map(statement).join(';\n'))]);
+      early = Promise.all([early, client.query(statements.join(';\n'))]);
       early.catch(() => {}); // observed by rebuild(); kept from being an unhandled rejection meanwhile
     },
     async rebuild() {
@@ -635,6 +643,62 @@ export async function bulkResolveIn(
   }
   phase('load identifiers');
 
+  /**
+   * Reserves ids for the identifiers not in the database yet, in first-appearance order, and
+   * returns them in that order.
+   */
+  const reserveIdentifierIds = async (): Promise<Ident[]> => {
+    const newIdentList = idents.filter((i) => i.dbId === null).sort((a, b) => a.ordinal - b.ordinal);
+    if (!newIdentList.length) return newIdentList;
+    // Usually one contiguous range (only its ends are read); values interleaved with another
+    // session's nextval are read one by one. On an initial load the import holds the identifier
+    // table exclusively (deferIndexes), so no other session can draw from its sequence: the range
+    // is taken with one setval instead of one nextval per identifier.
+    const [range] = rebuildIndexes
+      ? await sql<{ lo: string; hi: string }>(
+          `SELECT lo::text, setval(pg_get_serial_sequence('identifier', 'id'), lo + $1::bigint - 1)::text AS hi
+             FROM (SELECT nextval(pg_get_serial_sequence('identifier', 'id')) AS lo) s`,
+          [newIdentList.length],
+        )
+      : await sql<{ lo: string; hi: string }>(
+          `SELECT min(v)::text AS lo, max(v)::text AS hi
+             FROM (SELECT nextval(pg_get_serial_sequence('identifier', 'id')) AS v FROM generate_series(1, $1::int)) s`,
+          [newIdentList.length],
+        );
+    let ids: bigint[];
+    if (range && BigInt(range.hi) - BigInt(range.lo) + 1n === BigInt(newIdentList.length)) {
+      const lo = BigInt(range.lo);
+      ids = newIdentList.map((_, k) => lo + BigInt(k));
+    } else {
+      const reserved = await sql<{ id: string }>(
+        `SELECT nextval(pg_get_serial_sequence('identifier', 'id'))::text AS id FROM generate_series(1, $1::int)`,
+        [newIdentList.length],
+      );
+      ids = reserved.map((r) => BigInt(r.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    }
+    newIdentList.forEach((i, k) => (i.dbId = ids[k]!.toString()));
+    return newIdentList;
+  };
+  const copyIdentifiers = (list: readonly Ident[]) =>
+    copyIn(
+      callerSql,
+      'identifier',
+      ['id', 'kind', 'namespace', 'value', 'status', 'status_reason'],
+      (function* () {
+        for (const i of list)
+          yield `${i.dbId}\t${copyField(i.kind)}\t${copyField(i.namespace)}\t${copyField(i.value)}\t${i.status}\t${copyField(i.reason)}\n`;
+      })(),
+    );
+  // On an initial load every identifier is new and known by now: they go in here, and their indexes
+  // build (by one Postgres process) while this thread works out features and blocks, with Postgres
+  // otherwise idle. A status the trip-wire changes while resolving is written over theirs in
+  // "write identifiers".
+  if (rebuildIndexes && idents.length) {
+    await copyIdentifiers(await reserveIdentifierIds());
+    rebuildIndexes.start('identifier', { oneProcess: true });
+    phase('write identifiers early');
+  }
+
   // ---- 5. Matching features and blocking keys; existing members of the blocks. ----
   // A record's matching features: its traits and its active emails and phones, in order.
   const evidenceFeatures = (r: Rec): PreparedPerson => {
@@ -703,9 +767,10 @@ export async function bulkResolveIn(
   // reading a block reads consecutive memory.
   const blocks = new BlockLists();
   blocks.ensure(keyIds.size);
-  const [{ any: anyKeys } = { any: false }] = await sql<{ any: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM record_block_key) AS any`,
-  );
+  // On an initial load the table is empty (and a query would wait behind the identifiers' indexes).
+  const [{ any: anyKeys } = { any: false }] = rebuildIndexes
+    ? []
+    : await sql<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM record_block_key) AS any`);
   // Keys the graph already has members for (their counts are added to the blocks' counts first).
   const wanted: string[] = [];
   const keyIdOf = new Map<string, number>();
@@ -1257,37 +1322,7 @@ export async function bulkResolveIn(
     return `${stampHead}${String(us).padStart(3, '0')}Z`;
   };
 
-  // Identifier ids, reserved in first-appearance order.
-  const newIdentList = idents.filter((i) => i.dbId === null).sort((a, b) => a.ordinal - b.ordinal);
-  if (newIdentList.length) {
-    // Usually one contiguous range (only its ends are read); values interleaved with another
-    // session's nextval are read one by one. On an initial load the import holds the identifier
-    // table exclusively (deferIndexes), so no other session can draw from its sequence: the range
-    // is taken with one setval instead of one nextval per identifier.
-    const [range] = rebuildIndexes
-      ? await sql<{ lo: string; hi: string }>(
-          `SELECT lo::text, setval(pg_get_serial_sequence('identifier', 'id'), lo + $1::bigint - 1)::text AS hi
-             FROM (SELECT nextval(pg_get_serial_sequence('identifier', 'id')) AS lo) s`,
-          [newIdentList.length],
-        )
-      : await sql<{ lo: string; hi: string }>(
-          `SELECT min(v)::text AS lo, max(v)::text AS hi
-             FROM (SELECT nextval(pg_get_serial_sequence('identifier', 'id')) AS v FROM generate_series(1, $1::int)) s`,
-          [newIdentList.length],
-        );
-    let ids: bigint[];
-    if (range && BigInt(range.hi) - BigInt(range.lo) + 1n === BigInt(newIdentList.length)) {
-      const lo = BigInt(range.lo);
-      ids = newIdentList.map((_, k) => lo + BigInt(k));
-    } else {
-      const reserved = await sql<{ id: string }>(
-        `SELECT nextval(pg_get_serial_sequence('identifier', 'id'))::text AS id FROM generate_series(1, $1::int)`,
-        [newIdentList.length],
-      );
-      ids = reserved.map((r) => BigInt(r.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    }
-    newIdentList.forEach((i, k) => (i.dbId = ids[k]!.toString()));
-  }
+  const newIdentList = await reserveIdentifierIds();
   phase('reserve ids');
 
   // Golden records of the new customers, from their records in memory.
@@ -1329,15 +1364,9 @@ export async function bulkResolveIn(
   );
   phase('write customers');
 
-  await copyIn(
-    callerSql,
-    'identifier',
-    ['id', 'kind', 'namespace', 'value', 'status', 'status_reason'],
-    (function* () {
-      for (const i of newIdentList)
-        yield `${i.dbId}\t${f(i.kind)}\t${f(i.namespace)}\t${f(i.value)}\t${i.status}\t${f(i.reason)}\n`;
-    })(),
-  );
+  if (newIdentList.length) await copyIdentifiers(newIdentList);
+  // Identifiers written before (an initial load's, at load identifiers) or stored before the run,
+  // whose status the run changed.
   const newSet = new Set(newIdentList);
   const changed = idents.filter((i) => i.statusChanged && !newSet.has(i));
   for (const part of chunks(changed, chunkSize)) {
