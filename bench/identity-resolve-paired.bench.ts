@@ -17,9 +17,9 @@
  * loaded beside this one; the scratch databases get this build's migrations, so the two must
  * share a schema). BASELINE_SQL, if set, runs on the baseline's database after the base graph is
  * loaded, to take back there a change of this build's migrations that the baseline's code works
- * with (a column default, say: `ALTER TABLE ... SET DEFAULT ...`). `base` records are bulk-loaded by this build into each database, which is then
- * vacuumed, checkpointed and prewarmed; both sides get the same 1000 warm-up records at
- * concurrency 8 before the measured ones. Round trips are counted per apply (pg's
+ * with (a column default, say: `ALTER TABLE ... SET DEFAULT ...`). `base` records are bulk-loaded
+ * by this build into each database, which is then vacuumed, checkpointed and prewarmed; both sides
+ * get the same 1000 warm-up records at concurrency 8 before the measured ones. Round trips are counted per apply (pg's
  * Client.prototype.query calls). After the timed records, each side in turn applies 500 more from a
  * checkpoint on, and the WAL they wrote per apply (pg_stat_wal: bytes, full-page images) is printed:
  * the first change to a page after a checkpoint logs the whole page, which a short timed run, with

@@ -84,9 +84,15 @@ export interface CopyWriter {
  * Opens COPY table (columns) FROM STDIN on the transaction's connection of `sql` and keeps it
  * open: the caller computes rows and writes them in batches, so Postgres stores the first rows
  * while the later ones are still being computed. No other statement may run on the connection
- * until end() (or abort()).
+ * until end() (or abort()). `backlog`: bytes buffered ahead of Postgres before write() waits for
+ * it (more lets the caller go on while the connection finishes a statement sent before the COPY).
  */
-export function copyWriter(sql: Sql, table: string, columns: readonly string[]): CopyWriter {
+export function copyWriter(
+  sql: Sql,
+  table: string,
+  columns: readonly string[],
+  backlog = WRITER_BACKLOG,
+): CopyWriter {
   const stream = openCopy(sql, table, columns);
   const done = finished(stream);
   done.catch(() => {}); // observed by end(); kept from being an unhandled rejection meanwhile
@@ -94,7 +100,7 @@ export function copyWriter(sql: Sql, table: string, columns: readonly string[]):
     async write(lines) {
       for (const piece of pieces(lines)) stream.write(piece);
       // Let the socket take what it can; wait for Postgres only when far behind (bounded memory).
-      if (stream.writableLength > WRITER_BACKLOG) await once(stream, 'drain');
+      if (stream.writableLength > backlog) await once(stream, 'drain');
       else await yieldNow();
     },
     async end() {

@@ -4,7 +4,8 @@ export type IdentifierStatus = 'active' | 'blocked' | 'quarantined';
 
 /**
  * A normalised identifier value: (kind, namespace, value) is unique; records point to it. The three
- * compare byte by byte (COLLATE "C", see migration IdentityKeysCCollation).
+ * compare byte by byte (COLLATE "C", see migration IdentityKeysCCollation); the unique index leads
+ * with the value, the most varied of the three (migration IdentityKeysValueFirst).
  */
 @Entity({ name: 'identifier' })
 @Unique('uq_identifier_key', ['value', 'kind', 'namespace'])

@@ -2,7 +2,8 @@ import { PrimaryColumn, Column, CreateDateColumn, Entity, Index, Unique, UpdateD
 
 /**
  * One object in one system (a HubSpot contact, a Stripe customer, an X user...). Never overwritten by
- * merges. Its key (system, object type, external id) compares byte by byte (COLLATE "C").
+ * merges. Its key (system, object type, external id) compares byte by byte (COLLATE "C"); its unique
+ * index leads with the external id, the most varied of the three (migration IdentityKeysValueFirst).
  */
 @Entity({ name: 'source_record' })
 @Unique('uq_source_record_key', ['externalId', 'system', 'objectType'])

@@ -833,6 +833,28 @@ export async function bulkResolveIn(
   }
   phase('features and blocks');
 
+  // On an initial load the records' blocking keys are known now (resolving works a few of them
+  // out again, replaced in "write block keys"): they go in here, and their indexes build, by one
+  // Postgres process, while the records resolve. The suggestions streamed meanwhile wait in
+  // memory until the builds are done (suggestionBacklog).
+  const blockKeysEarly = rebuildIndexes !== null && config.probabilistic && nNew > 0;
+  if (blockKeysEarly) {
+    await copyIn(
+      callerSql,
+      'record_block_key',
+      ['source_record_id', 'key'],
+      (function* () {
+        for (let n = 0; n < nNew; n++) {
+          if (work[n]!.person.deleted) continue;
+          const id = newRecs[n]!.id;
+          for (const k of keysOf(n)) yield `${id}\t${copyField(keyName(k))}\n`;
+        }
+      })(),
+    );
+    rebuildIndexes.start('record_block_key', { oneProcess: true });
+    phase('write block keys early');
+  }
+
   // ---- 6. Existing customers: age order, unique-namespace values, separations. ----
   const uf = new OldestFirstUnionFind(existingCustomers.size + newRecs.length);
   const nodeOfCustomer = new Map<string, number>();
@@ -1045,13 +1067,14 @@ export async function bulkResolveIn(
     const b = recs[sugB[k]!]!.id;
     return a < b ? [a, b] : [b, a];
   };
-  const suggestionWriter = copyWriter(callerSql, 'match_suggestion', [
-    'record_a',
-    'record_b',
-    'reason',
-    'score',
-    'evidence',
-  ]);
+  // Room for the suggestions of the seconds the blocking keys' indexes take to build (~0.5 KB each).
+  const suggestionBacklog = blockKeysEarly ? 1 << 29 : undefined;
+  const suggestionWriter = copyWriter(
+    callerSql,
+    'match_suggestion',
+    ['record_a', 'record_b', 'reason', 'score', 'evidence'],
+    suggestionBacklog,
+  );
   let streamed = 0;
   const streamSuggestions = () => {
     const from = streamed;
@@ -1449,11 +1472,21 @@ export async function bulkResolveIn(
   }
   phase('write suggestions');
 
+  // Written early: only the records whose keys resolving worked out again are written again.
+  const rewritten = blockKeysEarly ? [...keyOverride.keys()].filter((n) => !work[n]!.person.deleted) : [];
+  for (const part of chunks(rewritten, chunkSize))
+    await sql(`DELETE FROM record_block_key WHERE source_record_id = ANY($1::uuid[])`, [
+      part.map((n) => newRecs[n]!.id),
+    ]);
   await copyIn(
     callerSql,
     'record_block_key',
     ['source_record_id', 'key'],
     (function* () {
+      if (blockKeysEarly) {
+        for (const n of rewritten) for (const k of keysOf(n)) yield `${newRecs[n]!.id}\t${f(keyName(k))}\n`;
+        return;
+      }
       // Keys are distinct per record and the records are new: no conflict possible. Without
       // indexes to maintain (built after the load, which sorts anyway) rows go record by record;
       // else in key order, so the two indexes led by the key grow at their right edge instead of
