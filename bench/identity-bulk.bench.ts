@@ -26,9 +26,10 @@
  * defaults. The flags are printed with the figures.
  * The import's phase timings (report.timings) follow one another: on an initial load the
  * identifiers are written in "write identifiers early" and their indexes built, by one Postgres
- * process, beside "features and blocks"; the suggestions' indexes are built while the import works
- * out the customers (in "customers", and "reserve ids" waits for what is left of them), the other
- * indexes in "build indexes".
+ * process, beside "features and blocks"; the blocking keys in "write block keys early", their
+ * indexes built (one process) beside "resolve, streaming suggestions"; the suggestions' indexes
+ * while the import works out the customers (in "customers", and "reserve ids" waits for what is
+ * left of them); the other indexes in "build indexes".
  * PROFILE=dir writes a CPU profile of the measured import to dir/identity-bulk.cpuprofile.
  * `onTop` > 0 first bulk-loads that many extra records of another seed, so the measured run
  * resolves against an existing graph. `compare` > 0 also applies the first `compare` records one
