@@ -178,10 +178,16 @@ async function deferIndexes(sql: Sql, callerSql: Sql): Promise<DeferredIndexes |
       if (!client || !mine.length) return;
       for (const i of mine) built.add(i.idx);
       const statements = mine.map(statement);
-      // Without parallel workers the builds take one core, and leave the other to this process.
+      // Without parallel workers the builds take one core, and leave the other to this process;
+      // the setting the transaction had is put back after them.
       if (options.oneProcess) {
-        statements.unshift('SET LOCAL max_parallel_maintenance_workers = 0');
-        statements.push('SET LOCAL max_parallel_maintenance_workers = DEFAULT');
+        statements.unshift(
+          `SELECT set_config('touchpoint.parallel_maintenance_workers', current_setting('max_parallel_maintenance_workers'), true)`,
+          'SET LOCAL max_parallel_maintenance_workers = 0',
+        );
+        statements.push(
+          `SELECT set_config('max_parallel_maintenance_workers', current_setting('touchpoint.parallel_maintenance_workers'), true)`,
+        );
       }
       // One simple-protocol query, written to the socket now (the connection is idle between the
       // import's statements); the next statement waits behind it.
