@@ -843,7 +843,7 @@ export async function bulkResolveIn(
   // out again, replaced in "write block keys"): they go in here, and their indexes build, by one
   // Postgres process, while the records resolve. The suggestions streamed meanwhile wait in
   // memory until the builds are done (suggestionBacklog).
-  const blockKeysEarly = rebuildIndexes !== null && config.probabilistic && nNew > 0;
+  const blockKeysEarly = rebuildIndexes !== null;
   if (blockKeysEarly) {
     await copyIn(
       callerSql,
@@ -1478,53 +1478,52 @@ export async function bulkResolveIn(
   }
   phase('write suggestions');
 
-  // Written early: only the records whose keys resolving worked out again are written again.
-  const rewritten = blockKeysEarly ? [...keyOverride.keys()].filter((n) => !work[n]!.person.deleted) : [];
-  for (const part of chunks(rewritten, chunkSize))
-    await sql(`DELETE FROM record_block_key WHERE source_record_id = ANY($1::uuid[])`, [
-      part.map((n) => newRecs[n]!.id),
-    ]);
-  await copyIn(
-    callerSql,
-    'record_block_key',
-    ['source_record_id', 'key'],
-    (function* () {
-      if (blockKeysEarly) {
-        for (const n of rewritten) for (const k of keysOf(n)) yield `${newRecs[n]!.id}\t${f(keyName(k))}\n`;
-        return;
-      }
-      // Keys are distinct per record and the records are new: no conflict possible. Without
-      // indexes to maintain (built after the load, which sorts anyway) rows go record by record;
-      // else in key order, so the two indexes led by the key grow at their right edge instead of
-      // at random pages.
-      if (rebuildIndexes) {
+  if (blockKeysEarly) {
+    // Written early: only the records whose keys resolving worked out again are written again.
+    const rewritten = [...keyOverride.keys()].filter((n) => !work[n]!.person.deleted);
+    for (const part of chunks(rewritten, chunkSize))
+      await sql(`DELETE FROM record_block_key WHERE source_record_id = ANY($1::uuid[])`, [
+        part.map((n) => newRecs[n]!.id),
+      ]);
+    if (rewritten.length)
+      await copyIn(
+        callerSql,
+        'record_block_key',
+        ['source_record_id', 'key'],
+        (function* () {
+          for (const n of rewritten) for (const k of keysOf(n)) yield `${newRecs[n]!.id}\t${f(keyName(k))}\n`;
+        })(),
+      );
+  } else {
+    await copyIn(
+      callerSql,
+      'record_block_key',
+      ['source_record_id', 'key'],
+      (function* () {
+        // Keys are distinct per record and the records are new: no conflict possible. Rows go in
+        // key order, so the two indexes led by the key grow at their right edge instead of at
+        // random pages.
+        const byKey = new Map<number, number[]>();
         for (let n = 0; n < newRecs.length; n++) {
           const r = newRecs[n]!;
           if (deletedOf(r)) continue;
-          for (const k of keysOf(n)) yield `${r.id}\t${f(keyName(k))}\n`;
+          for (const k of keysOf(n)) {
+            const list = byKey.get(k);
+            if (list) list.push(n);
+            else byKey.set(k, [n]);
+          }
         }
-        return;
-      }
-      const byKey = new Map<number, number[]>();
-      for (let n = 0; n < newRecs.length; n++) {
-        const r = newRecs[n]!;
-        if (deletedOf(r)) continue;
-        for (const k of keysOf(n)) {
-          const list = byKey.get(k);
-          if (list) list.push(n);
-          else byKey.set(k, [n]);
+        const names = new Map([...byKey.keys()].map((k) => [k, keyName(k)]));
+        const keys = [...byKey.keys()].sort((a, b) =>
+          names.get(a)! < names.get(b)! ? -1 : names.get(a)! > names.get(b)! ? 1 : 0,
+        );
+        for (const k of keys) {
+          const key = f(names.get(k));
+          for (const n of byKey.get(k)!) yield `${newRecs[n]!.id}\t${key}\n`;
         }
-      }
-      const names = new Map([...byKey.keys()].map((k) => [k, keyName(k)]));
-      const keys = [...byKey.keys()].sort((a, b) =>
-        names.get(a)! < names.get(b)! ? -1 : names.get(a)! > names.get(b)! ? 1 : 0,
-      );
-      for (const k of keys) {
-        const key = f(names.get(k));
-        for (const n of byKey.get(k)!) yield `${newRecs[n]!.id}\t${key}\n`;
-      }
-    })(),
-  );
+      })(),
+    );
+  }
   phase('write block keys');
 
   // Existing customers merged by the run: the oldest survives, the others become redirects.
