@@ -30,6 +30,9 @@
  * indexes built (one process) beside "resolve, streaming suggestions"; the suggestions' indexes
  * while the import works out the customers (in "customers", and "reserve ids" waits for what is
  * left of them); the other indexes in "build indexes".
+ * CANDIDATE_SEARCH=worker|in-process|loop chooses who searches the blocks for candidates
+ * (BulkOptions.candidateSearch; default: a worker thread from CANDIDATE_WORKER_FROM records): one
+ * build compares the worker with the loop's own search.
  * PROFILE=dir writes a CPU profile of the measured import to dir/identity-bulk.cpuprofile.
  * `onTop` > 0 first bulk-loads that many extra records of another seed, so the measured run
  * resolves against an existing graph. `compare` > 0 also applies the first `compare` records one
@@ -39,7 +42,7 @@
 import os from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 import type { DataSource } from 'typeorm';
-import { bulkResolve } from '../src/identity/bulk/bulk-resolve.js';
+import { bulkResolve, type BulkOptions } from '../src/identity/bulk/bulk-resolve.js';
 import { generateRecords } from '../src/identity/bulk/generate-records.js';
 import { IdentityResolver } from '../src/identity/identity-resolver.service.js';
 import { withScratchDatabase } from '../src/identity/evaluate/linkage-evaluation.js';
@@ -111,7 +114,10 @@ async function main(): Promise<void> {
         lastCpu = process.cpuUsage();
         lastPg = p;
       };
-      const report = await profiled('identity-bulk', () => bulkResolve(ds, input, { onPhase }));
+      const search = process.env.CANDIDATE_SEARCH as BulkOptions['candidateSearch'] | undefined;
+      const report = await profiled('identity-bulk', () =>
+        bulkResolve(ds, input, { onPhase, ...(search ? { candidateSearch: search } : {}) }),
+      );
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       const cpu = process.cpuUsage(cpu0);
       const pg1 = server.cpuMs();
@@ -129,6 +135,8 @@ async function main(): Promise<void> {
         customers,
         links: report.links,
         suggestions: report.suggestions,
+        candidateSearch: search ?? 'default',
+        candidatesListed: report.candidatesListed,
         timings: report.timings,
         phaseCpu,
         // CPU seconds this process and the embedded Postgres used during the import: on a shared

@@ -15,6 +15,7 @@ import { bulkResolve, type BulkRecord } from '../../src/identity/bulk/bulk-resol
 import { generateRecords } from '../../src/identity/bulk/generate-records.js';
 import { IdentityResolver } from '../../src/identity/identity-resolver.service.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { identityContents } from '../support/identity-contents.js';
 
 const dbs: TestDatabase[] = [];
 async function freshDb(): Promise<TestDatabase> {
@@ -93,34 +94,6 @@ describe('an initial load builds the indexes after the rows', () => {
     expect(n).toBe(1200);
   }, 300_000);
 
-  /** What the identity tables hold, by natural keys (no generated ids). */
-  async function contents(db: TestDatabase) {
-    const q = async (text: string) => ((await db.dataSource.query(text)) as { r: string }[]).map((x) => x.r);
-    const key = (alias: string) => `${alias}.system || ':' || ${alias}.external_id`;
-    return {
-      identifiers: await q(
-        `SELECT concat_ws('|', kind, namespace, value, status, status_reason) AS r FROM identifier ORDER BY 1`,
-      ),
-      edges: await q(
-        `SELECT concat_ws('|', ${key('sr')}, i.kind, i.value, ri.raw_value, ri.normaliser_version) AS r
-           FROM record_identifier ri JOIN source_record sr ON sr.id = ri.source_record_id JOIN identifier i ON i.id = ri.identifier_id
-          ORDER BY 1`,
-      ),
-      blockKeys: await q(
-        `SELECT ${key('sr')} || '|' || bk.key AS r FROM record_block_key bk JOIN source_record sr ON sr.id = bk.source_record_id ORDER BY 1`,
-      ),
-      suggestions: await q(
-        `SELECT concat_ws('|', ${key('a')}, ${key('b')}, s.reason, s.score) AS r
-           FROM match_suggestion s JOIN source_record a ON a.id = s.record_a JOIN source_record b ON b.id = s.record_b ORDER BY 1`,
-      ),
-      links: await q(
-        `SELECT concat_ws('|', ${key('a')}, ${key('b')}, l.rule, i.value, l.score) AS r
-           FROM identity_link l JOIN source_record a ON a.id = l.from_record_id JOIN source_record b ON b.id = l.to_record_id
-           LEFT JOIN identifier i ON i.id = l.identifier_id ORDER BY 1`,
-      ),
-    };
-  }
-
   it('writes row for row what index maintenance writes, values the trip-wire quarantined part way through included', async () => {
     // 40 people on one household phone: the trip-wire quarantines it part way through, and the
     // records after that get their features and blocking keys worked out again without it.
@@ -134,7 +107,7 @@ describe('an initial load builds the indexes after the rows', () => {
     expect(deferred.indexesRebuilt).toBeGreaterThan(10);
     expect(kept.indexesRebuilt).toBe(0);
     expect(deferred.quarantined).toBeGreaterThan(0);
-    const [ca, cb] = [await contents(a), await contents(b)];
+    const [ca, cb] = [await identityContents(a), await identityContents(b)];
     expect(ca.identifiers.some((r) => r.startsWith('phone||+447911123400|quarantined|'))).toBe(true);
     expect(ca.blockKeys.length).toBeGreaterThan(1000);
     expect(ca).toEqual(cb);
@@ -197,6 +170,50 @@ async function recordId(db: TestDatabase, system: string, externalId: string): P
   );
   return rows[0]!.id;
 }
+
+describe('candidates searched ahead of the resolve loop (CandidateLists)', () => {
+  it('give row for row what the loop finds itself, and stop where the trip-wire changes features', async () => {
+    // Role addresses are blocked from the start: the loop works the features and keys of the
+    // records holding one out again, the same as the lists had them, and the lists go on. The
+    // household phone's quarantine changes the features of its holders part way through: the
+    // lists stop there, and the loop searches the records after it itself.
+    const records = [
+      rec('crm', 'role1', [email('support@acme.example'), phone('+44 7700 900111')], {
+        firstName: 'Ann',
+        lastName: 'Lee',
+        dob: '1980-01-02',
+      }),
+      rec('helpdesk', 'role2', [email('support@acme.example'), phone('+44 7700 900112')], {
+        firstName: 'Bob',
+        lastName: 'Roe',
+        dob: '1975-06-07',
+      }),
+      ...generateRecords(1200, 5),
+      ...household((k) => ({
+        lastName: 'Household',
+        city: 'Leeds',
+        dob: `1990-01-${String(1 + (k % 28)).padStart(2, '0')}`,
+      })),
+      ...generateRecords(300, 9).map((r) => ({
+        system: r.system,
+        person: { ...r.person, externalId: `late-${r.person.externalId}` },
+      })),
+    ];
+    const [a, b] = [await freshDb(), await freshDb()];
+    const listed = await bulkResolve(a.dataSource, records, { candidateSearch: 'in-process' });
+    const loop = await bulkResolve(b.dataSource, records, { candidateSearch: 'loop' });
+    expect(listed.indexesRebuilt).toBeGreaterThan(10);
+    expect(listed.quarantined).toBeGreaterThan(0);
+    expect(loop.candidatesListed).toBe(0);
+    // Past the role addresses, not past the quarantine.
+    expect(listed.candidatesListed).toBeGreaterThan(1100);
+    expect(listed.candidatesListed).toBeLessThan(1202 + 40);
+    const [ca, cb] = [await identityContents(a), await identityContents(b)];
+    expect(ca.suggestions.length).toBeGreaterThan(300);
+    expect(ca.suggestions.filter((s) => s.includes('|guard:role_address')).length).toBeGreaterThan(0);
+    expect(ca).toEqual(cb);
+  }, 300_000);
+});
 
 describe('bulk resolution on fake_1000 (CSV mapping)', () => {
   it('gives the same partition as applying the rows one by one', async () => {

@@ -19,11 +19,11 @@ import {
 import { DEFAULT_IDENTITY_CONFIG, type IdentityConfig } from '../identity.config.js';
 import {
   BLOCKING_KEY_KINDS,
+  CodeScores,
   COMPARED_FIELDS,
   decodeLevels,
   forEachBlockingKey,
   Interner,
-  LEVEL_CODES,
   LevelCache,
   levelWeights,
   MAX_BLOCK_SIZE,
@@ -35,6 +35,7 @@ import {
 import { isRoleAddress, type NormalisedIdentifier } from '../normalise/identifier.normaliser.js';
 import { PhoneBatch, withKnownPhones } from '../normalise/phone.normaliser.js';
 import { BlockLists, Int32List, TripleIds, withRoom } from './block-index.js';
+import { CANDIDATE_WORKER_FROM, CandidateLists } from './candidate-lists.js';
 import { OldestFirstUnionFind } from './union-find.js';
 
 const KEY_KIND_INDEX = Object.fromEntries(BLOCKING_KEY_KINDS.map((k, i) => [k, i])) as Record<
@@ -92,6 +93,13 @@ export interface BulkOptions {
   deferIndexesFrom?: number;
   /** Called as each phase of the import ends, with its name (the bulk bench reads CPU use per phase). */
   onPhase?: (name: string) => void;
+  /**
+   * Who searches an initial load's blocks for probabilistic candidates (see CandidateLists):
+   * 'worker' (the default) a worker thread, ahead of the resolve loop, for initial loads of at
+   * least CANDIDATE_WORKER_FROM records; 'in-process' the same lists, worked out by this thread
+   * (tests); 'loop' the resolve loop, record by record. All three give the same result.
+   */
+  candidateSearch?: 'worker' | 'in-process' | 'loop';
 }
 
 /** See BulkOptions.deferIndexesFrom: below this, index maintenance costs less than the DDL. */
@@ -220,6 +228,8 @@ export interface BulkReport {
   links: number;
   suggestions: number;
   quarantined: number;
+  /** Records whose probabilistic candidates came from CandidateLists (a worker thread's, usually). */
+  candidatesListed: number;
   /**
    * Indexes of the identity tables dropped before the rows went in and built after them (an
    * initial load of at least deferIndexesFrom records), else 0.
@@ -308,6 +318,22 @@ export async function bulkResolveIn(
   records: readonly BulkRecord[],
   options: BulkOptions = {},
 ): Promise<BulkReport> {
+  // What the import started that must end with it, whether it succeeds or fails (a worker thread).
+  const cleanups: (() => Promise<void>)[] = [];
+  try {
+    return await resolveBulk(callerSql, resolver, records, options, cleanups);
+  } finally {
+    for (const cleanup of cleanups) await cleanup();
+  }
+}
+
+async function resolveBulk(
+  callerSql: Sql,
+  resolver: IdentityResolver,
+  records: readonly BulkRecord[],
+  options: BulkOptions,
+  cleanups: (() => Promise<void>)[],
+): Promise<BulkReport> {
   const sql = rowsOnly(callerSql);
   const config: IdentityConfig = {
     ...DEFAULT_IDENTITY_CONFIG,
@@ -342,6 +368,7 @@ export async function bulkResolveIn(
     links: 0,
     suggestions: 0,
     quarantined: 0,
+    candidatesListed: 0,
     indexesRebuilt: 0,
     timings,
   };
@@ -724,7 +751,8 @@ export async function bulkResolveIn(
   // each person's features as interned ids in a slot: new record n in slot n, the existing record
   // numbered `at` in slot nNew + at (see slotOf, once the records are numbered).
   const nNew = newRecs.length;
-  const levelCache = new LevelCache(records.length);
+  // In shared memory: a worker thread may search the new records' candidates (CandidateLists).
+  const levelCache = new LevelCache(records.length, undefined, true);
   // Blocking keys numbered by their parts (forEachBlockingKey): no string per key. The text of key
   // id is keyName(id); a new record's keys, each once and in blockingKeysOf's order, are
   // recKeys[recKeyStart[n] .. recKeyStart[n + 1]).
@@ -839,6 +867,27 @@ export async function bulkResolveIn(
   }
   phase('features and blocks');
 
+  // An initial load's candidates: searched and scored by a worker thread ahead of the resolve
+  // loop, which then only reads them (CandidateLists). The graph is empty (no existing records):
+  // new record n is record and slot n.
+  const weights = levelWeights();
+  const search = options.candidateSearch ?? (nNew >= CANDIDATE_WORKER_FROM ? 'worker' : 'loop');
+  const candidateLists =
+    config.probabilistic && rebuildIndexes !== null && recs.length === 0 && search !== 'loop'
+      ? new CandidateLists(
+          {
+            cache: levelCache.snapshot(nNew),
+            keys: recKeys.data.slice(0, recKeys.length),
+            keyStart: recKeyStart.slice(),
+            blockCount: blockCount.data.slice(0, blockCount.length),
+            weights,
+            threshold: config.suggestWeight,
+          },
+          search,
+        )
+      : null;
+  if (candidateLists) cleanups.push(() => candidateLists.close());
+
   // On an initial load the records' blocking keys are known now (resolving works a few of them
   // out again, replaced in "write block keys"): they go in here, and their indexes build, by one
   // Postgres process, while the records resolve. The suggestions streamed meanwhile wait in
@@ -951,22 +1000,10 @@ export async function bulkResolveIn(
   };
   // A pair's levels (and names-swapped flag) as one number: its score, corroboration and evidence
   // depend on nothing else, so they are worked out once per distinct code.
-  const weights = levelWeights();
   const levels = new Int8Array(COMPARED_FIELDS.length);
   const levelsOf = (code: number): boolean => decodeLevels(code, levels);
-  // NaN: not worked out yet.
-  const scoreByCode = new Float64Array(LEVEL_CODES).fill(NaN);
-  const scoreOf = (code: number): number => {
-    let score = scoreByCode[code]!;
-    if (Number.isNaN(score)) {
-      levelsOf(code);
-      // Summed in field order, as matchWeight and scorePair do: the same double.
-      score = 0;
-      for (let f = 0; f < levels.length; f++) if (levels[f]! >= 0) score += weights[f]![levels[f]!]!;
-      scoreByCode[code] = score;
-    }
-    return score;
-  };
+  const codeScores = new CodeScores(weights);
+  const scoreOf = (code: number): number => codeScores.score(code);
   const detailByCode = new Map<number, { personal: boolean; address: boolean; evidence: number }>();
   const detailOf = (code: number) => {
     let d = detailByCode.get(code);
@@ -1114,10 +1151,16 @@ export async function bulkResolveIn(
       const arrival = r.idents.map((i) => idents[i]!.status);
       if (config.probabilistic && evidenceInactive(r)) {
         const f = evidenceFeatures(r);
+        const before = candidateLists ? levelCache.slotCopy(slotOf(at)) : null;
         levelCache.set(slotOf(at), f);
         const again = new Int32List(8);
         addKeys(f, again);
-        keyOverride.set(n, again.data.slice(0, again.length));
+        const keysAgain = again.data.slice(0, again.length);
+        // The candidate lists hold while features and keys worked out again are those they were
+        // made from (an identifier blocked from the start changes neither).
+        if (before && !(levelCache.sameSlot(slotOf(at), before, 0) && sameInts(keysAgain, keysOf(n))))
+          candidateLists?.stop();
+        keyOverride.set(n, keysAgain);
         blocks.ensure(keyIds.size);
       }
       const ownFeatures = levelCache.has(slotOf(at));
@@ -1149,6 +1192,8 @@ export async function bulkResolveIn(
           ident.reason = tripWireReason;
           ident.statusChanged = true;
           report.quarantined++;
+          // The holders' features change: the candidate lists no longer hold.
+          candidateLists?.stop();
           for (const h of snapshot.get(q)!.holders) if (h >= firstNew) levelCache.delete(slotOf(h));
         }
         for (const li of linkable) {
@@ -1215,20 +1260,32 @@ export async function bulkResolveIn(
         const candidates: { at: number; score: number; code: number }[] = [];
         const keys = keysOf(n);
         const slot = slotOf(at);
-        const consider = (m: number) => {
-          if (seenStamp[m] === n) return;
-          seenStamp[m] = n;
-          if (uf.find(nodeOf[m]!) === current0) return;
-          if (!featuresFor(m)) return;
-          const code = levelCache.code(slot, slotOf(m));
-          const score = scoreOf(code);
-          if (score >= config.suggestWeight) candidates.push({ at: m, score, code });
-        };
-        for (const k of keys) {
-          if (blocks.closed(k)) continue;
-          const runs = blocks.runs;
-          for (let e = blocks.runStart(k), end = blocks.runEnd(k); e < end; e++) consider(runs[e]!);
-          for (let e = blocks.first(k); e >= 0; e = blocks.nextOf(e)) consider(blocks.memberOf(e));
+        const listed = candidateLists?.of(n) ?? null;
+        if (listed) {
+          // Worked out ahead (on an initial load record n is record at); the pairs already in one
+          // customer are dropped here, as below.
+          const { members, codes, offsets } = listed;
+          for (let j = offsets[n - listed.from]!, end = offsets[n - listed.from + 1]!; j < end; j++) {
+            const m = members[j]!;
+            if (uf.find(nodeOf[m]!) === current0) continue;
+            candidates.push({ at: m, score: scoreOf(codes[j]!), code: codes[j]! });
+          }
+        } else {
+          const consider = (m: number) => {
+            if (seenStamp[m] === n) return;
+            seenStamp[m] = n;
+            if (uf.find(nodeOf[m]!) === current0) return;
+            if (!featuresFor(m)) return;
+            const code = levelCache.code(slot, slotOf(m));
+            const score = scoreOf(code);
+            if (score >= config.suggestWeight) candidates.push({ at: m, score, code });
+          };
+          for (const k of keys) {
+            if (blocks.closed(k)) continue;
+            const runs = blocks.runs;
+            for (let e = blocks.runStart(k), end = blocks.runEnd(k); e < end; e++) consider(runs[e]!);
+            for (let e = blocks.first(k); e >= 0; e = blocks.nextOf(e)) consider(blocks.memberOf(e));
+          }
         }
         candidates.sort((a, b) => b.score - a.score);
         // At most maxSuggestionsPerRecord probabilistic suggestions per record, best-scored first,
@@ -1279,7 +1336,10 @@ export async function bulkResolveIn(
         for (const k of keys) if (!blocks.closed(k)) blocks.add(k, at);
       }
       // Candidates seen later read this record's identifiers with their statuses then.
-      if (r.idents.some((i, j) => idents[i]!.status !== arrival[j])) levelCache.delete(slotOf(at));
+      if (r.idents.some((i, j) => idents[i]!.status !== arrival[j])) {
+        levelCache.delete(slotOf(at));
+        candidateLists?.stop();
+      }
     }
     await streamSuggestions();
     await suggestionWriter.end();
@@ -1287,6 +1347,8 @@ export async function bulkResolveIn(
     suggestionWriter.abort(err instanceof Error ? err : new Error(String(err)));
     throw err;
   }
+  report.candidatesListed = candidateLists?.listed ?? 0;
+  await candidateLists?.close();
   report.links = links.length;
   report.suggestions = sugA.length;
   phase('resolve, streaming suggestions');
@@ -1596,6 +1658,12 @@ export async function bulkResolveIn(
   }
   phase('analyze');
   return report;
+}
+
+function sameInts(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
 }
 
 function identOrder(i: Ident): number {

@@ -238,16 +238,25 @@ export function compareLevels(a: PreparedPerson, b: PreparedPerson, out: Int8Arr
 
 /** Values of one field as small integer ids, in order of first appearance. */
 export class Interner {
-  private readonly ids = new Map<string, number>();
-  readonly values: string[] = [];
+  // Made from `values` on the first id() when the interner was given its values (a worker that
+  // only reads them never pays for the map).
+  private ids: Map<string, number> | null;
+  readonly values: string[];
+
+  /** `values`: ids given before, in order (this interner takes the array over). */
+  constructor(values: string[] = []) {
+    this.values = values;
+    this.ids = values.length ? null : new Map();
+  }
 
   id(s: string | undefined): number {
     if (s === undefined) return -1;
-    let id = this.ids.get(s);
+    const ids = (this.ids ??= new Map(this.values.map((v, id) => [v, id])));
+    let id = ids.get(s);
     if (id === undefined) {
       id = this.values.length;
       this.values.push(s);
-      this.ids.set(s, id);
+      ids.set(s, id);
     }
     return id;
   }
@@ -420,6 +429,17 @@ function nibbles(x: number): number {
   return popcount((x | (x >>> 1) | (x >>> 2) | (x >>> 3)) & 0x11111111);
 }
 
+/** A LevelCache's people as plain data (LevelCache.snapshot). */
+export interface LevelCacheSnapshot {
+  slots: Int32Array;
+  values: Record<
+    'names' | 'dobs' | 'cities' | 'addresses' | 'postcodes' | 'emails' | 'locals' | 'phones',
+    string[]
+  >;
+  nameMask: number[];
+  nameLength: number[];
+}
+
 /**
  * compareLevels for many pairs over values that repeat (names, dates of birth, cities): each
  * distinct ordered pair of values is compared once. Gives exactly compareLevels' levels.
@@ -429,32 +449,95 @@ function nibbles(x: number): number {
  * instead of two objects and their strings scattered over the heap.
  */
 export class LevelCache {
-  private readonly nameIds = new Interner();
-  private readonly dobIds = new Interner();
-  private readonly cityIds = new Interner();
-  private readonly addressIds = new Interner();
-  private readonly postcodeIds = new Interner();
-  private readonly emailIds = new Interner();
-  private readonly localIds = new Interner();
-  private readonly phoneIds = new Interner();
+  private readonly nameIds: Interner;
+  private readonly dobIds: Interner;
+  private readonly cityIds: Interner;
+  private readonly addressIds: Interner;
+  private readonly postcodeIds: Interner;
+  private readonly emailIds: Interner;
+  private readonly localIds: Interner;
+  private readonly phoneIds: Interner;
   // Per name id: its characters as a bit set (charMask) and its length.
-  private readonly nameMask: number[] = [];
-  private readonly nameLength: number[] = [];
-  private readonly names = new PairMemo(
-    nameLevel,
-    this.nameIds.values,
-    (a, b) =>
-      surelyBelow(this.nameMask[a]!, this.nameLength[a]!, this.nameMask[b]!, this.nameLength[b]!, 0.85),
-    3,
-  );
-  private readonly dobs = new PairMemo(dobLevel, this.dobIds.values);
-  private readonly cities = new PairMemo(cityLevel, this.cityIds.values);
-  private readonly addresses = new PairMemo(addressLevel, this.addressIds.values);
-  private readonly postcodes = new PairMemo(postcodeLevel, this.postcodeIds.values);
+  private readonly nameMask: number[];
+  private readonly nameLength: number[];
+  private readonly names: PairMemo;
+  private readonly dobs: PairMemo;
+  private readonly cities: PairMemo;
+  private readonly addresses: PairMemo;
+  private readonly postcodes: PairMemo;
   private slots: Int32Array;
 
-  constructor(capacity = 1024) {
-    this.slots = new Int32Array(Math.max(16, capacity) * STRIDE);
+  /**
+   * `from`: the people of another cache (its snapshot()), in the same slots with the same ids.
+   * `shared`: the slots (up to `capacity`) in shared memory, so a snapshot shares them with the
+   * threads it is sent to instead of copying them.
+   */
+  constructor(capacity = 1024, from?: LevelCacheSnapshot, shared = false) {
+    const v = from?.values;
+    this.nameIds = new Interner(v?.names);
+    this.dobIds = new Interner(v?.dobs);
+    this.cityIds = new Interner(v?.cities);
+    this.addressIds = new Interner(v?.addresses);
+    this.postcodeIds = new Interner(v?.postcodes);
+    this.emailIds = new Interner(v?.emails);
+    this.localIds = new Interner(v?.locals);
+    this.phoneIds = new Interner(v?.phones);
+    this.nameMask = from?.nameMask ?? [];
+    this.nameLength = from?.nameLength ?? [];
+    this.names = new PairMemo(
+      nameLevel,
+      this.nameIds.values,
+      (a, b) =>
+        surelyBelow(this.nameMask[a]!, this.nameLength[a]!, this.nameMask[b]!, this.nameLength[b]!, 0.85),
+      3,
+    );
+    this.dobs = new PairMemo(dobLevel, this.dobIds.values);
+    this.cities = new PairMemo(cityLevel, this.cityIds.values);
+    this.addresses = new PairMemo(addressLevel, this.addressIds.values);
+    this.postcodes = new PairMemo(postcodeLevel, this.postcodeIds.values);
+    const length = Math.max(16, capacity) * STRIDE;
+    this.slots =
+      from?.slots ?? (shared ? new Int32Array(new SharedArrayBuffer(length * 4)) : new Int32Array(length));
+  }
+
+  /**
+   * The people of slots 0 .. count - 1 as plain data, for a LevelCache made from it elsewhere (in
+   * a worker thread) that scores the same pairs with the same codes. The interned values are this
+   * cache's own arrays; the slots are a copy, or this cache's own in shared memory. In both a
+   * slot this cache sets again later is not the snapshot's any more.
+   */
+  snapshot(count: number): LevelCacheSnapshot {
+    const length = Math.max(16, count) * STRIDE;
+    return {
+      slots:
+        this.slots.buffer instanceof SharedArrayBuffer
+          ? this.slots.subarray(0, length)
+          : this.slots.slice(0, length),
+      values: {
+        names: this.nameIds.values,
+        dobs: this.dobIds.values,
+        cities: this.cityIds.values,
+        addresses: this.addressIds.values,
+        postcodes: this.postcodeIds.values,
+        emails: this.emailIds.values,
+        locals: this.localIds.values,
+        phones: this.phoneIds.values,
+      },
+      nameMask: this.nameMask,
+      nameLength: this.nameLength,
+    };
+  }
+
+  /** Whether `slot` holds exactly what `other` holds in `otherSlot` (same people, same ids). */
+  sameSlot(slot: number, other: Int32Array, otherSlot: number): boolean {
+    for (let k = 0; k < STRIDE; k++)
+      if (this.slots[slot * STRIDE + k] !== other[otherSlot * STRIDE + k]) return false;
+    return true;
+  }
+
+  /** A copy of one slot, for sameSlot. */
+  slotCopy(slot: number): Int32Array {
+    return this.slots.slice(slot * STRIDE, (slot + 1) * STRIDE);
   }
 
   /**
@@ -610,4 +693,28 @@ export function decodeLevels(code: number, out: Int8Array): boolean {
     code = Math.floor(code / 5);
   }
   return code === 1;
+}
+
+/**
+ * Scores of LevelCache codes under level weights (levelWeights), each worked out once: summed in
+ * field order, as matchWeight and scorePair do, so the same double for the same code anywhere.
+ */
+export class CodeScores {
+  // NaN: not worked out yet.
+  private readonly byCode = new Float64Array(LEVEL_CODES).fill(NaN);
+  private readonly levels = new Int8Array(COMPARED_FIELDS.length);
+
+  constructor(private readonly weights: readonly Float64Array[]) {}
+
+  score(code: number): number {
+    let score = this.byCode[code]!;
+    if (Number.isNaN(score)) {
+      decodeLevels(code, this.levels);
+      score = 0;
+      for (let f = 0; f < this.levels.length; f++)
+        if (this.levels[f]! >= 0) score += this.weights[f]![this.levels[f]!]!;
+      this.byCode[code] = score;
+    }
+    return score;
+  }
 }

@@ -1,4 +1,5 @@
 export {
+  CodeScores,
   COMPARED_FIELDS,
   decodeLevels,
   FIELD_LEVELS,
@@ -7,6 +8,7 @@ export {
   LevelCache,
   prepareFeatures,
   type ComparedField,
+  type LevelCacheSnapshot,
   type PersonFeatures,
   type PreparedPerson,
 } from './comparisons.js';
