@@ -7,8 +7,8 @@ import { inTransaction, preparedQuery, type Sql } from '../db/sql.js';
 import { EVENTS_CHANNEL, publishEvent, type HubEvent } from '../events/hub-events.js';
 import { goldenRecord } from './golden-record.js';
 import { DEFAULT_IDENTITY_CONFIG, type IdentityConfig } from './identity.config.js';
-import { blockingKeys, jaroWinkler, MAX_BLOCK_SIZE, scorePair, type PersonFeatures } from './matching/index.js';
-import { isRoleAddress, normaliseIdentifier, type NormalisedIdentifier } from './normalise/identifier.normaliser.js';
+import { blockingKeys, featuresOf, jaroWinkler, MAX_BLOCK_SIZE, scorePair, type PersonFeatures } from './matching/index.js';
+import { isRoleAddress, keyOf, normaliseIdentifier, type NormalisedIdentifier } from './normalise/identifier.normaliser.js';
 
 export interface ApplyPersonResult {
   sourceRecordId: string | null;
@@ -51,7 +51,8 @@ export interface ErasureResult {
 export const PERSONAL_FIELDS = new Set(['dob', 'email', 'phone']);
 export const ADDRESS_FIELDS = new Set(['address', 'postcode']);
 
-export const keyOf = (i: { kind: string; namespace: string; value: string }) => `${i.kind}:${i.namespace}:${i.value}`;
+export { featuresOf } from './matching/index.js';
+export { keyOf } from './normalise/identifier.normaliser.js';
 
 /**
  * Advisory-lock key of the whole identity graph: every incremental apply holds it shared, a bulk
@@ -1473,20 +1474,3 @@ export class IdentityError extends Error {
   }
 }
 
-/** Matching features from traits and normalised identifiers. */
-export function featuresOf(traits: Record<string, unknown>, identifiers: { kind: string; value: string }[]): PersonFeatures {
-  const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
-  const f: PersonFeatures = {};
-  const set = <K extends keyof PersonFeatures>(k: K, v: PersonFeatures[K] | undefined) => {
-    if (v !== undefined) f[k] = v;
-  };
-  set('firstName', str(traits.firstName));
-  set('lastName', str(traits.lastName));
-  set('dob', str(traits.dob));
-  set('city', str(traits.city));
-  set('address', str(traits.address));
-  set('postcode', str(traits.postcode));
-  set('email', identifiers.find((i) => i.kind === 'email')?.value);
-  set('phone', identifiers.find((i) => i.kind === 'phone')?.value);
-  return f;
-}

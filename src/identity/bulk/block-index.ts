@@ -19,7 +19,7 @@ export function withRoom<T extends TypedArray>(array: T, n: number): T {
 
 /** Int32Array that doubles when full. */
 export class Int32List {
-  data: Int32Array;
+  data: Int32Array<ArrayBuffer>;
   length = 0;
 
   constructor(capacity: number) {
@@ -38,6 +38,14 @@ export class Int32List {
   }
 }
 
+export interface TripleIdsSnapshot {
+  bits: number;
+  slots: Int32Array<ArrayBuffer>;
+  kinds: Int32Array<ArrayBuffer>;
+  as: Int32Array<ArrayBuffer>;
+  bs: Int32Array<ArrayBuffer>;
+}
+
 /**
  * Dense ids (0, 1, 2 ... in order of first sight) for triples (kind, a, b) of non-negative
  * integers below 2^31 (b may be -1): an open-addressing hash table holding ids, the triples kept
@@ -49,6 +57,33 @@ export class TripleIds {
   private readonly kinds = new Int32List(1 << 15);
   private readonly as = new Int32List(1 << 15);
   private readonly bs = new Int32List(1 << 15);
+
+  /** The table as plain data (its own arrays: for another thread, which takes them over). */
+  snapshot(): TripleIdsSnapshot {
+    return {
+      bits: this.bits,
+      slots: this.slots,
+      kinds: this.kinds.data.subarray(0, this.size),
+      as: this.as.data.subarray(0, this.size),
+      bs: this.bs.data.subarray(0, this.size),
+    };
+  }
+
+  /** The table a snapshot holds, with the same ids. */
+  static from(s: TripleIdsSnapshot): TripleIds {
+    const t = new TripleIds();
+    t.bits = s.bits;
+    t.slots = s.slots;
+    for (const [list, data] of [
+      [t.kinds, s.kinds],
+      [t.as, s.as],
+      [t.bs, s.bs],
+    ] as const) {
+      list.data = data;
+      list.length = data.length;
+    }
+    return t;
+  }
 
   get size(): number {
     return this.kinds.length;

@@ -18,30 +18,21 @@ import {
 } from '../identity-resolver.service.js';
 import { DEFAULT_IDENTITY_CONFIG, type IdentityConfig } from '../identity.config.js';
 import {
-  BLOCKING_KEY_KINDS,
   CodeScores,
   COMPARED_FIELDS,
   decodeLevels,
-  forEachBlockingKey,
-  Interner,
-  LevelCache,
   levelWeights,
   MAX_BLOCK_SIZE,
   prepareFeatures,
   scoreLevels,
-  type BlockingKeyKind,
   type PreparedPerson,
 } from '../matching/index.js';
-import { isRoleAddress, type NormalisedIdentifier } from '../normalise/identifier.normaliser.js';
+import type { NormalisedIdentifier } from '../normalise/identifier.normaliser.js';
 import { PhoneBatch, withKnownPhones } from '../normalise/phone.normaliser.js';
 import { BlockLists, Int32List, TripleIds, withRoom } from './block-index.js';
 import { CANDIDATE_WORKER_FROM, CandidateLists } from './candidate-lists.js';
+import { featureInput, guardStatus, RecordFeatures } from './record-features.js';
 import { OldestFirstUnionFind } from './union-find.js';
-
-const KEY_KIND_INDEX = Object.fromEntries(BLOCKING_KEY_KINDS.map((k, i) => [k, i])) as Record<
-  BlockingKeyKind,
-  number
->;
 
 /**
  * Set-based bulk resolution of many person records at once (an initial load, a big CSV).
@@ -527,6 +518,21 @@ async function resolveBulk(
   }
   phase('existing records');
 
+  // An initial load's matching features and probabilistic candidates: worked out by a worker
+  // thread (CandidateLists) while this one loads the identifiers, and read by the resolve loop.
+  // The graph is empty (no existing records): new record n is record and slot n.
+  const search = options.candidateSearch ?? (work.length >= CANDIDATE_WORKER_FROM ? 'worker' : 'loop');
+  const weights = levelWeights();
+  const candidateLists =
+    config.probabilistic && rebuildIndexes !== null && search !== 'loop'
+      ? new CandidateLists(
+          featureInput(work),
+          { blockedValues: config.blockedValues, weights, threshold: config.suggestWeight },
+          search,
+        )
+      : null;
+  if (candidateLists) cleanups.push(() => candidateLists.close());
+
   // ---- 4. Identifier nodes: existing ones with their status and holders, new ones with their guard status. ----
   const idents: Ident[] = [];
   // Identifier indexes by kind, namespace and value (no key string per identifier), with whether
@@ -549,15 +555,6 @@ async function resolveBulk(
   const recs: Rec[] = [];
   const newRecs: Rec[] = [];
   const uniqueNs = new Set(config.uniqueNamespaces);
-  const guardStatus = (i: NormalisedIdentifier): { status: Status; reason: string | null } => {
-    if (
-      config.blockedValues.length &&
-      (config.blockedValues.includes(keyOf(i)) || config.blockedValues.includes(i.value))
-    )
-      return { status: 'blocked', reason: 'configured blocked value' };
-    if (i.kind === 'email' && isRoleAddress(i.value)) return { status: 'blocked', reason: 'role address' };
-    return { status: 'active', reason: null };
-  };
   let newIdentCount = 0;
   const newId = orderedUuids();
   for (const p of work) {
@@ -581,7 +578,7 @@ async function resolveBulk(
       let at = ns.values.get(i.value);
       if (at === undefined) {
         at = idents.length;
-        const g = guardStatus(i);
+        const g = guardStatus(i, config.blockedValues);
         idents.push({
           kind: i.kind,
           namespace: i.namespace,
@@ -723,7 +720,7 @@ async function resolveBulk(
       })(),
     );
   // On an initial load every identifier is new and known by now: they go in here, and their indexes
-  // build (by one Postgres process) while this thread works out features and blocks, with Postgres
+  // build (by one Postgres process) while the features and blocks are worked out, with Postgres
   // otherwise idle. A status the trip-wire changes while resolving is written over theirs in
   // "write identifiers".
   if (rebuildIndexes && idents.length) {
@@ -742,60 +739,35 @@ async function resolveBulk(
     }
     return prepareFeatures(featuresOf(r.traits, active));
   };
-  const evidenceInactive = (r: Rec): boolean =>
+  // A record's identifiers whose status resolving changed (the trip-wire): its features and keys,
+  // worked out before with the old statuses, are worked out again.
+  const evidenceChanged = (r: Rec): boolean =>
     r.idents.some((i) => {
       const ident = idents[i]!;
-      return (ident.kind === 'email' || ident.kind === 'phone') && ident.status !== 'active';
+      return (ident.kind === 'email' || ident.kind === 'phone') && ident.statusChanged;
     });
   // Names, dates and places repeat: each distinct pair of values is compared once. The cache holds
   // each person's features as interned ids in a slot: new record n in slot n, the existing record
-  // numbered `at` in slot nNew + at (see slotOf, once the records are numbered).
+  // numbered `at` in slot nNew + at (see slotOf, once the records are numbered). Blocking keys are
+  // numbered by their parts (see RecordFeatures). An initial load's come from CandidateLists.
   const nNew = newRecs.length;
-  // In shared memory: a worker thread may search the new records' candidates (CandidateLists).
-  const levelCache = new LevelCache(records.length, undefined, true);
-  // Blocking keys numbered by their parts (forEachBlockingKey): no string per key. The text of key
-  // id is keyName(id); a new record's keys, each once and in blockingKeysOf's order, are
-  // recKeys[recKeyStart[n] .. recKeyStart[n + 1]).
-  const keyParts = new Interner();
-  const keyIds = new TripleIds();
-  const keyName = (id: number): string => {
-    const kind = BLOCKING_KEY_KINDS[keyIds.kind(id)]!;
-    const a = keyParts.values[keyIds.a(id)]!;
-    const b = keyIds.b(id);
-    return b < 0 ? `${kind}:${a}` : `${kind}:${a}:${keyParts.values[b]!}`;
-  };
-  let keysTo = new Int32List(0);
-  let keysFrom = 0;
-  const emitKey = (kind: BlockingKeyKind, a: string, b?: string): void => {
-    const id = keyIds.id(KEY_KIND_INDEX[kind], keyParts.id(a), b === undefined ? -1 : keyParts.id(b));
-    for (let j = keysFrom; j < keysTo.length; j++) if (keysTo.data[j] === id) return;
-    keysTo.push(id);
-  };
-  const addKeys = (f: PreparedPerson, to: Int32List): void => {
-    keysTo = to;
-    keysFrom = to.length;
-    forEachBlockingKey(f, emitKey);
-  };
-  const recKeys = new Int32List(nNew * 8);
-  const recKeyStart = new Int32Array(nNew + 1);
+  let features: RecordFeatures;
+  if (candidateLists) features = await candidateLists.features();
+  else {
+    features = new RecordFeatures(nNew, records.length);
+    if (config.probabilistic) {
+      for (let n = 0; n < nNew; n++)
+        features.add(work[n]!.person.deleted ? null : evidenceFeatures(newRecs[n]!));
+      features.finish();
+    }
+  }
+  const { levelCache, keyIds, recKeys, recKeyStart, blockCount } = features;
+  const keyName = (id: number) => features.keyName(id);
+  const addKeys = (f: PreparedPerson, to: Int32List) => features.addKeys(f, to);
   // Keys worked out again in the resolve loop (the record's evidence changed status), by record.
   const keyOverride = new Map<number, Int32Array>();
   const keysOf = (n: number): Int32Array =>
     keyOverride.get(n) ?? recKeys.data.subarray(recKeyStart[n]!, recKeyStart[n + 1]!);
-  const blockCount = new Int32List(1 << 16);
-  if (config.probabilistic) {
-    for (let n = 0; n < nNew; n++) {
-      recKeyStart[n] = recKeys.length;
-      if (work[n]!.person.deleted) continue;
-      const f = evidenceFeatures(newRecs[n]!);
-      levelCache.set(n, f);
-      addKeys(f, recKeys);
-    }
-    recKeyStart[nNew] = recKeys.length;
-    blockCount.grow(keyIds.size);
-    blockCount.length = keyIds.size;
-    for (let j = 0; j < recKeys.length; j++) blockCount.data[recKeys.data[j]!]!++;
-  }
   // Members of each block (record indexes); a block over MAX_BLOCK_SIZE is closed, never read.
   // Each open block gets room for its members (new records and existing ones) in one run, so
   // reading a block reads consecutive memory.
@@ -867,27 +839,6 @@ async function resolveBulk(
   }
   phase('features and blocks');
 
-  // An initial load's candidates: searched and scored by a worker thread ahead of the resolve
-  // loop, which then only reads them (CandidateLists). The graph is empty (no existing records):
-  // new record n is record and slot n.
-  const weights = levelWeights();
-  const search = options.candidateSearch ?? (nNew >= CANDIDATE_WORKER_FROM ? 'worker' : 'loop');
-  const candidateLists =
-    config.probabilistic && rebuildIndexes !== null && recs.length === 0 && search !== 'loop'
-      ? new CandidateLists(
-          {
-            cache: levelCache.snapshot(nNew),
-            keys: recKeys.data.slice(0, recKeys.length),
-            keyStart: recKeyStart.slice(),
-            blockCount: blockCount.data.slice(0, blockCount.length),
-            weights,
-            threshold: config.suggestWeight,
-          },
-          search,
-        )
-      : null;
-  if (candidateLists) cleanups.push(() => candidateLists.close());
-
   // On an initial load the records' blocking keys are known now (resolving works a few of them
   // out again, replaced in "write block keys"): they go in here, and their indexes build, by one
   // Postgres process, while the records resolve. The suggestions streamed meanwhile wait in
@@ -899,10 +850,12 @@ async function resolveBulk(
       'record_block_key',
       ['source_record_id', 'key'],
       (function* () {
+        // Each key's text once (a key is on 3.4 records on average).
+        const keyText = new Array<string | undefined>(keyIds.size);
         for (let n = 0; n < nNew; n++) {
           if (work[n]!.person.deleted) continue;
           const id = newRecs[n]!.id;
-          for (const k of keysOf(n)) yield `${id}\t${copyField(keyName(k))}\n`;
+          for (const k of keysOf(n)) yield `${id}\t${(keyText[k] ??= copyField(keyName(k)))}\n`;
         }
       })(),
     );
@@ -1149,18 +1102,14 @@ async function resolveBulk(
       if (deleted) continue;
       // The statuses this record sees on arrival (before its own trip-wire).
       const arrival = r.idents.map((i) => idents[i]!.status);
-      if (config.probabilistic && evidenceInactive(r)) {
+      if (config.probabilistic && evidenceChanged(r)) {
+        // The candidate lists were made from the features before (the trip-wire stopped them).
+        candidateLists?.stop();
         const f = evidenceFeatures(r);
-        const before = candidateLists ? levelCache.slotCopy(slotOf(at)) : null;
         levelCache.set(slotOf(at), f);
         const again = new Int32List(8);
         addKeys(f, again);
-        const keysAgain = again.data.slice(0, again.length);
-        // The candidate lists hold while features and keys worked out again are those they were
-        // made from (an identifier blocked from the start changes neither).
-        if (before && !(levelCache.sameSlot(slotOf(at), before, 0) && sameInts(keysAgain, keysOf(n))))
-          candidateLists?.stop();
-        keyOverride.set(n, keysAgain);
+        keyOverride.set(n, again.data.slice(0, again.length));
         blocks.ensure(keyIds.size);
       }
       const ownFeatures = levelCache.has(slotOf(at));
@@ -1658,12 +1607,6 @@ async function resolveBulk(
   }
   phase('analyze');
   return report;
-}
-
-function sameInts(a: Int32Array, b: Int32Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
-  return true;
 }
 
 function identOrder(i: Ident): number {

@@ -1,25 +1,40 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { CodeScores, LevelCache, MAX_BLOCK_SIZE, type LevelCacheSnapshot } from '../matching/index.js';
+import { CodeScores, MAX_BLOCK_SIZE, type LevelCache } from '../matching/index.js';
 import { BlockLists, Int32List } from './block-index.js';
+import {
+  computeFeatures,
+  RecordFeatures,
+  type FeatureInput,
+  type RecordFeaturesSnapshot,
+} from './record-features.js';
 
-/**
- * What the probabilistic candidates of an initial load's records are worked out from: everything
- * the resolve loop's block search reads, as it is before the loop starts.
- */
+/** What the candidates are worked out from: the records' features and keys before the loop starts. */
 export interface CandidateInput {
   /** The records' matching features, record n in slot n. */
-  cache: LevelCacheSnapshot;
+  cache: LevelCache;
   /** Record n's blocking keys are keys[keyStart[n] .. keyStart[n + 1]) (none: not matched). */
-  keys: Int32Array<ArrayBuffer>;
-  keyStart: Int32Array<ArrayBuffer>;
+  keys: Int32Array;
+  keyStart: Int32Array;
   /** Records per key over the whole import: a block of more than MAX_BLOCK_SIZE is never read. */
-  blockCount: Int32Array<ArrayBuffer>;
+  blockCount: Int32Array;
   /** Level weights (levelWeights) the codes are scored with. */
   weights: readonly Float64Array[];
   /** Lowest score of a candidate (the identity config's suggestWeight). */
   threshold: number;
+}
+
+/** The candidates' input from finished record features. */
+export function candidateInput(features: RecordFeatures, options: CandidateOptions): CandidateInput {
+  return {
+    cache: features.levelCache,
+    keys: features.recKeys.data.subarray(0, features.recKeys.length),
+    keyStart: features.recKeyStart,
+    blockCount: features.blockCount.data.subarray(0, features.blockCount.length),
+    weights: options.weights,
+    threshold: options.threshold,
+  };
 }
 
 /**
@@ -49,9 +64,8 @@ export function* candidateChunks(
   size: number,
   skipBefore: () => number = () => 0,
 ): Generator<CandidateChunk> {
-  const { keys, keyStart, threshold } = input;
+  const { cache, keys, keyStart, threshold } = input;
   const count = keyStart.length - 1;
-  const cache = new LevelCache(0, input.cache);
   const scores = new CodeScores(input.weights);
   const blocks = new BlockLists();
   blocks.ensure(input.blockCount.length);
@@ -106,118 +120,113 @@ export function* candidateChunks(
   }
 }
 
-/**
- * The input as a worker gets it: each list of interned values as one string and the lengths of
- * its values (a million short strings cost the sending thread ~0.5 s to clone one by one; one
- * long string is copied at once). The typed arrays are transferred, or shared, not copied.
- */
-interface PackedInput extends Omit<CandidateInput, 'cache'> {
-  cache: Omit<LevelCacheSnapshot, 'values'> & {
-    values: Record<keyof LevelCacheSnapshot['values'], { text: string; lengths: Int32Array<ArrayBuffer> }>;
-  };
-}
-
-function lengthsOf(list: readonly string[]): Int32Array<ArrayBuffer> {
-  const lengths = new Int32Array(list.length);
-  for (let i = 0; i < list.length; i++) lengths[i] = list[i]!.length;
-  return lengths;
-}
-
-function pack(input: CandidateInput): { packed: PackedInput; transfer: ArrayBuffer[] } {
-  const values = Object.fromEntries(
-    Object.entries(input.cache.values).map(([field, list]) => [
-      field,
-      { text: list.join(''), lengths: lengthsOf(list) },
-    ]),
-  ) as PackedInput['cache']['values'];
-  const slots = input.cache.slots;
-  return {
-    packed: { ...input, cache: { ...input.cache, slots, values } },
-    transfer: [
-      // Slots in shared memory are shared, not transferred.
-      ...(slots.buffer instanceof ArrayBuffer ? [slots.buffer] : []),
-      input.keys.buffer,
-      input.keyStart.buffer,
-      input.blockCount.buffer,
-      ...Object.values(values).map((v) => v.lengths.buffer),
-    ],
-  };
-}
-
-/** The input a worker was sent (see pack). */
-export function unpack(packed: PackedInput): CandidateInput {
-  const values = Object.fromEntries(
-    Object.entries(packed.cache.values).map(([field, { text, lengths }]) => {
-      const list = new Array<string>(lengths.length);
-      for (let i = 0, at = 0; i < lengths.length; at += lengths[i]!, i++)
-        list[i] = text.slice(at, at + lengths[i]!);
-      return [field, list];
-    }),
-  ) as LevelCacheSnapshot['values'];
-  return { ...packed, cache: { ...packed.cache, values } };
-}
-
-/** Below this many records the worker (its start, copying the features over) costs more than it saves. */
+/** Below this many records the worker (its start, sending the features back) costs more than it saves. */
 export const CANDIDATE_WORKER_FROM = 20_000;
 /** Records per chunk: a few milliseconds of scoring. */
 const CHUNK = 512;
 
+/** What the worker is told besides the records. */
+export interface CandidateOptions {
+  /** The identity config's blocked values (see guardStatus). */
+  blockedValues: readonly string[];
+  weights: readonly Float64Array[];
+  /** The identity config's suggestWeight. */
+  threshold: number;
+}
+
 /**
- * An initial load's candidate lists (candidateChunks), worked out ahead of the resolve loop by a
- * worker thread (mode 'worker') or, for tests, by this thread when asked ('in-process').
- * of(n) never waits: a record the worker has not reached yet gets null, and the loop searches
- * its blocks itself, as without lists; the worker then skips the chunks the loop has started.
- * Once the loop changes a record's features or keys (a trip-wire quarantine, an identifier
- * status change) the lists no longer hold: stop() ends them, and the loop searches every later
- * record itself. A worker that fails only ends the lists. Without the compiled worker next to
- * this module (a test run from the sources) mode 'worker' gives no lists.
+ * An initial load's matching features and candidate lists, worked out by a worker thread while
+ * the import goes on (mode 'worker') or, for tests, by this thread ('in-process'; the features
+ * cross no thread but go through the same snapshot).
+ *
+ * The worker works the records' features and blocking keys out (computeFeatures) while this
+ * thread loads the identifiers, sends them back (features()), and goes on to the candidate lists
+ * (candidateChunks), ahead of the resolve loop. of(n) never waits: a record the worker has not
+ * reached yet gets null, and the loop searches its blocks itself; the worker then skips the
+ * chunks the loop has started. Once the loop changes a record's features or keys (a trip-wire
+ * quarantine) the lists no longer hold: stop() ends them, and the loop searches every later record
+ * itself. A worker that fails only costs its work: features() works them out here then, and the
+ * loop searches every record. Without the compiled worker next to this module (a test run from
+ * the sources) mode 'worker' works the features out here and gives no lists.
  */
 export class CandidateLists {
   private readonly port: MessagePort | null = null;
+  private readonly featuresPort: MessagePort | null = null;
   private readonly worker: Worker | null = null;
-  private readonly local: Generator<CandidateChunk> | null = null;
-  private readonly loopAt = new Int32Array(new SharedArrayBuffer(4));
+  private local: Generator<CandidateChunk> | null = null;
+  /** The record the loop asked for last; -1 before the loop starts. */
+  private readonly loopAt = new Int32Array(new SharedArrayBuffer(4)).fill(-1);
   private current: CandidateChunk | null = null;
   private stopped = false;
-  /** Records whose lists came from the worker or in-process, and records searched by the loop. */
+  /** Records whose lists were there when the loop came to them. */
   listed = 0;
-  searched = 0;
-  failure: string | null = null;
 
-  /** Takes `input`'s typed arrays over (a worker gets them transferred): pass copies. */
-  constructor(input: CandidateInput, mode: 'worker' | 'in-process') {
-    if (mode === 'in-process') {
-      this.local = candidateChunks(input, CHUNK);
-      return;
-    }
+  constructor(
+    private readonly input: FeatureInput,
+    private readonly options: CandidateOptions,
+    private readonly mode: 'worker' | 'in-process',
+  ) {
     const workerFile = new URL('./candidate-worker.js', import.meta.url);
-    if (!fs.existsSync(fileURLToPath(workerFile))) {
-      this.stopped = true;
+    if (mode === 'in-process' || !fs.existsSync(fileURLToPath(workerFile))) {
+      this.stopped = mode !== 'in-process';
       return;
     }
-    const { port1, port2 } = new MessageChannel();
-    this.port = port1;
-    const { packed, transfer } = pack(input);
+    const chunks = new MessageChannel();
+    const features = new MessageChannel();
+    this.port = chunks.port1;
+    this.featuresPort = features.port1;
     this.worker = new Worker(workerFile, {
-      workerData: { input: packed, size: CHUNK, loopAt: this.loopAt, port: port2 },
-      transferList: [port2, ...transfer],
+      workerData: {
+        input,
+        options,
+        size: CHUNK,
+        loopAt: this.loopAt,
+        port: chunks.port2,
+        featuresPort: features.port2,
+      },
+      transferList: [chunks.port2, features.port2],
     });
-    this.worker.on('error', (err) => {
-      this.failure ??= err.message;
-      this.stopped = true;
-    });
+    // A failed worker only ends the lists (features() works the features out here then).
+    this.worker.on('error', () => (this.stopped = true));
+  }
+
+  /**
+   * The records' features, from the worker (waiting for them) or, without one, worked out here.
+   * Call once, before of().
+   */
+  async features(): Promise<RecordFeatures> {
+    if (this.worker && this.featuresPort) {
+      const port = this.featuresPort;
+      const worker = this.worker;
+      const sent = await new Promise<RecordFeaturesSnapshot | null>((resolve) => {
+        port.once('message', (m: RecordFeaturesSnapshot | { error: string }) =>
+          resolve('error' in m ? null : m),
+        );
+        worker.once('error', () => resolve(null));
+        worker.once('exit', () => resolve(null));
+      });
+      port.close();
+      if (sent) return new RecordFeatures(this.input.count, 0, sent);
+      this.stop();
+    }
+    const features = computeFeatures(this.input, this.options.blockedValues);
+    if (this.mode !== 'in-process') return features;
+    // In-process: the loop gets the features through a snapshot, as from a worker, and the lists
+    // are worked out from the ones computed here.
+    this.local = candidateChunks(candidateInput(features, this.options), CHUNK);
+    return new RecordFeatures(this.input.count, 0, structuredClone(features.snapshot()));
   }
 
   /** Record n's chunk, when its list is there (n only grows from call to call). */
   of(n: number): CandidateChunk | null {
-    if (this.stopped) return this.miss();
+    if (this.stopped) return null;
     if (this.worker) Atomics.store(this.loopAt, 0, n);
     while (this.current === null || n >= this.current.to) {
       const next = this.next();
-      if (next === null) return this.miss();
+      if (next === null) return null;
       this.current = next;
     }
-    if (n < this.current.from) return this.miss();
+    if (n < this.current.from) return null;
     this.listed++;
     return this.current;
   }
@@ -226,18 +235,15 @@ export class CandidateLists {
   stop(): void {
     this.stopped = true;
     this.current = null;
+    this.local = null;
     this.port?.close();
+    this.featuresPort?.close();
     void this.worker?.terminate();
   }
 
   async close(): Promise<void> {
     this.stop();
     await this.worker?.terminate();
-  }
-
-  private miss(): null {
-    this.searched++;
-    return null;
   }
 
   private next(): CandidateChunk | null {
@@ -249,7 +255,6 @@ export class CandidateLists {
     if (!m) return null;
     const message = m.message as CandidateChunk | { error: string };
     if ('error' in message) {
-      this.failure ??= message.error;
       this.stop();
       return null;
     }

@@ -1,22 +1,36 @@
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { candidateChunks, unpack } from './candidate-lists.js';
+import { candidateChunks, candidateInput, type CandidateOptions } from './candidate-lists.js';
+import { computeFeatures, type FeatureInput } from './record-features.js';
 
 /**
- * Worker of CandidateLists: works out the candidate chunks in record order and posts each on the
- * port; an error is posted as { error }. A chunk the resolve loop (its record in loopAt) would
- * reach before the chunk is worked out (the loop takes about as long per record) is skipped: the
- * loop searches those records itself, and the worker goes on ahead of it.
+ * Worker of CandidateLists: works out the records' features and keys, posts them on
+ * featuresPort, then works out the candidate chunks in record order and posts each on port; an
+ * error is posted as { error } on the port in use. Once the resolve loop has started (its record
+ * in loopAt), a chunk the loop would reach before the chunk is worked out (the loop takes about as
+ * long per record) is skipped: the loop searches those records itself, and the worker goes on
+ * ahead of it.
  */
-const { input, size, loopAt, port } = workerData as {
-  input: Parameters<typeof unpack>[0];
+const { input, options, size, loopAt, port, featuresPort } = workerData as {
+  input: FeatureInput;
+  options: CandidateOptions;
   size: number;
   loopAt: Int32Array;
   port: MessagePort;
+  featuresPort: MessagePort;
 };
+let sent = false;
 try {
-  for (const chunk of candidateChunks(unpack(input), size, () => Atomics.load(loopAt, 0) + size))
+  const features = computeFeatures(input, options.blockedValues);
+  featuresPort.postMessage(features.snapshot());
+  sent = true;
+  featuresPort.close();
+  const chunks = candidateChunks(candidateInput(features, options), size, () => {
+    const at = Atomics.load(loopAt, 0);
+    return at < 0 ? 0 : at + size;
+  });
+  for (const chunk of chunks)
     port.postMessage(chunk, [chunk.offsets.buffer, chunk.members.buffer, chunk.codes.buffer]);
 } catch (err) {
-  port.postMessage({ error: err instanceof Error ? err.message : String(err) });
+  (sent ? port : featuresPort).postMessage({ error: err instanceof Error ? err.message : String(err) });
 }
 port.close();

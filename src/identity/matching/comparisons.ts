@@ -14,6 +14,27 @@ export interface PersonFeatures {
   phone?: string | undefined;
 }
 
+/** Matching features from traits and normalised identifiers. */
+export function featuresOf(
+  traits: Record<string, unknown>,
+  identifiers: { kind: string; value: string }[],
+): PersonFeatures {
+  const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
+  const f: PersonFeatures = {};
+  const set = <K extends keyof PersonFeatures>(k: K, v: PersonFeatures[K] | undefined) => {
+    if (v !== undefined) f[k] = v;
+  };
+  set('firstName', str(traits.firstName));
+  set('lastName', str(traits.lastName));
+  set('dob', str(traits.dob));
+  set('city', str(traits.city));
+  set('address', str(traits.address));
+  set('postcode', str(traits.postcode));
+  set('email', identifiers.find((i) => i.kind === 'email')?.value);
+  set('phone', identifiers.find((i) => i.kind === 'phone')?.value);
+  return f;
+}
+
 export const COMPARED_FIELDS = [
   'firstName',
   'lastName',
@@ -526,18 +547,6 @@ export class LevelCache {
       nameMask: this.nameMask,
       nameLength: this.nameLength,
     };
-  }
-
-  /** Whether `slot` holds exactly what `other` holds in `otherSlot` (same people, same ids). */
-  sameSlot(slot: number, other: Int32Array, otherSlot: number): boolean {
-    for (let k = 0; k < STRIDE; k++)
-      if (this.slots[slot * STRIDE + k] !== other[otherSlot * STRIDE + k]) return false;
-    return true;
-  }
-
-  /** A copy of one slot, for sameSlot. */
-  slotCopy(slot: number): Int32Array {
-    return this.slots.slice(slot * STRIDE, (slot + 1) * STRIDE);
   }
 
   /**

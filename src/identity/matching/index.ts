@@ -3,6 +3,7 @@ export {
   COMPARED_FIELDS,
   decodeLevels,
   FIELD_LEVELS,
+  featuresOf,
   Interner,
   LEVEL_CODES,
   LevelCache,

@@ -27,6 +27,10 @@ export interface NormalisedIdentifier {
   version: number;
 }
 
+/** An identifier's key: its kind, namespace and value (how blocked values are configured). */
+export const keyOf = (i: { kind: string; namespace: string; value: string }) =>
+  `${i.kind}:${i.namespace}:${i.value}`;
+
 export interface IdentifierInput {
   kind: IdentifierKind;
   namespace?: string;
