@@ -1,12 +1,11 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { bulkResolve } from '../../src/identity/bulk/bulk-resolve.js';
 import { generateRecords } from '../../src/identity/bulk/generate-records.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { runBuiltScript } from '../support/built-script.js';
 import { identityContents } from '../support/identity-contents.js';
 
 // An initial load's candidates are searched by a worker thread ahead of the resolve loop, but
@@ -30,27 +29,11 @@ process.stdout.write(JSON.stringify({ inserted: report.inserted, listed: report.
 `;
 
 function runBuilt(url: string): Promise<string> {
-  // A script file, not `-e`: the worker thread inherits the parent's execArgv, and `--input-type`
-  // is refused for a worker's file.
-  const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'candidate-worker-')), 'run.mjs');
-  fs.writeFileSync(script, SCRIPT);
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [script],
-      {
-        timeout: 120_000,
-        env: {
-          PATH: process.env.PATH ?? '',
-          DIST_URL: pathToFileURL(DIST).href,
-          DB_URL: url,
-          RECORDS: String(RECORDS),
-          LOG_LEVEL: 'warn',
-        },
-      },
-      (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
-    );
-  });
+  return runBuiltScript(
+    SCRIPT,
+    { DIST_URL: pathToFileURL(DIST).href, DB_URL: url, RECORDS: String(RECORDS), LOG_LEVEL: 'warn' },
+    120_000,
+  );
 }
 
 const dbs: TestDatabase[] = [];

@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
+import { runBuiltScript } from '../support/built-script.js';
 
 // PhoneBatch shares a big import's phones with a worker thread,
 // but only when the compiled worker sits next to the module: a test run from the TypeScript
@@ -49,29 +48,14 @@ for (const raw of raws) if (JSON.stringify(batch.results.get('GB|' + raw)) === J
 process.stdout.write(JSON.stringify({ distinct: new Set(raws).size, size: all.size, same, valid, invalid, steps, short, outOfOrder, stepSame, workerChunks: batch.workerChunks }));
 `;
 
-function runBuilt(): Promise<{ stdout: string; stderr: string }> {
-  // A script file, not `-e`: the worker thread inherits the parent's execArgv, and `--input-type`
-  // is refused for a worker's file.
-  const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'phone-worker-')), 'run.mjs');
-  fs.writeFileSync(script, SCRIPT);
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [script],
-      {
-        timeout: 60000,
-        env: { PATH: process.env.PATH ?? '', PHONE_NORMALISER_MODULE: pathToFileURL(MODULE).href },
-      },
-      (err, stdout, stderr) =>
-        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve({ stdout, stderr }),
-    );
-  });
+function runBuilt(): Promise<string> {
+  return runBuiltScript(SCRIPT, { PHONE_NORMALISER_MODULE: pathToFileURL(MODULE).href }, 60000);
 }
 
 describe('PhoneBatch with its worker thread (built module)', () => {
   it('parses a big batch across two threads with the same answers as one by one', async () => {
     expect(fs.existsSync(MODULE.replace('phone.normaliser.js', 'phone-worker.js'))).toBe(true);
-    const { stdout } = await runBuilt();
+    const stdout = await runBuilt();
     const r = JSON.parse(stdout) as {
       distinct: number;
       size: number;

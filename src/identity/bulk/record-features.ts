@@ -106,11 +106,6 @@ export class RecordFeatures {
     for (let j = 0; j < this.recKeys.length; j++) this.blockCount.data[this.recKeys.data[j]!]!++;
   }
 
-  /** Record n's keys as added. */
-  keysOf(n: number): Int32Array {
-    return this.recKeys.data.subarray(this.recKeyStart[n]!, this.recKeyStart[n + 1]!);
-  }
-
   /**
    * The finished features as plain data for another thread (new RecordFeatures(count, 0, it)):
    * the level cache's slots are shared, everything else copied when sent.
