@@ -93,6 +93,9 @@ export interface BulkOptions {
   candidateSearch?: 'worker' | 'in-process' | 'loop';
 }
 
+/** Records per chunk of the candidate worker's input (see the identifier loop). */
+const FEATURE_INPUT_CHUNK = 8192;
+
 /** See BulkOptions.deferIndexesFrom: below this, index maintenance costs less than the DDL. */
 export const DEFER_INDEXES_FROM = 1000;
 
@@ -526,7 +529,7 @@ async function resolveBulk(
   const candidateLists =
     config.probabilistic && rebuildIndexes !== null && search !== 'loop'
       ? new CandidateLists(
-          featureInput(work),
+          work.length,
           { blockedValues: config.blockedValues, weights, threshold: config.suggestWeight },
           search,
         )
@@ -557,7 +560,16 @@ async function resolveBulk(
   const uniqueNs = new Set(config.uniqueNamespaces);
   let newIdentCount = 0;
   const newId = orderedUuids();
-  for (const p of work) {
+  // The candidate worker gets the records' feature input in chunks as this loop reads them (the
+  // records are in cache here), and works their features out meanwhile.
+  let inputFrom = 0;
+  for (let w = 0; w < work.length; w++) {
+    const p = work[w]!;
+    if (candidateLists && (w - inputFrom === FEATURE_INPUT_CHUNK || w === work.length - 1)) {
+      const to = w === work.length - 1 ? work.length : w;
+      candidateLists.add(featureInput(work, inputFrom, to));
+      inputFrom = to;
+    }
     // Arrays of their final length (an array grown by push keeps room for 16): a million records.
     const live = p.person.deleted ? [] : p.identifiers;
     const rec: Rec = {

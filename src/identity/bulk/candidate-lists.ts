@@ -139,8 +139,9 @@ export interface CandidateOptions {
  * the import goes on (mode 'worker') or, for tests, by this thread ('in-process'; the features
  * cross no thread but go through the same snapshot).
  *
- * The worker works the records' features and blocking keys out (computeFeatures) while this
- * thread loads the identifiers, sends them back (features()), and goes on to the candidate lists
+ * The worker works the records' features and blocking keys out (computeFeatures) from the input
+ * this thread adds in chunks while it loads the identifiers, sends them back (features()), and
+ * goes on to the candidate lists
  * (candidateChunks), ahead of the resolve loop. of(n) never waits: a record the worker has not
  * reached yet gets null, and the loop searches its blocks itself; the worker then skips the
  * chunks the loop has started. Once the loop changes a record's features or keys (a trip-wire
@@ -152,6 +153,11 @@ export interface CandidateOptions {
 export class CandidateLists {
   private readonly port: MessagePort | null = null;
   private readonly featuresPort: MessagePort | null = null;
+  private readonly inputPort: MessagePort | null = null;
+  /** Chunks of input posted to the worker (it waits on this while it has none to take). */
+  private readonly posted = new Int32Array(new SharedArrayBuffer(4));
+  /** The input chunks given (worked out here in-process, or when the worker failed). */
+  private readonly inputs: FeatureInput[] = [];
   private readonly worker: Worker | null = null;
   private local: Generator<CandidateChunk> | null = null;
   /** The record the loop asked for last; -1 before the loop starts. */
@@ -161,8 +167,9 @@ export class CandidateLists {
   /** Records whose lists were there when the loop came to them. */
   listed = 0;
 
+  /** `count` records, their input given with add() in record order. */
   constructor(
-    private readonly input: FeatureInput,
+    private readonly count: number,
     private readonly options: CandidateOptions,
     private readonly mode: 'worker' | 'in-process',
   ) {
@@ -173,26 +180,44 @@ export class CandidateLists {
     }
     const chunks = new MessageChannel();
     const features = new MessageChannel();
+    const input = new MessageChannel();
     this.port = chunks.port1;
     this.featuresPort = features.port1;
+    this.inputPort = input.port1;
     this.worker = new Worker(workerFile, {
       workerData: {
-        input,
+        count,
         options,
         size: CHUNK,
         loopAt: this.loopAt,
+        posted: this.posted,
         port: chunks.port2,
         featuresPort: features.port2,
+        inputPort: input.port2,
       },
-      transferList: [chunks.port2, features.port2],
+      transferList: [chunks.port2, features.port2, input.port2],
     });
     // A failed worker only ends the lists (features() works the features out here then).
     this.worker.on('error', () => (this.stopped = true));
   }
 
   /**
-   * The records' features, from the worker (waiting for them) or, without one, worked out here.
-   * Call once, before of().
+   * The next records' input (featureInput), in record order: the worker works their features out
+   * while this thread goes on.
+   */
+  add(input: FeatureInput): void {
+    // Kept (copied to the worker, not transferred): without the worker's features, this thread
+    // works them out from it.
+    this.inputs.push(input);
+    if (!this.inputPort) return;
+    this.inputPort.postMessage(input);
+    Atomics.add(this.posted, 0, 1);
+    Atomics.notify(this.posted, 0);
+  }
+
+  /**
+   * The records' features, from the worker (waiting for them) or, without one, worked out here
+   * from the input given. Call once, after the last add() and before of().
    */
   async features(): Promise<RecordFeatures> {
     if (this.worker && this.featuresPort) {
@@ -206,15 +231,18 @@ export class CandidateLists {
         worker.once('exit', () => resolve(null));
       });
       port.close();
-      if (sent) return new RecordFeatures(this.input.count, 0, sent);
+      if (sent) {
+        this.inputs.length = 0;
+        return new RecordFeatures(this.count, 0, sent);
+      }
       this.stop();
     }
-    const features = computeFeatures(this.input, this.options.blockedValues);
+    const features = computeFeatures(this.count, this.inputs, this.options.blockedValues);
     if (this.mode !== 'in-process') return features;
     // In-process: the loop gets the features through a snapshot, as from a worker, and the lists
     // are worked out from the ones computed here.
     this.local = candidateChunks(candidateInput(features, this.options), CHUNK);
-    return new RecordFeatures(this.input.count, 0, structuredClone(features.snapshot()));
+    return new RecordFeatures(this.count, 0, structuredClone(features.snapshot()));
   }
 
   /** Record n's chunk, when its list is there (n only grows from call to call). */
@@ -238,6 +266,7 @@ export class CandidateLists {
     this.local = null;
     this.port?.close();
     this.featuresPort?.close();
+    this.inputPort?.close();
     void this.worker?.terminate();
   }
 

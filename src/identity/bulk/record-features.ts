@@ -182,15 +182,16 @@ interface FeatureRecord {
   identifiers: readonly { kind: string; value: string }[];
 }
 
-export function featureInput(records: readonly FeatureRecord[]): FeatureInput {
-  const count = records.length;
+/** The feature input of records[from .. to) (a chunk: the records go to computeFeatures in order). */
+export function featureInput(records: readonly FeatureRecord[], from = 0, to = records.length): FeatureInput {
+  const count = to - from;
   const deleted = new Uint8Array(count);
   const traits: string[] = new Array<string>(count * TRAITS.length);
   const evidenceStart = new Int32Array(count + 1);
   let evidenceKind = new Uint8Array(count * 2);
   const values: string[] = [];
   for (let n = 0, t = 0; n < count; n++) {
-    const r = records[n]!;
+    const r = records[from + n]!;
     evidenceStart[n] = values.length;
     deleted[n] = r.person.deleted ? 1 : 0;
     // Named reads, in TRAITS order (a read by a variable name is a slower keyed lookup).
@@ -220,31 +221,42 @@ export function featureInput(records: readonly FeatureRecord[]): FeatureInput {
 }
 
 /**
- * The features of the records of `input`, as the import works them out from its records: a
- * deleted record has none, the others those of their traits and their active emails and phones
- * (guardStatus, before any trip-wire).
+ * The features of `count` records given in chunks (featureInput, in record order), as the import
+ * works them out from its records: a deleted record has none, the others those of their traits
+ * and their active emails and phones (guardStatus, before any trip-wire).
  */
-export function computeFeatures(input: FeatureInput, blockedValues: readonly string[]): RecordFeatures {
-  const features = new RecordFeatures(input.count, input.count);
-  const traitValues = unpackStrings(input.traits);
-  const values = unpackStrings(input.evidenceValue);
+export function computeFeatures(
+  count: number,
+  inputs: Iterable<FeatureInput>,
+  blockedValues: readonly string[],
+): RecordFeatures {
+  const features = new RecordFeatures(count, count);
   const traits: Record<string, string> = {};
   const active: { kind: string; value: string }[] = [];
-  for (let n = 0; n < input.count; n++) {
-    if (input.deleted[n]) {
-      features.add(null);
-      continue;
+  let added = 0;
+  if (count > 0)
+    for (const input of inputs) {
+      const traitValues = unpackStrings(input.traits);
+      const values = unpackStrings(input.evidenceValue);
+      for (let n = 0; n < input.count; n++) {
+        if (input.deleted[n]) {
+          features.add(null);
+          continue;
+        }
+        for (let t = 0; t < TRAITS.length; t++) traits[TRAITS[t]!] = traitValues[n * TRAITS.length + t]!;
+        active.length = 0;
+        for (let j = input.evidenceStart[n]!; j < input.evidenceStart[n + 1]!; j++) {
+          const kind = input.evidenceKind[j] === 0 ? 'email' : 'phone';
+          const value = values[j]!;
+          if (guardStatus({ kind, namespace: '', value }, blockedValues).status === 'active')
+            active.push({ kind, value });
+        }
+        features.add(prepareFeatures(featuresOf(traits, active)));
+      }
+      added += input.count;
+      if (added >= count) break;
     }
-    for (let t = 0; t < TRAITS.length; t++) traits[TRAITS[t]!] = traitValues[n * TRAITS.length + t]!;
-    active.length = 0;
-    for (let j = input.evidenceStart[n]!; j < input.evidenceStart[n + 1]!; j++) {
-      const kind = input.evidenceKind[j] === 0 ? 'email' : 'phone';
-      const value = values[j]!;
-      if (guardStatus({ kind, namespace: '', value }, blockedValues).status === 'active')
-        active.push({ kind, value });
-    }
-    features.add(prepareFeatures(featuresOf(traits, active)));
-  }
+  if (added !== count) throw new Error(`features: ${added} records given, ${count} expected`);
   features.finish();
   return features;
 }
