@@ -22,7 +22,7 @@ const { count, options, size, loopAt, posted, port, featuresPort, inputPort } = 
 };
 
 function* inputs(): Generator<FeatureInput> {
-  for (let taken = 0; ; ) {
+  for (let taken = 0; ;) {
     const m = receiveMessageOnPort(inputPort);
     if (m) {
       taken++;
