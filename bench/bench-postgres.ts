@@ -23,9 +23,11 @@ export async function benchPostgres(
   stop(): Promise<void>;
   /** CPU ms used so far by the embedded server's processes (null with DATABASE_URL). */ cpuMs():
     number | null;
+  /** Minor page faults of the embedded server's processes so far (null with DATABASE_URL). */
+  minorFaults(): number | null;
 }> {
   const url = process.env.DATABASE_URL;
-  if (url) return { url, stop: async () => {}, cpuMs: () => null };
+  if (url) return { url, stop: async () => {}, cpuMs: () => null, minorFaults: () => null };
   // The embedded server is a child of this process and inherits its environment.
   Object.assign(process.env, env);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'touchpoint-bench-'));
@@ -52,6 +54,7 @@ export async function benchPostgres(
   return {
     url: server.url,
     cpuMs: () => processTreeCpuMs(postmaster),
+    minorFaults: () => processTreeUsage(postmaster)?.minorFaults ?? null,
     async stop() {
       await server.stop();
       fs.rmSync(dir, { recursive: true, force: true });
@@ -104,9 +107,20 @@ export function runBench(name: string, main: () => Promise<void>): void {
  * elsewhere), children that have exited included (the root's cutime and cstime).
  */
 export function processTreeCpuMs(root: number): number | null {
+  return processTreeUsage(root)?.cpuMs ?? null;
+}
+
+/**
+ * CPU time (ms) and minor page faults of a process and its children, read from /proc (Linux;
+ * null elsewhere), children that have exited included (the root's cutime, cstime and cminflt).
+ * On these VMs a page fault costs tens of microseconds (memory first touched, or touched again
+ * after it went back to the host), so the faults explain CPU that the work itself does not.
+ */
+export function processTreeUsage(root: number): { cpuMs: number; minorFaults: number } | null {
   if (!fs.existsSync('/proc/self/stat')) return null;
   const tick = 10; // USER_HZ is 100 on Linux: one tick is 10 ms
-  let total = 0;
+  let cpuMs = 0;
+  let minorFaults = 0;
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;
@@ -115,14 +129,19 @@ export function processTreeCpuMs(root: number): number | null {
     } catch {
       continue; // exited meanwhile
     }
-    // Fields after the command (which may hold spaces) in parentheses: state ppid ... utime(14) stime(15).
+    // Fields after the command (which may hold spaces) in parentheses: state(3) ppid(4) ...
+    // minflt(10) cminflt(11) majflt cmajflt utime(14) stime(15) cutime(16) cstime(17).
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     if (Number(entry) !== root && Number(f[1]) !== root) continue;
-    total += (Number(f[11]) + Number(f[12])) * tick;
-    // the root's cutime + cstime: children that exited (a backend closed by the pool) keep counting
-    if (Number(entry) === root) total += (Number(f[13]) + Number(f[14])) * tick;
+    cpuMs += (Number(f[11]) + Number(f[12])) * tick;
+    minorFaults += Number(f[7]);
+    // the root's children that exited (a backend closed by the pool) keep counting
+    if (Number(entry) === root) {
+      cpuMs += (Number(f[13]) + Number(f[14])) * tick;
+      minorFaults += Number(f[8]);
+    }
   }
-  return total;
+  return { cpuMs, minorFaults };
 }
 
 /**
@@ -167,4 +186,30 @@ export async function prewarm(query: (sql: string) => Promise<unknown>): Promise
       WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'i', 't', 'm')`,
   )) as { blocks: string }[];
   return Math.round((Number(rows[0]?.blocks ?? 0) * 8) / 1024);
+}
+
+let _loopSink = 0;
+
+/**
+ * How fast this host is at the moment, for comparing figures taken on different days: the ms a
+ * fixed integer loop takes on one core (it does no memory access), and the µs of CPU that touching
+ * one page of new memory costs (256 MB written once; on these VMs it moves by several times from
+ * host to host). Run before the measured work, its figures printed with the bench's.
+ */
+export function hostCheck(): { loopMs: number; faultMicros: number } {
+  const t = performance.now();
+  let x = 0;
+  for (let i = 0; i < 100_000_000; i++) x = (x * 31 + i) | 0;
+  const loopMs = Math.round(performance.now() - t);
+  _loopSink ^= x; // the loop's result is used: it cannot be optimised away
+  const pages = (256 * 2 ** 20) / 4096;
+  const faults0 = process.resourceUsage().minorPageFault;
+  const cpu0 = process.cpuUsage();
+  Buffer.allocUnsafeSlow(256 * 2 ** 20).fill(1);
+  const cpu = process.cpuUsage(cpu0);
+  const faulted = Math.max(process.resourceUsage().minorPageFault - faults0, 1);
+  return {
+    loopMs,
+    faultMicros: Math.round(((cpu.user + cpu.system) / Math.max(faulted, pages / 2)) * 10) / 10,
+  };
 }

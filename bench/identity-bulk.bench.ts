@@ -47,7 +47,7 @@ import { generateRecords } from '../src/identity/bulk/generate-records.js';
 import { IdentityResolver } from '../src/identity/identity-resolver.service.js';
 import { withScratchDatabase } from '../src/identity/evaluate/linkage-evaluation.js';
 import { createLogger } from '../src/log/logger.js';
-import { benchPostgres, gcKind, nodeFlags, runBench, withNodeFlags } from './bench-postgres.js';
+import { benchPostgres, gcKind, hostCheck, nodeFlags, runBench, withNodeFlags } from './bench-postgres.js';
 import { profiled } from './profile.js';
 
 const PG_SETTINGS: Record<string, string> =
@@ -67,6 +67,7 @@ async function main(): Promise<void> {
   if (withNodeFlags(NODE_FLAGS)) return;
   const [records = 50_000, onTop = 0, compare = 0] = process.argv.slice(2).map(Number);
   const log = createLogger('warn');
+  const host = hostCheck();
   const server = await benchPostgres(log, PG_SETTINGS);
   try {
     await withScratchDatabase(server.url, async (ds) => {
@@ -97,22 +98,32 @@ async function main(): Promise<void> {
         }
       });
       gcObserver.observe({ entryTypes: ['gc'] });
+      const [{ lsn: lsn0 }] = (await ds.query(`SELECT pg_current_wal_lsn()::text AS lsn`)) as [{ lsn: string }];
       const cpu0 = process.cpuUsage();
       const pg0 = server.cpuMs();
+      const faults0 = { node: process.resourceUsage().minorPageFault, pg: server.minorFaults() };
       const t0 = process.hrtime.bigint();
       // CPU seconds of this process and of Postgres in each phase: who works while the other waits.
       const phaseCpu: Record<string, { node: number; pg: number | null }> = {};
+      // Thousands of minor page faults of each in each phase (see processTreeUsage).
+      const phaseFaults: Record<string, { node: number; pg: number | null }> = {};
       let lastCpu = process.cpuUsage();
       let lastPg = pg0;
+      let lastFaults = faults0;
+      const kilo = (a: number | null, b: number | null) =>
+        a === null || b === null ? null : Math.round((a - b) / 1000);
       const onPhase = (name: string) => {
         const c = process.cpuUsage(lastCpu);
         const p = server.cpuMs();
+        const faults = { node: process.resourceUsage().minorPageFault, pg: server.minorFaults() };
         phaseCpu[name] = {
           node: Math.round((c.user + c.system) / 1e5) / 10,
           pg: p === null || lastPg === null ? null : Math.round((p - lastPg) / 100) / 10,
         };
+        phaseFaults[name] = { node: kilo(faults.node, lastFaults.node)!, pg: kilo(faults.pg, lastFaults.pg) };
         lastCpu = process.cpuUsage();
         lastPg = p;
+        lastFaults = faults;
       };
       const search = process.env.CANDIDATE_SEARCH as BulkOptions['candidateSearch'] | undefined;
       const report = await profiled('identity-bulk', () =>
@@ -121,11 +132,27 @@ async function main(): Promise<void> {
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       const cpu = process.cpuUsage(cpu0);
       const pg1 = server.cpuMs();
+      const faults1 = { node: process.resourceUsage().minorPageFault, pg: server.minorFaults() };
       clearInterval(sampler);
       gcObserver.disconnect();
       const [{ customers }] = (await ds.query(
         `SELECT count(*)::int AS customers FROM customer WHERE status = 'active'`,
       )) as [{ customers: number }];
+      // What the import wrote: WAL, and each table's heap (with TOAST) and indexes, in MB.
+      const [{ walMB }] = (await ds.query(
+        `SELECT round(pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn) / 1048576)::int AS "walMB"`,
+        [lsn0],
+      )) as [{ walMB: number }];
+      const tableMB = Object.fromEntries(
+        (
+          (await ds.query(
+            `SELECT c.relname AS name, round(pg_table_size(c.oid) / 1048576.0)::int AS heap, round(pg_indexes_size(c.oid) / 1048576.0)::int AS indexes
+               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = current_schema() AND c.relkind = 'r' AND pg_table_size(c.oid) > 1048576
+              ORDER BY pg_table_size(c.oid) DESC`,
+          )) as { name: string; heap: number; indexes: number }[]
+        ).map((r) => [r.name, { heap: r.heap, indexes: r.indexes }]),
+      );
       const result = {
         records,
         onTop,
@@ -143,6 +170,11 @@ async function main(): Promise<void> {
         // machine they move less with the other load than the elapsed time does.
         nodeCpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10,
         pgCpuSeconds: pg0 === null || pg1 === null ? null : Math.round((pg1 - pg0) / 100) / 10,
+        walMB,
+        tableMB,
+        // Thousands of minor page faults during the import, in all and by phase.
+        kiloFaults: { node: kilo(faults1.node, faults0.node), pg: kilo(faults1.pg, faults0.pg) },
+        phaseKiloFaults: phaseFaults,
         gcPauses: Object.fromEntries(
           Object.entries(gc).map(([kind, k]) => [kind, { n: k.n, seconds: Math.round(k.ms / 100) / 10, maxMs: Math.round(k.maxMs) }]),
         ),
@@ -152,6 +184,7 @@ async function main(): Promise<void> {
         pgSettings: process.env.DATABASE_URL ? 'DATABASE_URL server' : PG_SETTINGS,
         nodeFlags: nodeFlags(),
         load: os.loadavg().map((l) => Math.round(l * 100) / 100),
+        host,
         cpus: os.cpus().length,
         node: process.version,
         date: new Date().toISOString(),
