@@ -13,6 +13,7 @@ import { IdentityKeysCCollation1795646000000 } from './1795646000000-identity-ke
 import { EvidenceAsJson1795647000000 } from './1795647000000-evidence-as-json.js';
 import { OrderedUuidDefaults1795648000000 } from './1795648000000-ordered-uuid-defaults.js';
 import { IdentityKeysValueFirst1795649000000 } from './1795649000000-identity-keys-value-first.js';
+import { SharedSuggestionEvidence1795650000000 } from './1795650000000-shared-suggestion-evidence.js';
 
 /** Every migration, oldest first. Never edit a landed migration: add a new one at the end. */
-export const MIGRATIONS: (new () => MigrationInterface)[] = [Initial1795624361245, IdentityGraph1795624798379, Security1795625844531, LiveFieldCache1795628146701, InboxDueIndex1795640000000, ScreenPopIndexes1795641000000, AuditAppendFunction1795642000000, BlockKeyCoveringIndex1795643860345, RateLimitUnlogged1795644000000, BlockKeyCCollation1795645000000, IdentityKeysCCollation1795646000000, EvidenceAsJson1795647000000, OrderedUuidDefaults1795648000000, IdentityKeysValueFirst1795649000000];
+export const MIGRATIONS: (new () => MigrationInterface)[] = [Initial1795624361245, IdentityGraph1795624798379, Security1795625844531, LiveFieldCache1795628146701, InboxDueIndex1795640000000, ScreenPopIndexes1795641000000, AuditAppendFunction1795642000000, BlockKeyCoveringIndex1795643860345, RateLimitUnlogged1795644000000, BlockKeyCCollation1795645000000, IdentityKeysCCollation1795646000000, EvidenceAsJson1795647000000, OrderedUuidDefaults1795648000000, IdentityKeysValueFirst1795649000000, SharedSuggestionEvidence1795650000000];

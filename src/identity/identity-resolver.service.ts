@@ -1354,7 +1354,8 @@ export class IdentityResolver {
     return inTransaction(this.ds, async (tsql) => {
       const sql = rowsOnly(tsql);
       const [s] = await sql<{ recordA: string; recordB: string; status: string; score: number | null; evidence: Record<string, unknown>; reason: string }>(
-        `SELECT record_a AS "recordA", record_b AS "recordB", status, score, evidence, reason FROM match_suggestion WHERE id = $1 FOR UPDATE`,
+        `SELECT s.record_a AS "recordA", s.record_b AS "recordB", s.status, s.score, coalesce(e.evidence, s.evidence) AS evidence, s.reason
+           FROM match_suggestion s LEFT JOIN match_evidence e ON e.id = s.evidence_id WHERE s.id = $1 FOR UPDATE OF s`,
         [id],
       );
       if (!s) throw new IdentityError('NOT_FOUND', `suggestion ${id} does not exist`);

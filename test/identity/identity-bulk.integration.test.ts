@@ -15,6 +15,7 @@ import { bulkResolve, type BulkRecord } from '../../src/identity/bulk/bulk-resol
 import { generateRecords } from '../../src/identity/bulk/generate-records.js';
 import { IdentityResolver } from '../../src/identity/identity-resolver.service.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { startTestApi } from '../support/api.js';
 import { identityContents } from '../support/identity-contents.js';
 
 const dbs: TestDatabase[] = [];
@@ -497,6 +498,63 @@ describe('suggestions per record in bulk', () => {
     expect((await newcomerSuggestions(all)).length).toBeGreaterThan(3);
     const report = await bulkResolve(none.dataSource, records, { config: { maxSuggestionsPerRecord: 0 } });
     expect(report.suggestions).toBe(0);
+  }, 120_000);
+
+  it('stores each probabilistic evidence once, and readers get what record by record stores', async () => {
+    // Two Alices among the townsfolk: the newcomer Alice compares the same with both, and the second
+    // with the first, so one evidence serves several suggestions. A role address gives a suggestion
+    // whose evidence names the address.
+    const withRole: BulkRecord[] = [
+      ...records,
+      rec('shop', 'r1', [email('support@acme.example')], { firstName: 'Ann' }),
+      rec('shop', 'r2', [email('support@acme.example')], { firstName: 'Bob' }),
+    ];
+    const [a, b] = [await freshDb(), await freshDb()];
+    await oneByOne(a, withRole);
+    await bulkResolve(b.dataSource, withRole);
+    // What a reader gets (the suggestion's own evidence or the shared one it names), pair for pair.
+    expect((await identityContents(b)).suggestions).toEqual((await identityContents(a)).suggestions);
+
+    const rows: { reason: string; own: string; evidenceId: string | null }[] = await b.dataSource.query(
+      `SELECT reason, evidence::text AS own, evidence_id AS "evidenceId" FROM match_suggestion`,
+    );
+    const probabilistic = rows.filter((r) => r.reason.startsWith('probabilistic'));
+    expect(probabilistic.length).toBeGreaterThan(3);
+    for (const r of probabilistic) expect([r.own, r.evidenceId === null]).toEqual(['{}', false]);
+    const role = rows.filter((r) => r.reason === 'guard:role_address');
+    expect(role).toHaveLength(1);
+    expect(role[0]!.evidenceId).toBeNull();
+    expect(role[0]!.own).toContain('support@acme.example');
+    const shared: { id: string; e: string }[] = await b.dataSource.query(
+      `SELECT id, evidence::text AS e FROM match_evidence`,
+    );
+    expect(shared.map((x) => x.id).sort()).toEqual(
+      [...new Set(probabilistic.map((r) => r.evidenceId!))].sort(),
+    );
+    expect(new Set(shared.map((x) => x.e)).size).toBe(shared.length);
+    expect(shared.length).toBeLessThan(probabilistic.length);
+    // Shared evidence names no value: erasing a person's suggestions leaves none of it behind.
+    expect(shared.map((x) => x.e).join('\n')).not.toMatch(/Ali|Smith|Leeds|example/);
+
+    // The suggestions queue and accepting a suggestion read the shared evidence.
+    const api = await startTestApi(b);
+    try {
+      const list = await api.gql(`{ suggestions(first: 50) { id reason evidence } }`);
+      expect(list.errors).toBeUndefined();
+      const p = list.data.suggestions.find((x: { reason: string }) => x.reason.startsWith('probabilistic'));
+      expect(p.evidence.comparisons.length).toBeGreaterThan(3);
+      expect(p.evidence.probability).toBeGreaterThan(0);
+      const accepted = await api.gql(`mutation($id: ID!) { acceptSuggestion(id: $id) { customerId } }`, {
+        id: p.id,
+      });
+      expect(accepted.errors).toBeUndefined();
+      const [link] = await b.dataSource.query(
+        `SELECT evidence FROM identity_link WHERE rule = 'suggestion_accepted'`,
+      );
+      expect(link.evidence).toEqual({ ...p.evidence, suggestionId: p.id, reason: p.reason });
+    } finally {
+      await api.stop();
+    }
   }, 120_000);
 
   it('refuses a cap that is not a non-negative integer', async () => {

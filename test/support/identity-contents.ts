@@ -24,9 +24,11 @@ export async function identityContents(db: TestDatabase) {
     blockKeys: await q(
       `SELECT ${key('sr')} || '|' || bk.key AS r FROM record_block_key bk JOIN source_record sr ON sr.id = bk.source_record_id ORDER BY 1`,
     ),
+    // With the evidence a reader gets: the suggestion's own, or the shared one it names.
     suggestions: await q(
-      `SELECT concat_ws('|', ${key('a')}, ${key('b')}, s.reason, s.score) AS r
-         FROM match_suggestion s JOIN source_record a ON a.id = s.record_a JOIN source_record b ON b.id = s.record_b ORDER BY 1`,
+      `SELECT concat_ws('|', ${key('a')}, ${key('b')}, s.reason, s.score, coalesce(e.evidence, s.evidence)::text) AS r
+         FROM match_suggestion s JOIN source_record a ON a.id = s.record_a JOIN source_record b ON b.id = s.record_b
+         LEFT JOIN match_evidence e ON e.id = s.evidence_id ORDER BY 1`,
     ),
     links: await q(
       `SELECT concat_ws('|', ${key('a')}, ${key('b')}, l.rule, i.value, l.score) AS r

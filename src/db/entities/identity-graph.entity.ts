@@ -18,6 +18,22 @@ export class IdentitySeparationEntity {
 
 export type SuggestionStatus = 'pending' | 'accepted' | 'rejected';
 
+/**
+ * Evidence many suggestions share, stored once: a bulk import's probabilistic evidence (the compared
+ * fields' levels and weights, no values; a few thousand distinct ones on a million suggestions).
+ * Evidence that names a value stays on its suggestion, so that erasing the suggestion erases it;
+ * rows here name no person and stay. No foreign key points here: it would check each of an
+ * import's million suggestion rows, written in the same transaction as the evidence they name.
+ */
+@Entity({ name: 'match_evidence' })
+export class MatchEvidenceEntity {
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id!: string;
+
+  @Column({ type: 'json' })
+  evidence!: Record<string, unknown>;
+}
+
 /** A possible match a rule or guard would not merge on its own: a person accepts or rejects it. */
 @Entity({ name: 'match_suggestion' })
 @Index('uq_match_suggestion_pair', ['recordA', 'recordB'], { unique: true })
@@ -39,9 +55,19 @@ export class MatchSuggestionEntity {
   @Column({ type: 'double precision', nullable: true })
   score!: number | null;
 
-  /** Written once and read whole: `json` keeps the text as written (cheaper to write than jsonb). */
+  /**
+   * Written once and read whole: `json` keeps the text as written (cheaper to write than jsonb).
+   * `{}` when the evidence is shared (evidenceId).
+   */
   @Column({ type: 'json', default: {} })
   evidence!: Record<string, unknown>;
+
+  /**
+   * The shared evidence (MatchEvidenceEntity) this suggestion has instead of its own, or null.
+   * Readers take the shared evidence when there is one, else `evidence`.
+   */
+  @Column({ name: 'evidence_id', type: 'bigint', nullable: true })
+  evidenceId!: string | null;
 
   @Column({ type: 'text', default: 'pending' })
   status!: SuggestionStatus;

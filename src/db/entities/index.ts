@@ -3,7 +3,12 @@ import { ConversationEntity } from './conversation.entity.js';
 import { CustomerEntity, CustomerRedirectEntity } from './customer.entity.js';
 import { EmployeeEntity } from './employee.entity.js';
 import { IdentifierEntity, RecordIdentifierEntity } from './identifier.entity.js';
-import { IdentitySeparationEntity, MatchSuggestionEntity, RecordBlockKeyEntity } from './identity-graph.entity.js';
+import {
+  IdentitySeparationEntity,
+  MatchEvidenceEntity,
+  MatchSuggestionEntity,
+  RecordBlockKeyEntity,
+} from './identity-graph.entity.js';
 import { IdentityLinkEntity } from './identity-link.entity.js';
 import { ConnectorTokenEntity, InboxEventEntity, SyncStateEntity } from './ingest.entity.js';
 import { InteractionEntity } from './interaction.entity.js';
@@ -39,6 +44,7 @@ export const ENTITIES = [
   SuppressionEntity,
   IdentitySeparationEntity,
   MatchSuggestionEntity,
+  MatchEvidenceEntity,
   RecordBlockKeyEntity,
   LiveFieldCacheEntity,
 ];

@@ -38,10 +38,11 @@ export class IdentityResolverGql {
   ): Promise<MatchSuggestion[]> {
     checkPageSize(first);
     const rows: any[] = await ctx.services.dataSource.query(
-      `SELECT s.id, s.reason, s.score, s.evidence, s.status, s.created_at AS "createdAt",
+      `SELECT s.id, s.reason, s.score, coalesce(e.evidence, s.evidence) AS evidence, s.status, s.created_at AS "createdAt",
               a.id AS a_id, a.system AS a_system, a.object_type AS a_object, a.external_id AS a_external, a.source_updated_at AS a_updated, a.deleted AS a_deleted, a.customer_id AS a_customer,
               b.id AS b_id, b.system AS b_system, b.object_type AS b_object, b.external_id AS b_external, b.source_updated_at AS b_updated, b.deleted AS b_deleted, b.customer_id AS b_customer
          FROM match_suggestion s JOIN source_record a ON a.id = s.record_a JOIN source_record b ON b.id = s.record_b
+         LEFT JOIN match_evidence e ON e.id = s.evidence_id
         WHERE s.status = $1 ORDER BY s.score DESC NULLS LAST, s.id LIMIT $2`,
       [status, first],
     );

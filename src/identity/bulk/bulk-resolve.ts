@@ -61,7 +61,9 @@ import { OldestFirstUnionFind } from './union-find.js';
  *   the run merges; the oldest existing customer of a component keeps its id. A new record's
  *   origin customer is the customer it lands in.
  * - one audit event per run (`identity.bulk_import`) with the counts and the merges of existing
- *   customers, instead of one per merge.
+ *   customers, instead of one per merge;
+ * - a probabilistic suggestion between new records names its evidence, stored once per distinct
+ *   evidence in match_evidence, instead of carrying a copy (readers get the same JSON).
  * Like the incremental path, a record queues at most `maxSuggestionsPerRecord` probabilistic
  * suggestions, its best-scored candidates first (candidates of equal score: block order).
  */
@@ -368,6 +370,12 @@ async function resolveBulk(
   };
 
   await sql(`SELECT pg_advisory_xact_lock($1)`, [IDENTITY_GRAPH_LOCK]);
+  // The first id of the evidence this import shares between suggestions (see "resolve"), taken
+  // now: later the connection is busy copying.
+  const [{ from: evidenceFrom } = { from: '1' }] = await sql<{ from: string }>(
+    `SELECT nextval(pg_get_serial_sequence('match_evidence', 'id'))::text AS from`,
+  );
+  const sharedEvidenceFrom = BigInt(evidenceFrom);
   phase('lock');
 
   // An initial load into an empty graph builds the tables' indexes once, after the rows are in,
@@ -954,12 +962,17 @@ async function resolveBulk(
   // Evidence JSON interned by a short key (probabilistic evidence depends only on the levels).
   const evidenceIds = new Map<string, number>();
   const evidenceJson: string[] = [];
-  const intern = (key: string, make: () => Record<string, unknown>): number => {
+  // Shared evidence (it names no value): its place among the shared ones, else -1. A suggestion
+  // between new records points at it (match_evidence id sharedEvidenceFrom + place).
+  const sharedPlace: number[] = [];
+  const shared: number[] = [];
+  const intern = (key: string, make: () => Record<string, unknown>, share = false): number => {
     let id = evidenceIds.get(key);
     if (id === undefined) {
       id = evidenceJson.length;
       evidenceJson.push(JSON.stringify(make()));
       evidenceIds.set(key, id);
+      sharedPlace.push(share ? shared.push(id) - 1 : -1);
     }
     return id;
   };
@@ -977,7 +990,11 @@ async function resolveBulk(
       d = {
         personal: s.comparisons.some((x) => x.weight > 0 && PERSONAL_FIELDS.has(x.field)),
         address: s.comparisons.some((x) => x.weight > 0 && ADDRESS_FIELDS.has(x.field)),
-        evidence: intern(`p|${code}`, () => ({ comparisons: s.comparisons, probability: s.probability })),
+        evidence: intern(
+          `p|${code}`,
+          () => ({ comparisons: s.comparisons, probability: s.probability }),
+          true,
+        ),
       };
       detailByCode.set(code, d);
     }
@@ -1080,9 +1097,13 @@ async function resolveBulk(
   const suggestionWriter = copyWriter(
     callerSql,
     'match_suggestion',
-    ['record_a', 'record_b', 'reason', 'score', 'evidence'],
+    ['record_a', 'record_b', 'reason', 'score', 'evidence', 'evidence_id'],
     suggestionBacklog,
   );
+  // A probabilistic evidence is on thousands of suggestions: it is written once, in match_evidence,
+  // and each suggestion names it (see the migration SharedSuggestionEvidence).
+  const evidenceColumns = (e: number) =>
+    sharedPlace[e]! >= 0 ? `{}\t${sharedEvidenceFrom + BigInt(sharedPlace[e]!)}` : `${evidenceText(e)}\t\\N`;
   let streamed = 0;
   const streamSuggestions = () => {
     const from = streamed;
@@ -1093,7 +1114,7 @@ async function resolveBulk(
         for (let k = from; k < to; k++) {
           if (withExistingOf(k)) continue;
           const [a, b] = orderedPair(k);
-          yield `${a}\t${b}\t${f(sugReason[k])}\t${sugScore(k) ?? '\\N'}\t${evidenceText(sugEvidence[k]!)}\n`;
+          yield `${a}\t${b}\t${f(sugReason[k])}\t${sugScore(k) ?? '\\N'}\t${evidenceColumns(sugEvidence[k]!)}\n`;
         }
       })(),
     );
@@ -1304,6 +1325,22 @@ async function resolveBulk(
     }
     await streamSuggestions();
     await suggestionWriter.end();
+    if (shared.length) {
+      // The ids from sharedEvidenceFrom on are this import's: only a bulk import writes this table,
+      // and it holds the identity-graph lock exclusively.
+      await sql(`SELECT setval(pg_get_serial_sequence('match_evidence', 'id'), $1::bigint)`, [
+        (sharedEvidenceFrom + BigInt(shared.length) - 1n).toString(),
+      ]);
+      await copyIn(
+        callerSql,
+        'match_evidence',
+        ['id', 'evidence'],
+        (function* () {
+          for (let k = 0; k < shared.length; k++)
+            yield `${sharedEvidenceFrom + BigInt(k)}\t${evidenceText(shared[k]!)}\n`;
+        })(),
+      );
+    }
   } catch (err) {
     suggestionWriter.abort(err instanceof Error ? err : new Error(String(err)));
     throw err;
