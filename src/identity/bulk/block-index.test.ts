@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { featuresOf } from '../identity-resolver.service.js';
 import { blockingKeysOf, forEachBlockingKey, Interner, prepareFeatures } from '../matching/index.js';
-import { BlockLists, TripleIds } from './block-index.js';
+import { BlockLists, StringTable, TripleIds } from './block-index.js';
 import { generateRecords } from './generate-records.js';
 
 /** A block's members in order: its reserved run, then its linked list. */
@@ -31,6 +31,32 @@ describe('TripleIds', () => {
     expect(triples.map(([k, a, b]) => ids.id(k, a, b))).toEqual(first);
     const last = first[first.length - 1]!;
     expect([ids.kind(last), ids.a(last), ids.b(last)]).toEqual(triples[triples.length - 1]);
+  });
+});
+
+describe('StringTable', () => {
+  it('gives each string the number it was added with, equal strings made apart included, across rehashes', () => {
+    const table = new StringTable();
+    // 200,000 strings (the table starts at 65,536 slots); every 1,000th looked up again as a string
+    // built apart. Compared once at the end (an expect per string takes seconds).
+    const added: number[] = [];
+    const again: number[] = [];
+    for (let n = 0; n < 200_000; n++) {
+      added.push(table.getOrAdd(`user${n}@example${n % 7}.com`, n * 3));
+      if (n % 1000 === 0)
+        again.push(table.getOrAdd(['user', String(n), '@example', String(n % 7), '.com'].join(''), 1));
+    }
+    // The positions where a number differs from what was added (none).
+    expect(added.flatMap((v, n) => (v === n * 3 ? [] : [n]))).toEqual([]);
+    expect(again).toEqual(Array.from({ length: 200 }, (_, k) => k * 3000));
+    expect(table.size).toBe(200_000);
+    const misread = added.flatMap((v, n) => (table.get(`user${n}@example${n % 7}.com`) === v ? [] : [n]));
+    expect(misread).toEqual([]);
+    expect([table.get('nobody@example.com'), table.get('user1@example1.co'), table.get('')]).toEqual([
+      -1, -1, -1,
+    ]);
+    expect(table.getOrAdd('', 7)).toBe(7);
+    expect(table.get('')).toBe(7);
   });
 });
 

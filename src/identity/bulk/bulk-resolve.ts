@@ -29,7 +29,7 @@ import {
 } from '../matching/index.js';
 import type { NormalisedIdentifier } from '../normalise/identifier.normaliser.js';
 import { PhoneBatch, withKnownPhones } from '../normalise/phone.normaliser.js';
-import { BlockLists, Int32List, TripleIds, withRoom } from './block-index.js';
+import { BlockLists, Int32List, StringTable, TripleIds, withRoom } from './block-index.js';
 import { CANDIDATE_WORKER_FROM, CandidateLists } from './candidate-lists.js';
 import { featureInput, guardStatus, RecordFeatures } from './record-features.js';
 import { OldestFirstUnionFind } from './union-find.js';
@@ -548,12 +548,13 @@ async function resolveBulk(
   const idents: Ident[] = [];
   // Identifier indexes by kind, namespace and value (no key string per identifier), with whether
   // the namespace is one of the unique ones.
-  const identIndex = new Map<string, Map<string, { unique: boolean; values: Map<string, number> }>>();
+  const identIndex = new Map<string, Map<string, { unique: boolean; values: StringTable }>>();
   const namespaceOf = (kind: string, namespace: string) => {
     let byNs = identIndex.get(kind);
     if (!byNs) identIndex.set(kind, (byNs = new Map()));
     let ns = byNs.get(namespace);
-    if (!ns) byNs.set(namespace, (ns = { unique: uniqueNs.has(`${kind}:${namespace}`), values: new Map() }));
+    if (!ns)
+      byNs.set(namespace, (ns = { unique: uniqueNs.has(`${kind}:${namespace}`), values: new StringTable() }));
     return ns;
   };
   // Records holding each identifier (live, non-deleted), oldest first, by identifier index.
@@ -595,9 +596,8 @@ async function resolveBulk(
     for (let j = 0; j < live.length; j++) {
       const i = live[j]!;
       const ns = namespaceOf(i.kind, i.namespace);
-      let at = ns.values.get(i.value);
-      if (at === undefined) {
-        at = idents.length;
+      const at = ns.values.getOrAdd(i.value, idents.length);
+      if (at === idents.length) {
         const g = guardStatus(i, config.blockedValues);
         idents.push({
           kind: i.kind,
@@ -610,7 +610,6 @@ async function resolveBulk(
           statusChanged: false,
           unique: ns.unique,
         });
-        ns.values.set(i.value, at);
       }
       rec.idents[j] = at;
     }
@@ -661,7 +660,7 @@ async function resolveBulk(
         [part.map((i) => i.kind), part.map((i) => i.namespace), part.map((i) => i.value)],
       );
       for (const r of rows) {
-        const at = namespaceOf(r.kind, r.namespace).values.get(r.value)!;
+        const at = namespaceOf(r.kind, r.namespace).values.get(r.value);
         const ident = idents[at]!;
         ident.dbId = r.id;
         ident.status = r.status;
@@ -1001,12 +1000,8 @@ async function resolveBulk(
     return d;
   };
   // namesConflict per distinct pair of raw values.
-  const rawIds = new Map<string, number>();
-  const rawId = (v: string) => {
-    let id = rawIds.get(v);
-    if (id === undefined) rawIds.set(v, (id = rawIds.size));
-    return id;
-  };
+  const rawIds = new StringTable();
+  const rawId = (v: string) => rawIds.getOrAdd(v, rawIds.size);
   // Pairs numbered in a typed hash table (a Map of number keys this big boxes every key), the
   // answers by pair id; started again when it holds 4M pairs.
   let conflictPairs = new TripleIds();
