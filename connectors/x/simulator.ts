@@ -171,10 +171,14 @@ export async function startSimulator(options: {
   let tokenN = 0;
   const requests: XSimulatorRequest[] = [];
 
+  // x-rate-limit-reset is in whole epoch seconds: rounded up, so that the wait it asks for is at
+  // least `seconds` (rounded down, a 429 sent late in a second asked for a wait of a few ms or none).
+  const resetAfter = (seconds: number) => Math.ceil(Date.now() / 1000 + seconds);
   const rateHeaders = (state: ThrottleState): Record<string, string> => {
-    const nowS = Math.floor(Date.now() / 1000);
     const reset =
-      state.remaining <= 0 ? nowS + Math.max(1, Math.ceil(state.retryAfterSeconds)) : nowS + WINDOW_SECONDS;
+      state.remaining <= 0
+        ? resetAfter(Math.max(1, Math.ceil(state.retryAfterSeconds)))
+        : resetAfter(WINDOW_SECONDS);
     return {
       'x-rate-limit-limit': String(state.capacity),
       'x-rate-limit-remaining': String(Math.max(0, Math.floor(state.remaining))),
@@ -196,11 +200,10 @@ export async function startSimulator(options: {
       except: ['/2/oauth2/token'],
       headers: rateHeaders,
       respond: (ctx) => {
-        const nowS = Math.floor(Date.now() / 1000);
         ctx.res.set({
           'x-rate-limit-limit': String(ctx.capacity),
           'x-rate-limit-remaining': '0',
-          'x-rate-limit-reset': String(nowS + Math.max(1, Math.ceil(ctx.retryAfterSeconds))),
+          'x-rate-limit-reset': String(resetAfter(Math.max(1, Math.ceil(ctx.retryAfterSeconds)))),
         });
         problem(ctx.res, 429, 'Too Many Requests', 'Too Many Requests');
       },
