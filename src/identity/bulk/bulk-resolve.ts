@@ -1097,8 +1097,12 @@ async function resolveBulk(
   );
   // A probabilistic evidence is on thousands of suggestions: it is written once, in match_evidence,
   // and each suggestion names it (see the migration SharedSuggestionEvidence).
-  const evidenceColumns = (e: number) =>
-    sharedPlace[e]! >= 0 ? `{}\t${sharedEvidenceFrom + BigInt(sharedPlace[e]!)}` : `${evidenceText(e)}\t\\N`;
+  const sharedIdText: string[] = [];
+  const evidenceColumns = (e: number) => {
+    const place = sharedPlace[e]!;
+    if (place < 0) return `${evidenceText(e)}\t\\N`;
+    return `{}\t${(sharedIdText[place] ??= String(sharedEvidenceFrom + BigInt(place)))}`;
+  };
   let streamed = 0;
   const streamSuggestions = () => {
     const from = streamed;
