@@ -7,8 +7,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * points at it (`evidence_id`), its own `evidence` left at `{}`. Evidence that names values (the
  * identifiers a guard stopped) stays on the suggestion, so erasing a person's suggestions erases
  * it. Readers take `coalesce(match_evidence.evidence, match_suggestion.evidence)`. On a 1M-record
- * initial load the suggestions' heap went from 638 MB to 129 MB and the WAL from 2,648 MB to
- * 2,151 MB.
+ * initial load the suggestions' heap went from 638 MB to 137 MB and the WAL from 2,648 MB to
+ * 2,160 MB.
  */
 export class SharedSuggestionEvidence1795650000000 implements MigrationInterface {
   name = 'SharedSuggestionEvidence1795650000000';

@@ -574,11 +574,6 @@ async function resolveBulk(
   let inputFrom = 0;
   for (let w = 0; w < work.length; w++) {
     const p = work[w]!;
-    if (candidateLists && (w - inputFrom === FEATURE_INPUT_CHUNK || w === work.length - 1)) {
-      const to = w === work.length - 1 ? work.length : w;
-      candidateLists.add(featureInput(work, inputFrom, to));
-      inputFrom = to;
-    }
     // Arrays of their final length (an array grown by push keeps room for 16): a million records.
     const live = p.person.deleted ? [] : p.identifiers;
     const rec: Rec = {
@@ -614,6 +609,10 @@ async function resolveBulk(
       rec.idents[j] = at;
     }
     newRecs.push(rec);
+    if (candidateLists && (w + 1 - inputFrom === FEATURE_INPUT_CHUNK || w + 1 === work.length)) {
+      candidateLists.add(featureInput(work, inputFrom, w + 1));
+      inputFrom = w + 1;
+    }
   }
   holderLists.ensure(idents.length);
   const [{ any: anyIdentifiers } = { any: false }] = await sql<{ any: boolean }>(

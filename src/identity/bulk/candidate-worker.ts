@@ -4,11 +4,11 @@ import { computeFeatures, type FeatureInput } from './record-features.js';
 
 /**
  * Worker of CandidateLists: works out the records' features and keys from the input chunks as
- * they come on inputPort (waiting on `posted` for the next), posts them on featuresPort, then works out the candidate chunks in record order and posts each on port; an
- * error is posted as { error } on the port in use. Once the resolve loop has started (its record
- * in loopAt), a chunk the loop would reach before the chunk is worked out (the loop takes about as
- * long per record) is skipped: the loop searches those records itself, and the worker goes on
- * ahead of it.
+ * they come on inputPort (waiting on `posted` for the next), posts them on featuresPort, then
+ * works out the candidate chunks in record order and posts each on port; an error is posted as
+ * { error } on the port in use. Once the resolve loop has started (its record in loopAt), a chunk
+ * the loop would reach before the chunk is worked out (the loop takes about as long per record) is
+ * skipped: the loop searches those records itself, and the worker goes on ahead of it.
  */
 const { count, options, size, loopAt, posted, port, featuresPort, inputPort } = workerData as {
   count: number;
