@@ -3,8 +3,8 @@ import { copyField, copyIn, copyWriter } from '../../src/db/copy.js';
 import { inTransaction } from '../../src/db/sql.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
-// The bulk import streams every table through COPY: rows are joined into batches and encoded
-// into ~1 MB buffers. A row lost or cut at a batch or buffer edge would be a lost record.
+// The bulk import streams every table through COPY: rows are encoded into ~1 MB buffers as they
+// come. A row lost or cut at a buffer edge would be a lost record.
 describe('COPY streaming', () => {
   let db: TestDatabase;
   beforeAll(async () => {
@@ -14,7 +14,7 @@ describe('COPY streaming', () => {
   afterAll(async () => db?.drop());
 
   // Short ASCII rows, multi-byte rows, rows with COPY escapes, a null, and rows longer than a
-  // whole buffer: every batch and buffer edge is crossed many times.
+  // whole buffer: buffer edges are crossed many times.
   const value = (n: number): string | null =>
     n % 997 === 0
       ? null
