@@ -76,7 +76,21 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
     persistent: true,
     createPostgresUser: asRoot,
     initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-k', pgDir, '-c', 'max_connections=200'],
+    // No standby or WAL archive can follow this server (it listens on loopback only): minimal WAL
+    // lets a bulk import's initial load write its tables and indexes without logging every row
+    // (see deferIndexes); commits are as durable as before.
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-k',
+      pgDir,
+      '-c',
+      'max_connections=200',
+      '-c',
+      'wal_level=minimal',
+      '-c',
+      'max_wal_senders=0',
+    ],
     onLog: () => undefined,
     onError: (e) => log.debug({ err: String(e) }, 'embedded postgres'),
   });

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, jest } from '@jest/globals';
 import { Command } from 'commander';
+import pg from 'pg';
 import csv from '../../connectors/csv/index.js';
 import { loadConfig } from '../../src/config/config.js';
 import { registerIngestCommands } from '../../src/ingest/ingest.commands.js';
@@ -113,6 +114,43 @@ describe('an initial load builds the indexes after the rows', () => {
     expect(ca.blockKeys.length).toBeGreaterThan(1000);
     expect(ca).toEqual(cb);
     expect(await partition(a)).toEqual(await partition(b));
+  }, 300_000);
+
+  it('keeps a row another writer commits while the import waits to lock the empty tables', async () => {
+    // The import finds the tables empty, then waits for their locks behind a writer that has not
+    // committed yet. That writer's row is there once the import gets the locks: the import sees it,
+    // keeps the indexes (no emptying of the tables for the WAL-free initial load) and loses nothing.
+    const db = await freshDb();
+    const writer = new pg.Client({ connectionString: db.url });
+    await writer.connect();
+    try {
+      await writer.query('BEGIN');
+      const [probe] = (
+        await writer.query<{ id: string }>(
+          `INSERT INTO customer (traits, record_count) VALUES ('{"probe": true}', 0) RETURNING id`,
+        )
+      ).rows;
+      const importing = bulkResolve(db.dataSource, generateRecords(1100, 7));
+      // The import is waiting for a lock on the tables.
+      for (let i = 0; i < 200; i++) {
+        const waiting = (await db.dataSource.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'LOCK TABLE%'`,
+        )) as [{ n: number }];
+        if (waiting[0].n > 0) break;
+        if (i === 199) throw new Error('the import never waited for the tables');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await writer.query('COMMIT');
+      const report = await importing;
+      expect(report.inserted).toBe(1100);
+      expect(report.indexesRebuilt).toBe(0);
+      const kept = (await db.dataSource.query(`SELECT traits FROM customer WHERE id = $1`, [probe!.id])) as {
+        traits: unknown;
+      }[];
+      expect(kept).toEqual([{ traits: { probe: true } }]);
+    } finally {
+      await writer.end();
+    }
   }, 300_000);
 });
 

@@ -138,15 +138,28 @@ type LoadedTable = (typeof LOADED_TABLES)[number];
  * page). A duplicate the import let through would fail the unique rebuild, and with it the whole
  * transaction.
  *
- * The DROPs take the tables' ACCESS EXCLUSIVE locks until the import commits: on an initial load
+ * The tables' ACCESS EXCLUSIVE locks are held until the import commits: on an initial load
  * readers of the (empty) identity tables wait for the import instead of reading nothing. With
- * some table not empty: null, nothing changes.
+ * some table not empty: null, nothing changes (or, if a row was committed between the first check
+ * and the lock, only the locks are held).
  */
 async function deferIndexes(sql: Sql, callerSql: Sql): Promise<DeferredIndexes | null> {
-  const [{ empty } = { empty: false }] = await sql<{ empty: boolean }>(
-    `SELECT ${LOADED_TABLES.map((t) => `NOT EXISTS (SELECT 1 FROM ${t})`).join(' AND ')} AS empty`,
-  );
-  if (!empty) return null;
+  const allEmpty = async () => {
+    const [{ empty } = { empty: false }] = await sql<{ empty: boolean }>(
+      `SELECT ${LOADED_TABLES.map((t) => `NOT EXISTS (SELECT 1 FROM ${t})`).join(' AND ')} AS empty`,
+    );
+    return empty;
+  };
+  if (!(await allEmpty())) return null;
+  // Empty still once no one else can write them (a row committed between the two checks is seen by
+  // the second): the DROPs below would take these locks anyway.
+  await sql(`LOCK TABLE ${LOADED_TABLES.join(', ')} IN ACCESS EXCLUSIVE MODE`);
+  if (!(await allEmpty())) return null;
+  // New, empty files for the tables: on a server with wal_level = minimal (the embedded one, which
+  // has no standby to feed) Postgres then writes no WAL for the import's rows and index builds,
+  // and syncs the files at commit instead (a rollback just drops them). Elsewhere this changes
+  // nothing: the tables are empty, and held exclusively.
+  await sql(`TRUNCATE ${LOADED_TABLES.join(', ')}`);
   const indexes = await sql<{
     tbl: string;
     idx: string;
