@@ -134,7 +134,7 @@ describe('an initial load builds the indexes after the rows', () => {
       // The import is waiting for a lock on the tables.
       for (let i = 0; i < 200; i++) {
         const waiting = (await db.dataSource.query(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'LOCK TABLE%'`,
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'LOCK TABLE%'`,
         )) as [{ n: number }];
         if (waiting[0].n > 0) break;
         if (i === 199) throw new Error('the import never waited for the tables');
