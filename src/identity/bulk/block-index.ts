@@ -57,30 +57,32 @@ export class StringTable {
 
   /** The number of `key`, or -1. */
   get(key: string): number {
-    const h = hashString(key);
-    const mask = this.slots.length - 1;
-    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
-      const e = this.slots[slot]!;
-      if (e === -1) return -1;
-      if (this.hashes.data[e] === h && this.keys[e] === key) return this.values.data[e]!;
-    }
+    const e = this.slots[this.slotOf(key, hashString(key))]!;
+    return e === -1 ? -1 : this.values.data[e]!;
   }
 
   /** The number of `key`; when it has none, `value` becomes its number (a non-negative integer). */
   getOrAdd(key: string, value: number): number {
     const h = hashString(key);
-    const mask = this.slots.length - 1;
-    let slot = h & mask;
-    for (; ; slot = (slot + 1) & mask) {
-      const e = this.slots[slot]!;
-      if (e === -1) break;
-      if (this.hashes.data[e] === h && this.keys[e] === key) return this.values.data[e]!;
-    }
+    const slot = this.slotOf(key, h);
+    const e = this.slots[slot]!;
+    if (e !== -1) return this.values.data[e]!;
     this.slots[slot] = this.keys.push(key) - 1;
     this.hashes.push(h);
     this.values.push(value);
     if (this.keys.length * 2 > this.slots.length) this.rehash();
     return value;
+  }
+
+  /** The slot holding `key` (hash `h`), or the empty slot where it would go. */
+  private slotOf(key: string, h: number): number {
+    const mask = this.slots.length - 1;
+    let slot = h & mask;
+    for (let e = this.slots[slot]!; e !== -1; e = this.slots[slot]!) {
+      if (this.hashes.data[e] === h && this.keys[e] === key) break;
+      slot = (slot + 1) & mask;
+    }
+    return slot;
   }
 
   private rehash(): void {
